@@ -1,0 +1,12 @@
+DROP TABLE bulk_job_rejects;
+DROP TABLE bulk_jobs;
+DROP TABLE audit_log;
+DROP TABLE events;
+DROP TABLE do_not_match;
+DROP TABLE proposals;
+DROP TABLE field_overrides;
+DROP TABLE memberships;
+DROP TABLE source_record_versions;
+DROP TABLE source_records;
+DROP TABLE golden_records;
+DROP TABLE counters;

@@ -1,0 +1,164 @@
+//! The one place where errors become HTTP responses. Every error body has the same shape:
+//! `{"error": code, "message": text, "details": [...], "request_id": id}`. A 500 says nothing
+//! about internals; its cause is logged once, with the request ID.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use super::request_id;
+use crate::model::FieldError;
+use crate::service::ServiceError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("the server is shutting down or overloaded")]
+    Unavailable,
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::BadRequest { code, .. } => code,
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable => "unavailable",
+            Self::Service(e) => match e {
+                ServiceError::UnknownDomain(_) => "unknown_domain",
+                ServiceError::NotFound(_) => "not_found",
+                ServiceError::Invalid { .. } => "invalid_request",
+                ServiceError::Conflict(_) => "conflict",
+                ServiceError::Forbidden(_) => "forbidden",
+                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
+                    "internal"
+                }
+            },
+        }
+    }
+
+    fn details(&self) -> &[FieldError] {
+        match self {
+            Self::Service(ServiceError::Invalid { details, .. }) => details,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    details: &'a [FieldError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Service(e) => match e {
+                ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
+                ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                }
+            },
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let request_id = request_id::current();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, request_id = request_id.as_deref(), "request failed");
+            "internal error; quote the request_id when reporting it".to_owned()
+        } else {
+            self.to_string()
+        };
+        let mut response = HttpResponse::build(status);
+        if status == StatusCode::UNAUTHORIZED {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"golden\""),
+            ));
+        }
+        response.json(ErrorBody {
+            error: self.code(),
+            message,
+            details: self.details(),
+            request_id,
+        })
+    }
+}
+
+/// Maps a failed JSON body to 400 (malformed), 413 (too large) or 415 (not JSON).
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::Overflow { limit } | E::OverflowKnownLength { limit, .. } => ApiError::PayloadTooLarge(
+            format!("the body is larger than the limit of {limit} bytes"),
+        ),
+        E::ContentType => ApiError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        ),
+        other => ApiError::bad_request("malformed_json", format!("malformed JSON body: {other}")),
+    }
+}
+
+/// Maps a bad query string to 400.
+pub fn query_error(err: actix_web::error::QueryPayloadError) -> ApiError {
+    ApiError::bad_request("invalid_query", format!("invalid query parameters: {err}"))
+}
+
+/// Maps a bad path segment to 400.
+pub fn path_error(err: actix_web::error::PathError) -> ApiError {
+    ApiError::bad_request("invalid_path", format!("invalid path: {err}"))
+}
+
+/// Runs blocking service work off the async executor.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
+    T: Send + 'static,
+{
+    let request_id = request_id::current();
+    actix_web::web::block(move || request_id::with(request_id, f))
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .map_err(ApiError::from)
+}

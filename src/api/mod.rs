@@ -1,0 +1,88 @@
+//! The HTTP API: routes, extractors and the mapping of errors to responses. Handlers are thin:
+//! authorize, parse, call one service function, shape the response.
+
+mod auth;
+pub mod error;
+mod lookups;
+mod records;
+pub mod request_id;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::auth::Authenticator;
+use crate::service::Golden;
+use error::{ApiError, json_error, path_error, query_error};
+
+/// Registers every route; shared by the server and by tests.
+pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(max_body_bytes)
+            .error_handler(|err, _| json_error(err).into()),
+    )
+    .app_data(web::PayloadConfig::default().limit(max_body_bytes))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
+    .app_data(web::PathConfig::default().error_handler(|err, _| path_error(err).into()))
+    .route("/healthz", web::get().to(healthz))
+    .service(
+        web::scope("/v1")
+            .route("/events", web::get().to(lookups::events))
+            .route(
+                "/crosswalk/{domain}/{source_system}/{source_id}",
+                web::get().to(lookups::crosswalk),
+            )
+            .route("/{domain}/records", web::post().to(records::post))
+            .route(
+                "/{domain}/records/{source_system}/{source_id}",
+                web::get().to(records::get),
+            )
+            .route(
+                "/{domain}/records/{source_system}/{source_id}",
+                web::delete().to(records::delete),
+            )
+            .route(
+                "/{domain}/golden/{golden_id}",
+                web::get().to(lookups::golden_record),
+            ),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound("no such route".into()))
+}
+
+/// Builds the HTTP server on an already bound listener. Actix stops it gracefully on SIGTERM
+/// and Ctrl-C, finishing requests in flight.
+pub fn server(
+    golden: Arc<Golden>,
+    authenticator: Arc<Authenticator>,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let max_body = golden.settings.max_body_bytes;
+    let golden = web::Data::from(golden);
+    let authenticator = web::Data::from(authenticator);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(request_id::middleware))
+            .app_data(golden.clone())
+            .app_data(authenticator.clone())
+            .configure(|cfg| configure(cfg, max_body))
+    })
+    .shutdown_timeout(20)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

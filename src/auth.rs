@@ -1,0 +1,335 @@
+//! Bearer JWTs: verifying them, issuing them for local use, and what each role may do.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::Settings;
+
+/// A role named in the token's `roles` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Lookups, search and the change feed.
+    Reader,
+    /// Writes source records for the systems in the `sources` claim.
+    Ingest,
+    /// Proposals, merges, splits, overrides; reads too.
+    Steward,
+    /// Everything.
+    Admin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "reader" => Ok(Self::Reader),
+            "ingest" => Ok(Self::Ingest),
+            "steward" => Ok(Self::Steward),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "unknown role {other:?}; expected reader, ingest, steward or admin"
+            )),
+        }
+    }
+}
+
+/// The claims Golden reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    /// Unknown role names are ignored, so a token from an identity provider may carry others.
+    #[serde(default, deserialize_with = "known_roles")]
+    pub roles: BTreeSet<Role>,
+    /// Source systems an `ingest` token may write for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+fn known_roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeSet<Role>, D::Error> {
+    let names: Vec<String> = Vec::deserialize(d)?;
+    Ok(names.iter().filter_map(|n| n.parse().ok()).collect())
+}
+
+/// What a request wants to do; checked against the caller's roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission<'a> {
+    Read,
+    Ingest { source_system: &'a str },
+    Steward,
+    Admin,
+}
+
+impl Claims {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether these claims allow `permission`. Admin may do everything; a steward also reads.
+    pub fn allows(&self, permission: Permission<'_>) -> bool {
+        if self.has(Role::Admin) {
+            return true;
+        }
+        match permission {
+            Permission::Read => self.has(Role::Reader) || self.has(Role::Steward),
+            Permission::Ingest { source_system } => {
+                self.has(Role::Ingest) && self.sources.iter().any(|s| s == source_system)
+            }
+            Permission::Steward => self.has(Role::Steward),
+            Permission::Admin => false,
+        }
+    }
+}
+
+/// Why a token was not accepted.
+#[derive(Debug, Error)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    #[error("cannot set up token keys: {0}")]
+    Setup(String),
+}
+
+/// Verifies tokens: HS256 with the shared secret, and RS256/ES256 with an identity provider's
+/// public key when one is configured.
+pub struct Authenticator {
+    secret: Vec<u8>,
+    public_key: Option<(DecodingKey, Algorithm)>,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Authenticator {
+    pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
+        let secret = load_or_create_secret(settings)?;
+        let public_key = match &settings.identity_provider.public_key_path {
+            Some(path) => Some(read_public_key(path)?),
+            None => None,
+        };
+        Ok(Self {
+            secret,
+            public_key,
+            issuer: settings.identity_provider.issuer.clone(),
+            audience: settings.identity_provider.audience.clone(),
+        })
+    }
+
+    /// Checks signature, expiry (required) and, when configured, issuer and audience.
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let (key, alg) = match header.alg {
+            Algorithm::HS256 => (DecodingKey::from_secret(&self.secret), Algorithm::HS256),
+            alg => match &self.public_key {
+                Some((key, expected)) if *expected == alg => (key.clone(), alg),
+                _ => {
+                    return Err(AuthError::Invalid(format!(
+                        "algorithm {alg:?} is not accepted"
+                    )));
+                }
+            },
+        };
+        let mut validation = Validation::new(alg);
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.leeway = 5;
+        match &self.issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &self.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+
+    /// Signs an HS256 token with the shared secret.
+    pub fn issue(
+        &self,
+        sub: &str,
+        roles: BTreeSet<Role>,
+        sources: Vec<String>,
+        ttl: Duration,
+    ) -> Result<String, AuthError> {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let claims = Claims {
+            sub: sub.to_owned(),
+            roles,
+            sources,
+            exp: now + ttl.as_secs(),
+            iat: Some(now),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .map_err(|e| AuthError::Setup(e.to_string()))
+    }
+}
+
+/// The configured secret, or in the embedded mode the one kept in the data dir (created once,
+/// readable by the owner only).
+fn load_or_create_secret(settings: &Settings) -> Result<Vec<u8>, AuthError> {
+    if let Some(secret) = &settings.jwt_secret {
+        if secret.len() < 16 {
+            return Err(AuthError::Setup(
+                "GOLDEN_JWT_SECRET must be at least 16 characters".into(),
+            ));
+        }
+        return Ok(secret.as_bytes().to_vec());
+    }
+    if settings.database.is_postgres() {
+        return Err(AuthError::Setup(
+            "GOLDEN_JWT_SECRET must be set when DATABASE_URL selects PostgreSQL, so that every \
+             replica accepts the same tokens"
+                .into(),
+        ));
+    }
+    let path = settings.secret_file();
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(AuthError::Setup(format!("{}: {e}", path.display()))),
+    }
+    create_secret(&path)
+}
+
+fn create_secret(path: &Path) -> Result<Vec<u8>, AuthError> {
+    let setup = |e: std::io::Error| AuthError::Setup(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(setup)?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| AuthError::Setup(e.to_string()))?;
+    let secret = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes()).map_err(setup)?;
+            file.sync_all().map_err(setup)?;
+            Ok(secret.into_bytes())
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path)
+            .map(|s| s.trim().as_bytes().to_vec())
+            .map_err(setup),
+        Err(e) => Err(setup(e)),
+    }
+}
+
+fn read_public_key(path: &Path) -> Result<(DecodingKey, Algorithm), AuthError> {
+    let pem =
+        std::fs::read(path).map_err(|e| AuthError::Setup(format!("{}: {e}", path.display())))?;
+    if let Ok(key) = DecodingKey::from_rsa_pem(&pem) {
+        return Ok((key, Algorithm::RS256));
+    }
+    DecodingKey::from_ec_pem(&pem)
+        .map(|key| (key, Algorithm::ES256))
+        .map_err(|e| {
+            AuthError::Setup(format!(
+                "{}: not an RSA or EC public key in PEM form: {e}",
+                path.display()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn authenticator(dir: &Path) -> Authenticator {
+        Authenticator::from_settings(&Settings::embedded(dir)).unwrap()
+    }
+
+    #[test]
+    fn secret_is_created_once_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = authenticator(dir.path());
+        let b = authenticator(dir.path());
+        assert_eq!(a.secret, b.secret);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn issued_token_verifies_and_carries_roles() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = authenticator(dir.path());
+        let token = auth
+            .issue(
+                "erp-loader",
+                [Role::Ingest].into(),
+                vec!["sap".into()],
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let claims = auth.verify(&token).unwrap();
+        assert!(claims.allows(Permission::Ingest {
+            source_system: "sap"
+        }));
+        assert!(!claims.allows(Permission::Ingest {
+            source_system: "oracle"
+        }));
+        assert!(!claims.allows(Permission::Read));
+    }
+
+    #[test]
+    fn roles_nest_as_documented() {
+        let claims = |roles: &[Role]| Claims {
+            sub: "x".into(),
+            roles: roles.iter().copied().collect(),
+            sources: vec![],
+            exp: 0,
+            iat: None,
+            iss: None,
+            aud: None,
+        };
+        assert!(claims(&[Role::Steward]).allows(Permission::Read));
+        assert!(!claims(&[Role::Reader]).allows(Permission::Steward));
+        assert!(claims(&[Role::Admin]).allows(Permission::Ingest {
+            source_system: "any"
+        }));
+        assert!(!claims(&[Role::Steward]).allows(Permission::Admin));
+    }
+
+    #[test]
+    fn token_from_another_secret_is_refused() {
+        let a = authenticator(tempfile::tempdir().unwrap().path());
+        let b = authenticator(tempfile::tempdir().unwrap().path());
+        let token = a
+            .issue("x", [Role::Admin].into(), vec![], Duration::from_secs(60))
+            .unwrap();
+        assert!(b.verify(&token).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! The `golden` command line.
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::auth::{Authenticator, Role};
+use crate::config::Settings;
+use crate::rules::RuleSet;
+use crate::service::Golden;
+use crate::store::Store;
+
+#[derive(Parser)]
+#[command(name = "golden", version, about = "Golden: master data management hub")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (migrates first).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Work with the matching rule files.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Print a signed token for the configured secret (for local use and tests).
+    Token {
+        /// Role to grant: reader, ingest, steward or admin (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Subject (who the token speaks for).
+        #[arg(long, default_value = "local")]
+        sub: String,
+        /// Source system an ingest token may write for (repeatable).
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// Lifetime, e.g. 1h, 30m, 7d.
+        #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Validate the rule files and report each mistake with its file and line.
+    Check {
+        /// Rules directory (default: GOLDEN_RULES_DIR or ./matching-rules).
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::from_env()?;
+    match cli.command {
+        Command::Serve => serve(settings).map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let applied = Store::open(&settings)?.migrate()?;
+            println!("applied {applied} migration(s) to {:?}", settings.database);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules {
+            command: RulesCommand::Check { dir },
+        } => Ok(rules_check(&dir.unwrap_or(settings.rules_dir))),
+        Command::Token {
+            roles,
+            sub,
+            sources,
+            ttl,
+        } => {
+            let roles: BTreeSet<Role> = roles.into_iter().collect();
+            let token =
+                Authenticator::from_settings(&settings)?.issue(&sub, roles, sources, ttl)?;
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn rules_check(dir: &std::path::Path) -> ExitCode {
+    let (set, errors) = RuleSet::check_dir(dir);
+    for error in &errors {
+        println!("{error}");
+    }
+    if errors.is_empty() {
+        let names: Vec<&str> = set.domains().map(|d| d.name.as_str()).collect();
+        println!("ok: {} domain(s): {}", names.len(), names.join(", "));
+        ExitCode::SUCCESS
+    } else {
+        println!("{} mistake(s) found", errors.len());
+        ExitCode::FAILURE
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    crate::telemetry::init(settings.log_json);
+    let authenticator = Arc::new(Authenticator::from_settings(&settings)?);
+    let golden = Arc::new(Golden::open(settings.clone())?);
+    let listener = TcpListener::bind(settings.bind)
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    tracing::info!(
+        bind = %listener.local_addr()?,
+        database = ?settings.database,
+        data_dir = %settings.data_dir.display(),
+        "golden is listening"
+    );
+    actix_web::rt::System::new()
+        .block_on(async move { crate::api::server(golden, authenticator, listener)?.await })?;
+    tracing::info!("golden stopped");
+    Ok(())
+}

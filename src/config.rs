@@ -1,0 +1,260 @@
+//! Settings from the environment, with defaults that run the embedded mode on a fresh machine.
+//!
+//! This is the only module that reads the process environment: everything else receives a
+//! [`Settings`] value, so tests can build one by hand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// A setting that could not be understood.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Which database the service talks to, chosen by the URL scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file path (embedded mode).
+    Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses `DATABASE_URL`: `postgres://...` selects PostgreSQL; `sqlite://PATH`, `file:PATH`
+    /// or a bare path selects SQLite.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .or_else(|| raw.strip_prefix("file:"))
+            .unwrap_or(raw);
+        if path.is_empty() || path.contains("://") {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                reason: "expected postgres://..., sqlite://PATH or a file path".into(),
+            });
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    /// Never prints a PostgreSQL password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            Self::Postgres(url) => write!(f, "{}", redact_password(url)),
+        }
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Optional identity-provider settings for tokens signed with a public key.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityProvider {
+    /// PEM file with an RSA or EC public key (RS256 / ES256 tokens).
+    pub public_key_path: Option<PathBuf>,
+    /// Expected `iss` claim, checked when set.
+    pub issuer: Option<String>,
+    /// Expected `aud` claim, checked when set.
+    pub audience: Option<String>,
+}
+
+/// Everything the service needs to start.
+#[derive(Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub bind: SocketAddr,
+    pub rules_dir: PathBuf,
+    /// HS256 secret; `None` means "use or create the one in the data dir" (embedded mode).
+    pub jwt_secret: Option<String>,
+    pub identity_provider: IdentityProvider,
+    /// Largest accepted JSON request body.
+    pub max_body_bytes: usize,
+    /// Connections in the database pool.
+    pub db_pool_size: u32,
+    /// Log lines as JSON instead of text.
+    pub log_json: bool,
+    /// How long a busy SQLite database is waited for before a write fails.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database)
+            .field("bind", &self.bind)
+            .field("rules_dir", &self.rules_dir)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("identity_provider", &self.identity_provider)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Defaults for the embedded mode rooted at `data_dir`.
+    pub fn embedded(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            database: DatabaseUrl::Sqlite(data_dir.join("golden.sqlite3")),
+            data_dir,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            rules_dir: PathBuf::from("matching-rules"),
+            jwt_secret: None,
+            identity_provider: IdentityProvider::default(),
+            max_body_bytes: 8 * 1024 * 1024,
+            db_pool_size: 8,
+            log_json: false,
+            sqlite_busy_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the real environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir = lookup("GOLDEN_DATA_DIR").unwrap_or_else(|| "./data".into());
+        let mut settings = Self::embedded(data_dir);
+        if let Some(url) = lookup("DATABASE_URL") {
+            settings.database = DatabaseUrl::parse(&url)?;
+        }
+        if let Some(bind) = lookup("GOLDEN_BIND") {
+            settings.bind = parse("GOLDEN_BIND", &bind)?;
+        }
+        if let Some(dir) = lookup("GOLDEN_RULES_DIR") {
+            settings.rules_dir = PathBuf::from(dir);
+        }
+        settings.jwt_secret = lookup("GOLDEN_JWT_SECRET");
+        settings.identity_provider = IdentityProvider {
+            public_key_path: lookup("GOLDEN_JWT_PUBLIC_KEY").map(PathBuf::from),
+            issuer: lookup("GOLDEN_JWT_ISSUER"),
+            audience: lookup("GOLDEN_JWT_AUDIENCE"),
+        };
+        if let Some(limit) = lookup("GOLDEN_MAX_BODY_BYTES") {
+            settings.max_body_bytes = parse("GOLDEN_MAX_BODY_BYTES", &limit)?;
+        }
+        if let Some(size) = lookup("GOLDEN_DB_POOL_SIZE") {
+            settings.db_pool_size = parse("GOLDEN_DB_POOL_SIZE", &size)?;
+        }
+        if let Some(format) = lookup("GOLDEN_LOG_FORMAT") {
+            settings.log_json = match format.as_str() {
+                "json" => true,
+                "text" => false,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "GOLDEN_LOG_FORMAT",
+                        reason: format!("expected json or text, got {other:?}"),
+                    });
+                }
+            };
+        }
+        Ok(settings)
+    }
+
+    /// Where the tantivy candidate index lives.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data_dir.join("index")
+    }
+
+    /// Where the generated HS256 secret is kept in the embedded mode.
+    pub fn secret_file(&self) -> PathBuf {
+        self.data_dir.join("jwt-secret")
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.trim()
+        .parse()
+        .map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded_sqlite_under_data() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            s.database,
+            DatabaseUrl::Sqlite(PathBuf::from("./data/golden.sqlite3"))
+        );
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.index_dir(), PathBuf::from("./data/index"));
+    }
+
+    #[test]
+    fn postgres_url_selects_postgres_and_hides_password() {
+        let s = settings(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/golden")]).unwrap();
+        assert!(s.database.is_postgres());
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn sqlite_url_forms() {
+        for raw in ["sqlite:///tmp/x.db", "sqlite:/tmp/x.db", "/tmp/x.db"] {
+            let parsed = DatabaseUrl::parse(raw).unwrap();
+            assert!(
+                matches!(parsed, DatabaseUrl::Sqlite(p) if p.ends_with("x.db")),
+                "{raw}"
+            );
+        }
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn bad_bind_is_named() {
+        let err = settings(&[("GOLDEN_BIND", "nowhere")]).unwrap_err();
+        assert!(err.to_string().contains("GOLDEN_BIND"));
+    }
+}

@@ -1,0 +1,52 @@
+//! The service layer's error vocabulary; `api::error` maps it to HTTP in one place.
+
+use thiserror::Error;
+
+use crate::model::FieldError;
+use crate::rules::RuleErrors;
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("unknown domain {0:?}")]
+    UnknownDomain(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// The caller's view is stale (a version check failed) or the action clashes with state.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Rules(#[from] RuleErrors),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid {
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(StoreError::Query(e))
+    }
+}
+
+impl From<serde_json::Error> for ServiceError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Store(StoreError::Corrupt(e.to_string()))
+    }
+}

@@ -1,0 +1,179 @@
+//! Golden records: creating them, recomputing their fields, and reading them (following the
+//! redirects of retired IDs).
+
+use serde_json::{Map, Value, json};
+
+use super::views::{GoldenView, MemberRef, utc};
+use super::{Golden, ServiceError};
+use crate::model::{golden_id, golden_status, record_status};
+use crate::rules::Domain;
+use crate::store::models::{GoldenRow, NewGolden, SourceRecordRow};
+use crate::store::queries::{counters, golden, records};
+use crate::store::{DbConnection, StoreError, Tx};
+use crate::survivorship::{self, Member, Survived};
+use crate::validate::ValidRecord;
+
+/// Longest redirect chain followed before the data is called corrupt.
+const MAX_REDIRECTS: usize = 64;
+
+/// Issues a new golden ID for `domain` and stores a golden record built from `record`.
+pub(super) fn create_golden(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    record: &ValidRecord,
+) -> Result<String, ServiceError> {
+    let number = counters::next(tx.conn(), &format!("golden:{}", domain.name))?;
+    let id = golden_id(&domain.id_prefix, number);
+    let now = tx.now();
+    let member = Member {
+        source_system: &record.source_system,
+        source_id: &record.source_id,
+        updated_at: now,
+        attributes: &record.attributes,
+    };
+    let survived = survivorship::survive(domain, &[member]);
+    golden::insert(
+        tx.conn(),
+        &NewGolden {
+            golden_id: &id,
+            domain: &domain.name,
+            status: golden_status::ACTIVE,
+            version: 1,
+            fields: &serde_json::to_string(&survived.fields)?,
+            lineage: &serde_json::to_string(&survived.lineage)?,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    tx.emit(
+        Some(&domain.name),
+        "golden.created",
+        Some(&id),
+        &json!({"golden_id": id, "version": 1, "status": golden_status::ACTIVE,
+                "fields": survived.fields}),
+    )?;
+    Ok(id)
+}
+
+/// Recomputes a golden record's fields from its active members and announces the change.
+/// A golden record left with no active member is retired (its ID still resolves).
+pub(super) fn recompute_golden(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let members = records::members(tx.conn(), id)?;
+    let active: Vec<&SourceRecordRow> = members
+        .iter()
+        .filter(|m| m.status == record_status::ACTIVE)
+        .collect();
+    let current = golden::find(tx.conn(), id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("golden record {id} is missing")))?;
+    let (status, survived) = if active.is_empty() {
+        (golden_status::RETIRED, stored_survived(&current)?)
+    } else {
+        (golden_status::ACTIVE, survive_rows(domain, &active)?)
+    };
+    let now = tx.now();
+    golden::update_fields(
+        tx.conn(),
+        id,
+        status,
+        &serde_json::to_string(&survived.fields)?,
+        &serde_json::to_string(&survived.lineage)?,
+        now,
+    )?;
+    let kind = if status == golden_status::RETIRED {
+        "golden.retired"
+    } else {
+        "golden.updated"
+    };
+    tx.emit(
+        Some(&domain.name),
+        kind,
+        Some(id),
+        &json!({"golden_id": id, "version": current.version + 1, "status": status,
+                "fields": survived.fields}),
+    )?;
+    Ok(())
+}
+
+fn survive_rows(domain: &Domain, rows: &[&SourceRecordRow]) -> Result<Survived, ServiceError> {
+    let attributes: Vec<Map<String, Value>> = rows
+        .iter()
+        .map(|r| serde_json::from_str(&r.attributes))
+        .collect::<Result<_, _>>()?;
+    let members: Vec<Member<'_>> = rows
+        .iter()
+        .zip(&attributes)
+        .map(|(row, attributes)| Member {
+            source_system: &row.source_system,
+            source_id: &row.source_id,
+            updated_at: row.updated_at,
+            attributes,
+        })
+        .collect();
+    Ok(survivorship::survive(domain, &members))
+}
+
+fn stored_survived(row: &GoldenRow) -> Result<Survived, ServiceError> {
+    Ok(Survived {
+        fields: serde_json::from_str(&row.fields)?,
+        lineage: serde_json::from_str(&row.lineage)?,
+    })
+}
+
+/// Follows redirects from `id` to the golden record that answers for it now.
+pub fn resolve(conn: &mut DbConnection, id: &str) -> Result<Option<GoldenRow>, ServiceError> {
+    let mut current = match golden::find(conn, id)? {
+        Some(row) => row,
+        None => return Ok(None),
+    };
+    for _ in 0..MAX_REDIRECTS {
+        match current.redirect_to.clone() {
+            None => return Ok(Some(current)),
+            Some(next) => {
+                current = golden::find(conn, &next)?.ok_or_else(|| {
+                    StoreError::Corrupt(format!("redirect from {id} to missing {next}"))
+                })?;
+            }
+        }
+    }
+    Err(StoreError::Corrupt(format!("redirect chain from {id} is too long")).into())
+}
+
+pub(super) fn member_refs(rows: &[SourceRecordRow]) -> Vec<MemberRef> {
+    rows.iter()
+        .map(|m| MemberRef {
+            source_system: m.source_system.clone(),
+            source_id: m.source_id.clone(),
+            status: m.status.clone(),
+        })
+        .collect()
+}
+
+impl Golden {
+    /// A golden record by ID; a retired ID answers with its survivor and says so.
+    #[tracing::instrument(skip(self))]
+    pub fn golden_record(&self, domain: &str, id: &str) -> Result<GoldenView, ServiceError> {
+        let domain = self.domain(domain)?;
+        let mut conn = self.store.conn()?;
+        let row = resolve(&mut conn, id)?
+            .filter(|row| row.domain == domain.name)
+            .ok_or_else(|| ServiceError::NotFound(format!("golden record {id}")))?;
+        let members = records::members(&mut conn, &row.golden_id)?;
+        let survived = stored_survived(&row)?;
+        Ok(GoldenView {
+            redirected_from: (row.golden_id != id).then(|| id.to_owned()),
+            golden_id: row.golden_id,
+            domain: row.domain,
+            status: row.status,
+            version: row.version,
+            fields: survived.fields,
+            lineage: survived.lineage,
+            members: member_refs(&members),
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! Ingesting source records: validate, store a new version when something changed, keep every
+//! record in exactly one golden record, and append the change-feed events.
+
+use serde_json::{Value, json};
+
+use super::golden::{create_golden, recompute_golden};
+use super::views::RecordResult;
+use super::{Golden, ServiceError};
+use crate::model::{Decision, FieldError, RecordInput, record_status};
+use crate::rules::Domain;
+use crate::store::Tx;
+use crate::store::models::{NewSourceRecord, NewVersion, SourceRecordRow};
+use crate::store::queries::{records, records::RecordUpdate};
+use crate::validate::{self, ValidRecord};
+
+/// Most records accepted in one request; larger loads belong to bulk jobs.
+pub const MAX_BATCH: usize = 10_000;
+
+/// Parses the body of an ingest request (one record or an array) into per-record inputs.
+/// A malformed element becomes that element's errors; the others are unaffected.
+pub fn parse_batch(body: Value) -> Result<Vec<Result<RecordInput, Vec<FieldError>>>, ServiceError> {
+    let items = match body {
+        Value::Array(items) => items,
+        single @ Value::Object(_) => vec![single],
+        _ => {
+            return Err(ServiceError::invalid(
+                "the body must be a record object or an array of records",
+            ));
+        }
+    };
+    if items.len() > MAX_BATCH {
+        return Err(ServiceError::invalid(format!(
+            "a request may hold at most {MAX_BATCH} records; use a bulk job for more"
+        )));
+    }
+    Ok(items.into_iter().map(validate::parse_input).collect())
+}
+
+impl Golden {
+    /// Validates and stores a batch. Invalid records are rejected with their errors; the valid
+    /// ones are stored together in one transaction.
+    #[tracing::instrument(skip_all, fields(domain = domain, records = inputs.len()))]
+    pub fn ingest(
+        &self,
+        domain: &str,
+        inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
+    ) -> Result<Vec<RecordResult>, ServiceError> {
+        let domain = self.domain(domain)?;
+        let mut results = Vec::with_capacity(inputs.len());
+        let mut valid = Vec::new();
+        for (index, input) in inputs.into_iter().enumerate() {
+            let keys = input
+                .as_ref()
+                .ok()
+                .map(|i| (i.source_system.clone(), i.source_id.clone()));
+            match input.and_then(|i| validate::validate(&domain, i)) {
+                Ok(record) => valid.push((index, record)),
+                Err(errors) => results.push(rejected(index, keys, errors)),
+            }
+        }
+        if !valid.is_empty() {
+            let stored = self.store.write(|tx| {
+                valid
+                    .iter()
+                    .map(|(index, record)| store_record(tx, &domain, *index, record))
+                    .collect::<Result<Vec<_>, ServiceError>>()
+            })?;
+            results.extend(stored);
+        }
+        results.sort_by_key(|r| r.index);
+        Ok(results)
+    }
+}
+
+fn rejected(index: usize, keys: Option<(String, String)>, errors: Vec<FieldError>) -> RecordResult {
+    let (source_system, source_id) = keys.unzip();
+    RecordResult {
+        index,
+        source_system,
+        source_id,
+        decision: Decision::Rejected,
+        golden_id: None,
+        version: None,
+        errors,
+    }
+}
+
+/// Stores one valid record and says what happened to it.
+fn store_record(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    index: usize,
+    record: &ValidRecord,
+) -> Result<RecordResult, ServiceError> {
+    let existing = records::find(
+        tx.conn(),
+        &domain.name,
+        &record.source_system,
+        &record.source_id,
+    )?;
+    let (decision, golden_id, version) = match existing {
+        None => insert_new(tx, domain, record)?,
+        Some(row)
+            if row.content_hash == record.content_hash && row.status == record_status::ACTIVE =>
+        {
+            (Decision::Unchanged, row.golden_id, row.version)
+        }
+        Some(row) => update_existing(tx, domain, record, row)?,
+    };
+    Ok(RecordResult {
+        index,
+        source_system: Some(record.source_system.clone()),
+        source_id: Some(record.source_id.clone()),
+        decision,
+        golden_id: Some(golden_id),
+        version: Some(version),
+        errors: Vec::new(),
+    })
+}
+
+fn insert_new(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    record: &ValidRecord,
+) -> Result<(Decision, String, i64), ServiceError> {
+    let now = tx.now();
+    let attributes = record.attributes_json();
+    let golden_id = create_golden(tx, domain, record)?;
+    let record_id = records::insert(
+        tx.conn(),
+        &NewSourceRecord {
+            domain: &domain.name,
+            source_system: &record.source_system,
+            source_id: &record.source_id,
+            golden_id: &golden_id,
+            version: 1,
+            status: record_status::ACTIVE,
+            attributes: &attributes,
+            standardized: &record.standardized_json(),
+            content_hash: &record.content_hash,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    add_version(
+        tx,
+        record_id,
+        1,
+        "created",
+        &attributes,
+        &record.content_hash,
+    )?;
+    records::join_golden(tx.conn(), record_id, &golden_id, "new", now)?;
+    tx.emit(
+        Some(&domain.name),
+        "record.created",
+        Some(&golden_id),
+        &record_event(record, &golden_id, 1),
+    )?;
+    tx.emit(
+        Some(&domain.name),
+        "record.linked",
+        Some(&golden_id),
+        &json!({"source_system": record.source_system, "source_id": record.source_id,
+                "golden_id": golden_id, "reason": "new"}),
+    )?;
+    Ok((Decision::New, golden_id, 1))
+}
+
+fn update_existing(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    record: &ValidRecord,
+    row: SourceRecordRow,
+) -> Result<(Decision, String, i64), ServiceError> {
+    let version = row.version + 1;
+    let change = if row.status == record_status::RETIRED {
+        "restored"
+    } else {
+        "updated"
+    };
+    let attributes = record.attributes_json();
+    let now = tx.now();
+    records::update(
+        tx.conn(),
+        row.id,
+        &RecordUpdate {
+            version,
+            status: record_status::ACTIVE,
+            attributes: &attributes,
+            standardized: &record.standardized_json(),
+            content_hash: &record.content_hash,
+            updated_at: now,
+        },
+    )?;
+    add_version(
+        tx,
+        row.id,
+        version,
+        change,
+        &attributes,
+        &record.content_hash,
+    )?;
+    tx.emit(
+        Some(&domain.name),
+        &format!("record.{change}"),
+        Some(&row.golden_id),
+        &record_event(record, &row.golden_id, version),
+    )?;
+    recompute_golden(tx, domain, &row.golden_id)?;
+    Ok((Decision::Updated, row.golden_id, version))
+}
+
+pub(super) fn add_version(
+    tx: &mut Tx<'_>,
+    record_id: i64,
+    version: i64,
+    change: &str,
+    attributes: &str,
+    content_hash: &str,
+) -> Result<(), ServiceError> {
+    let recorded_at = tx.now();
+    records::insert_version(
+        tx.conn(),
+        &NewVersion {
+            record_id,
+            version,
+            change,
+            attributes,
+            content_hash,
+            recorded_at,
+        },
+    )?;
+    Ok(())
+}
+
+fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> Value {
+    json!({
+        "source_system": record.source_system,
+        "source_id": record.source_id,
+        "golden_id": golden_id,
+        "version": version,
+        "attributes": record.attributes,
+    })
+}

@@ -1,0 +1,108 @@
+//! What the service answers with: serializable views of stored rows.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::{Decision, FieldError};
+use crate::survivorship::Lineage;
+
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// The outcome of one record of an ingest request.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordResult {
+    /// Position of the record in the request (0-based).
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_system: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    pub decision: Decision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One stored version of a source record.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub version: i64,
+    pub change: String,
+    pub attributes: Value,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A source record with its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    pub domain: String,
+    pub source_system: String,
+    pub source_id: String,
+    pub golden_id: String,
+    pub status: String,
+    pub version: i64,
+    pub attributes: Value,
+    pub standardized: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub history: Vec<VersionView>,
+}
+
+/// A member of a golden record, as the crosswalk names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberRef {
+    pub source_system: String,
+    pub source_id: String,
+    pub status: String,
+}
+
+/// A golden record: its surviving fields, their lineage, its members.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoldenView {
+    pub golden_id: String,
+    pub domain: String,
+    pub status: String,
+    pub version: i64,
+    /// Set when the requested ID was retired by a merge and this is its survivor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<String>,
+    pub fields: BTreeMap<String, Value>,
+    pub lineage: BTreeMap<String, Lineage>,
+    pub members: Vec<MemberRef>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The crosswalk's answer for one source key.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrosswalkEntry {
+    pub domain: String,
+    pub source_system: String,
+    pub source_id: String,
+    pub golden_id: String,
+    /// Status of this source record (`active` or `retired`).
+    pub record_status: String,
+    /// Every source record of the golden record, this one included.
+    pub members: Vec<MemberRef>,
+}
+
+/// One change-feed event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub seq: i64,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden_id: Option<String>,
+    pub at: DateTime<Utc>,
+    pub data: Value,
+}

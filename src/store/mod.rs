@@ -1,0 +1,178 @@
+//! Storage: diesel over SQLite (embedded) or PostgreSQL, one code path for both.
+//!
+//! The database is the truth for everything Golden knows. Write transactions go through
+//! [`Store::write`], which serializes writers on the change-feed counter so that event
+//! sequence numbers are gap-free and commit in order on both backends.
+
+mod connection;
+pub mod migrate;
+pub mod models;
+pub mod queries;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use thiserror::Error;
+
+pub use connection::{DbConnection, Pool, PooledConnection};
+
+use crate::config::{DatabaseUrl, Settings};
+use models::NewEvent;
+
+/// A storage failure. Its text may name SQL details, so it is logged, never sent to clients.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database connection: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database query: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database setup: {0}")]
+    Setup(String),
+    #[error("migration: {0}")]
+    Migration(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The backend behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The pooled database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+    /// Serializes this process's SQLite writers so they queue here instead of spinning on the
+    /// database's busy handler. PostgreSQL serializes on the counter row instead.
+    write_gate: Arc<Mutex<()>>,
+}
+
+impl Store {
+    /// Opens the pool (creating the SQLite file's directory if needed) without migrating.
+    pub fn open(settings: &Settings) -> Result<Self, StoreError> {
+        let backend = match &settings.database {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+                Backend::Sqlite
+            }
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        };
+        let manager =
+            connection::Manager::new(settings.database.clone(), settings.sqlite_busy_timeout);
+        let pool = diesel::r2d2::Pool::builder()
+            .max_size(settings.db_pool_size.max(2))
+            .connection_timeout(std::time::Duration::from_secs(15))
+            .build(manager)
+            .map_err(|e| StoreError::Setup(e.to_string()))?;
+        Ok(Self {
+            pool,
+            backend,
+            write_gate: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Opens the store and applies pending migrations.
+    pub fn open_and_migrate(settings: &Settings) -> Result<Self, StoreError> {
+        let store = Self::open(settings)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.pool.get()?;
+        migrate::run(&mut conn)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A pooled connection for reads.
+    pub fn conn(&self) -> Result<PooledConnection, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in a write transaction. Events it appends get the next sequence numbers; the
+    /// transaction commits when `f` returns `Ok` and rolls back (events included) otherwise.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let _gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        conn.transaction(|conn| {
+            let last_seq = queries::events::lock_sequence(conn)?;
+            let mut tx = Tx {
+                conn,
+                last_seq,
+                now: now(),
+            };
+            let out = f(&mut tx)?;
+            if tx.last_seq != last_seq {
+                queries::events::store_sequence(tx.conn, tx.last_seq)?;
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// An open write transaction.
+pub struct Tx<'c> {
+    conn: &'c mut DbConnection,
+    last_seq: i64,
+    now: NaiveDateTime,
+}
+
+impl Tx<'_> {
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    /// The transaction's timestamp: every row it writes carries the same time.
+    pub fn now(&self) -> NaiveDateTime {
+        self.now
+    }
+
+    /// Appends an event to the change feed and returns its sequence number.
+    pub fn emit(
+        &mut self,
+        domain: Option<&str>,
+        kind: &str,
+        golden_id: Option<&str>,
+        payload: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        let seq = self.last_seq + 1;
+        let payload = payload.to_string();
+        queries::events::insert(
+            self.conn,
+            &NewEvent {
+                seq,
+                domain,
+                kind,
+                golden_id,
+                payload: &payload,
+                created_at: self.now,
+            },
+        )?;
+        self.last_seq = seq;
+        Ok(seq)
+    }
+}
+
+/// The current UTC time at the microsecond precision both backends store.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}

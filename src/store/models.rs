@@ -1,0 +1,151 @@
+//! Rows as diesel reads and writes them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = source_records)]
+pub struct SourceRecordRow {
+    pub id: i64,
+    pub domain: String,
+    pub source_system: String,
+    pub source_id: String,
+    pub golden_id: String,
+    pub version: i64,
+    pub status: String,
+    pub attributes: String,
+    pub standardized: String,
+    pub content_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = source_records)]
+pub struct NewSourceRecord<'a> {
+    pub domain: &'a str,
+    pub source_system: &'a str,
+    pub source_id: &'a str,
+    pub golden_id: &'a str,
+    pub version: i64,
+    pub status: &'a str,
+    pub attributes: &'a str,
+    pub standardized: &'a str,
+    pub content_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = source_record_versions)]
+pub struct VersionRow {
+    pub version: i64,
+    pub change: String,
+    pub attributes: String,
+    pub content_hash: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = source_record_versions)]
+pub struct NewVersion<'a> {
+    pub record_id: i64,
+    pub version: i64,
+    pub change: &'a str,
+    pub attributes: &'a str,
+    pub content_hash: &'a str,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = golden_records)]
+pub struct GoldenRow {
+    pub golden_id: String,
+    pub domain: String,
+    pub status: String,
+    pub redirect_to: Option<String>,
+    pub version: i64,
+    pub fields: String,
+    pub lineage: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = golden_records)]
+pub struct NewGolden<'a> {
+    pub golden_id: &'a str,
+    pub domain: &'a str,
+    pub status: &'a str,
+    pub version: i64,
+    pub fields: &'a str,
+    pub lineage: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = memberships)]
+pub struct NewMembership<'a> {
+    pub record_id: i64,
+    pub golden_id: &'a str,
+    pub reason: &'a str,
+    pub valid_from: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub seq: i64,
+    pub domain: Option<String>,
+    pub kind: String,
+    pub golden_id: Option<String>,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEvent<'a> {
+    pub seq: i64,
+    pub domain: Option<&'a str>,
+    pub kind: &'a str,
+    pub golden_id: Option<&'a str>,
+    pub payload: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub domain: Option<String>,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub request_id: Option<String>,
+    pub reason: Option<String>,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit<'a> {
+    pub at: NaiveDateTime,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub outcome: &'a str,
+    pub domain: Option<&'a str>,
+    pub entity_type: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub before_state: Option<&'a str>,
+    pub after_state: Option<&'a str>,
+}

@@ -1,0 +1,115 @@
+//! Source records, their versions and their golden membership.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConnection;
+use crate::store::models::{
+    NewMembership, NewSourceRecord, NewVersion, SourceRecordRow, VersionRow,
+};
+use crate::store::schema::{memberships, source_record_versions, source_records};
+
+pub fn find(
+    conn: &mut DbConnection,
+    domain: &str,
+    source_system: &str,
+    source_id: &str,
+) -> QueryResult<Option<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::domain.eq(domain))
+        .filter(source_records::source_system.eq(source_system))
+        .filter(source_records::source_id.eq(source_id))
+        .select(SourceRecordRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, record: &NewSourceRecord<'_>) -> QueryResult<i64> {
+    diesel::insert_into(source_records::table)
+        .values(record)
+        .execute(conn)?;
+    source_records::table
+        .filter(source_records::domain.eq(record.domain))
+        .filter(source_records::source_system.eq(record.source_system))
+        .filter(source_records::source_id.eq(record.source_id))
+        .select(source_records::id)
+        .first(conn)
+}
+
+/// What a new version of a record changes.
+pub struct RecordUpdate<'a> {
+    pub version: i64,
+    pub status: &'a str,
+    pub attributes: &'a str,
+    pub standardized: &'a str,
+    pub content_hash: &'a str,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, change: &RecordUpdate<'_>) -> QueryResult<()> {
+    diesel::update(source_records::table.find(id))
+        .set((
+            source_records::version.eq(change.version),
+            source_records::status.eq(change.status),
+            source_records::attributes.eq(change.attributes),
+            source_records::standardized.eq(change.standardized),
+            source_records::content_hash.eq(change.content_hash),
+            source_records::updated_at.eq(change.updated_at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_version(conn: &mut DbConnection, version: &NewVersion<'_>) -> QueryResult<()> {
+    diesel::insert_into(source_record_versions::table)
+        .values(version)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn versions(conn: &mut DbConnection, record_id: i64) -> QueryResult<Vec<VersionRow>> {
+    source_record_versions::table
+        .filter(source_record_versions::record_id.eq(record_id))
+        .order(source_record_versions::version.asc())
+        .select(VersionRow::as_select())
+        .load(conn)
+}
+
+/// Members of a golden record, oldest first.
+pub fn members(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::golden_id.eq(golden_id))
+        .order(source_records::id.asc())
+        .select(SourceRecordRow::as_select())
+        .load(conn)
+}
+
+/// Opens a membership of `record_id` in `golden_id`, closing any open one, and points the
+/// record at its new golden record.
+pub fn join_golden(
+    conn: &mut DbConnection,
+    record_id: i64,
+    golden_id: &str,
+    reason: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        memberships::table
+            .filter(memberships::record_id.eq(record_id))
+            .filter(memberships::valid_to.is_null()),
+    )
+    .set(memberships::valid_to.eq(Some(at)))
+    .execute(conn)?;
+    diesel::insert_into(memberships::table)
+        .values(&NewMembership {
+            record_id,
+            golden_id,
+            reason,
+            valid_from: at,
+        })
+        .execute(conn)?;
+    diesel::update(source_records::table.find(record_id))
+        .set(source_records::golden_id.eq(golden_id))
+        .execute(conn)
+        .map(drop)
+}

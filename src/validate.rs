@@ -1,0 +1,239 @@
+//! Checking an incoming record against its domain and standardizing its declared fields.
+//! Pure: the same input always gives the same [`ValidRecord`] or the same errors.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::model::{FieldError, RecordInput};
+use crate::normalize;
+use crate::rules::Domain;
+
+/// Longest accepted source system name and source ID.
+const MAX_SOURCE_SYSTEM: usize = 100;
+const MAX_SOURCE_ID: usize = 256;
+
+/// A record that passed validation, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidRecord {
+    pub source_system: String,
+    pub source_id: String,
+    /// The attributes as received (declared fields and extras alike).
+    pub attributes: Map<String, Value>,
+    /// Standardized values of the declared fields that have one.
+    pub standardized: BTreeMap<String, String>,
+    /// Hash of the canonical attributes: an identical re-send has the same hash.
+    pub content_hash: String,
+}
+
+impl ValidRecord {
+    pub fn attributes_json(&self) -> String {
+        canonical_json(&Value::Object(self.attributes.clone()))
+    }
+
+    pub fn standardized_json(&self) -> String {
+        serde_json::to_string(&self.standardized).unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// Parses one element of an ingest request into a [`RecordInput`].
+pub fn parse_input(value: Value) -> Result<RecordInput, Vec<FieldError>> {
+    if !value.is_object() {
+        return Err(vec![FieldError::new(
+            "record",
+            "each record must be a JSON object with source_system, source_id and attributes",
+        )]);
+    }
+    serde_json::from_value(value).map_err(|e| vec![FieldError::new("record", e.to_string())])
+}
+
+/// Validates `input` against `domain`, collecting every error rather than stopping at the first.
+pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let source_system = input.source_system.trim().to_owned();
+    if let Err(message) = check_source_system(&source_system) {
+        errors.push(FieldError::new("source_system", message));
+    }
+    let source_id = input.source_id.trim().to_owned();
+    if let Err(message) = check_source_id(&source_id) {
+        errors.push(FieldError::new("source_id", message));
+    }
+
+    let mut standardized = BTreeMap::new();
+    for field in &domain.fields {
+        match field_text(input.attributes.get(&field.name)) {
+            Err(message) => errors.push(FieldError::new(&field.name, message)),
+            Ok(None) if field.required => {
+                errors.push(FieldError::new(&field.name, "is required"));
+            }
+            Ok(None) => {}
+            Ok(Some(text)) => match normalize::standardize(field.field_type, &text) {
+                Ok(value) if value.is_empty() && field.required => errors.push(FieldError::new(
+                    &field.name,
+                    format!("{text:?} has no usable content"),
+                )),
+                Ok(value) if value.is_empty() => {}
+                Ok(value) => {
+                    standardized.insert(field.name.clone(), value);
+                }
+                Err(e) => errors.push(FieldError::new(&field.name, e.to_string())),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let content_hash = hash(&canonical_json(&Value::Object(input.attributes.clone())));
+    Ok(ValidRecord {
+        source_system,
+        source_id,
+        attributes: input.attributes,
+        standardized,
+        content_hash,
+    })
+}
+
+fn check_source_system(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("is required".into());
+    }
+    if value.len() > MAX_SOURCE_SYSTEM {
+        return Err(format!("is longer than {MAX_SOURCE_SYSTEM} characters"));
+    }
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c))
+    {
+        return Err("may hold only letters, digits, '_', '-', '.' and ':'".into());
+    }
+    Ok(())
+}
+
+fn check_source_id(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("is required".into());
+    }
+    if value.len() > MAX_SOURCE_ID {
+        return Err(format!("is longer than {MAX_SOURCE_ID} characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("may not hold control characters".into());
+    }
+    Ok(())
+}
+
+/// The text of a declared field's value: strings, numbers and booleans are accepted; null and
+/// blank strings mean "no value".
+fn field_text(value: Option<&Value>) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+        Some(Value::Array(_) | Value::Object(_)) => {
+            Err("must be a text, number or boolean, not a list or object".into())
+        }
+    }
+}
+
+/// JSON with object keys sorted at every level, so equal content always hashes alike.
+pub fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let ordered: BTreeMap<&String, Value> =
+                    map.iter().map(|(k, v)| (k, sorted(v))).collect();
+                Value::Object(ordered.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+fn hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_domain;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn vendor() -> Domain {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules/vendor.toml"),
+        )
+        .unwrap();
+        parse_domain(Path::new("vendor.toml"), &text).unwrap()
+    }
+
+    fn input(value: Value) -> RecordInput {
+        parse_input(value).unwrap()
+    }
+
+    #[test]
+    fn a_good_vendor_is_standardized_and_keeps_extras() {
+        let record = validate(
+            &vendor(),
+            input(json!({"source_system": "erp", "source_id": " 42 ",
+                "attributes": {"name": "Acme", "payment_terms": "NET30", "phone": null}})),
+        )
+        .unwrap();
+        assert_eq!(record.source_id, "42");
+        assert!(record.standardized.contains_key("name"));
+        assert!(!record.standardized.contains_key("phone"));
+        assert_eq!(record.attributes["payment_terms"], "NET30");
+    }
+
+    #[test]
+    fn missing_required_field_is_named() {
+        let errors = validate(
+            &vendor(),
+            input(json!({"source_system": "erp", "source_id": "1", "attributes": {"city": "X"}})),
+        )
+        .unwrap_err();
+        assert_eq!(errors, vec![FieldError::new("name", "is required")]);
+    }
+
+    #[test]
+    fn envelope_errors_are_collected_together() {
+        let errors = validate(
+            &vendor(),
+            input(json!({"source_system": "bad system", "source_id": "",
+                "attributes": {"name": ["x"]}})),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["source_system", "source_id", "name"]);
+    }
+
+    #[test]
+    fn malformed_envelope_is_a_record_error() {
+        assert!(parse_input(json!([1])).is_err());
+        let errors = parse_input(json!({"source_system": "a"})).unwrap_err();
+        assert!(errors[0].message.contains("source_id"), "{errors:?}");
+    }
+
+    #[test]
+    fn hash_ignores_key_order() {
+        let a = validate(
+            &vendor(),
+            input(json!({"source_system": "s", "source_id": "1",
+                "attributes": {"name": "A", "city": "B"}})),
+        )
+        .unwrap();
+        let b = validate(
+            &vendor(),
+            input(json!({"source_system": "s", "source_id": "1",
+                "attributes": {"city": "B", "name": "A"}})),
+        )
+        .unwrap();
+        assert_eq!(a.content_hash, b.content_hash);
+    }
+}
