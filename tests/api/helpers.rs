@@ -1,0 +1,246 @@
+//! Boots the real server on a random port over a fresh database: a SQLite file in a temporary
+//! directory, or, when `GOLDEN_TEST_DATABASE_URL` names a PostgreSQL server, a fresh database
+//! created for the test and dropped after it.
+
+use std::collections::BTreeSet;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use golden::auth::{Authenticator, Role};
+use golden::config::{DatabaseUrl, Settings};
+use golden::service::Golden;
+use serde_json::Value;
+
+pub const SECRET: &str = "test-secret-0123456789abcdef";
+
+/// A database for one test; a PostgreSQL one is dropped when this is dropped.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    fn new(data_dir: &Path) -> Self {
+        match std::env::var("GOLDEN_TEST_DATABASE_URL") {
+            Ok(base) if !base.trim().is_empty() => Self::postgres(base.trim()),
+            _ => Self {
+                url: DatabaseUrl::Sqlite(data_dir.join("golden.sqlite3")),
+                postgres: None,
+            },
+        }
+    }
+
+    fn postgres(base: &str) -> Self {
+        let (server, run_db) = base.rsplit_once('/').expect("database URL has a path");
+        let run_db = run_db.split('?').next().unwrap_or(run_db);
+        let name = format!(
+            "{run_db}_t{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let mut admin = PgConnection::establish(base).expect("connect to the test server");
+        diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .expect("create a test database");
+        Self {
+            url: DatabaseUrl::Postgres(format!("{server}/{name}")),
+            postgres: Some((base.to_owned(), name)),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(base) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub settings: Settings,
+    authenticator: Arc<Authenticator>,
+    handle: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    // Dropped last: the server must stop before its database and files go.
+    pub db: Arc<TestDb>,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+/// Settings for a test server rooted at `dir`.
+pub fn test_settings(dir: &Path, db: &TestDb) -> Settings {
+    let mut settings = Settings::embedded(dir.join("data"));
+    settings.database = db.url.clone();
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.rules_dir = rules_dir();
+    settings.jwt_secret = Some(SECRET.into());
+    settings.db_pool_size = 4;
+    settings
+}
+
+pub fn rules_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules")
+}
+
+pub fn spawn_app() -> TestApp {
+    spawn_with(|_| {})
+}
+
+/// Boots a server after letting `adjust` change its settings.
+pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let db = Arc::new(TestDb::new(&dir.path().join("data")));
+    let mut settings = test_settings(dir.path(), &db);
+    adjust(&mut settings);
+    boot(settings, db, dir)
+}
+
+fn boot(settings: Settings, db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> TestApp {
+    golden::telemetry::init(false);
+    let authenticator = Arc::new(Authenticator::from_settings(&settings).expect("authenticator"));
+    let golden = Arc::new(Golden::open(settings.clone()).expect("open golden"));
+    let listener = TcpListener::bind(settings.bind).expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let auth = authenticator.clone();
+    let thread = std::thread::spawn(move || {
+        let system = actix_web::rt::System::new();
+        system.block_on(async move {
+            let server = golden::api::server(golden, auth, listener).expect("server");
+            tx.send(server.handle()).expect("send handle");
+            server.await.expect("server ran");
+        });
+    });
+    let handle = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("server started");
+    TestApp {
+        base,
+        settings,
+        authenticator,
+        handle: Some(handle),
+        thread: Some(thread),
+        db,
+        dir,
+    }
+}
+
+impl TestApp {
+    /// Stops the server gracefully and starts a new process-equivalent on the same database
+    /// and data directory.
+    pub fn restart(mut self) -> TestApp {
+        self.stop();
+        let mut settings = self.settings.clone();
+        settings.bind = "127.0.0.1:0".parse().expect("address");
+        boot(settings, self.db.clone(), self.dir.clone())
+    }
+
+    fn stop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            actix_web::rt::System::new().block_on(handle.stop(true));
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+
+    pub fn token(&self, roles: &[Role], sources: &[&str]) -> String {
+        let roles: BTreeSet<Role> = roles.iter().copied().collect();
+        self.authenticator
+            .issue(
+                "tester",
+                roles,
+                sources.iter().map(|s| s.to_string()).collect(),
+                Duration::from_secs(600),
+            )
+            .expect("token")
+    }
+
+    pub fn admin(&self) -> String {
+        self.token(&[Role::Admin], &[])
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call("GET", path, token, None)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.call("POST", path, token, Some(body))
+    }
+
+    pub fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call("DELETE", path, token, None)
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = ureq::request(method, &format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        let result = match body {
+            Some(body) => request.send_json(body.clone()),
+            None => request.call(),
+        };
+        read(result)
+    }
+
+    /// Sends a raw body with a content type, for malformed-input tests.
+    pub fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let result = ureq::post(&format!("{}{}", self.base, path))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", content_type)
+            .send_bytes(body);
+        read(result)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// A vendor record body.
+pub fn vendor(system: &str, id: &str, attributes: Value) -> Value {
+    serde_json::json!({"source_system": system, "source_id": id, "attributes": attributes})
+}

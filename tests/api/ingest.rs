@@ -1,0 +1,250 @@
+use golden::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_app, vendor};
+
+fn results(body: &Value) -> &Vec<Value> {
+    body["results"].as_array().expect("results array")
+}
+
+#[test]
+fn a_vendor_from_two_systems_is_readable_and_survives_a_restart() {
+    let app = spawn_app();
+    let sap = app.token(&[Role::Ingest], &["sap"]);
+    let oracle = app.token(&[Role::Ingest], &["oracle"]);
+    let reader = app.token(&[Role::Reader], &[]);
+
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&sap),
+        &vendor(
+            "sap",
+            "100234",
+            json!({"name": "Acme Medical Supply, Inc.", "tax_id": "12-3456789", "city": "Chicago"}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(results(&body)[0]["decision"], "new");
+    let sap_golden = results(&body)[0]["golden_id"].as_str().unwrap().to_owned();
+    assert!(sap_golden.starts_with('V'), "{sap_golden}");
+
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&oracle),
+        &json!([vendor(
+            "oracle",
+            "V-77",
+            json!({"name": "ACME MEDICAL SUPPLY INC", "tax_id": "123456789"})
+        )]),
+    );
+    assert_eq!(status, 200, "{body}");
+    let oracle_golden = results(&body)[0]["golden_id"].as_str().unwrap().to_owned();
+
+    let (status, record) = app.get("/v1/vendor/records/sap/100234", Some(&reader));
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["attributes"]["name"], "Acme Medical Supply, Inc.");
+    assert_eq!(record["history"].as_array().unwrap().len(), 1);
+    assert_eq!(record["golden_id"], sap_golden.as_str());
+
+    for (system, id, golden) in [
+        ("sap", "100234", &sap_golden),
+        ("oracle", "V-77", &oracle_golden),
+    ] {
+        let (status, entry) = app.get(
+            &format!("/v1/crosswalk/vendor/{system}/{id}"),
+            Some(&reader),
+        );
+        assert_eq!(status, 200, "{entry}");
+        assert_eq!(entry["golden_id"], golden.as_str());
+        assert_eq!(entry["members"][0]["source_id"], id);
+    }
+
+    let app = app.restart();
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, entry) = app.get("/v1/crosswalk/vendor/oracle/V-77", Some(&reader));
+    assert_eq!(status, 200, "{entry}");
+    assert_eq!(entry["golden_id"], oracle_golden.as_str());
+    let (status, record) = app.get("/v1/vendor/records/sap/100234", Some(&reader));
+    assert_eq!(status, 200);
+    assert_eq!(record["attributes"]["tax_id"], "12-3456789");
+    let (status, golden) = app.get(&format!("/v1/vendor/golden/{sap_golden}"), Some(&reader));
+    assert_eq!(status, 200, "{golden}");
+    assert_eq!(golden["fields"]["name"], "Acme Medical Supply, Inc.");
+    assert_eq!(golden["lineage"]["name"]["source_system"], "sap");
+}
+
+#[test]
+fn a_batch_with_one_invalid_record_stores_the_valid_ones() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp"]);
+    let batch = json!([
+        vendor("erp", "1", json!({"name": "Baxter Healthcare Corp", "country": "USA"})),
+        vendor("erp", "2", json!({"city": "Deerfield", "email": "not-an-email"})),
+        vendor("erp", "3", json!({"name": "Cardinal Health"})),
+        {"source_system": "erp"},
+    ]);
+    let (status, body) = app.post("/v1/vendor/records", Some(&token), &batch);
+    assert_eq!(status, 200, "{body}");
+    let results = results(&body);
+    let decisions: Vec<&str> = results
+        .iter()
+        .map(|r| r["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["new", "rejected", "new", "rejected"]);
+    let fields: Vec<&str> = results[1]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "email"], "{body}");
+    assert!(
+        results[3]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("source_id")
+    );
+    assert_eq!(body["summary"]["rejected"], 2);
+
+    let admin = app.admin();
+    assert_eq!(app.get("/v1/vendor/records/erp/1", Some(&admin)).0, 200);
+    assert_eq!(app.get("/v1/vendor/records/erp/3", Some(&admin)).0, 200);
+    assert_eq!(app.get("/v1/vendor/records/erp/2", Some(&admin)).0, 404);
+}
+
+#[test]
+fn a_single_invalid_record_answers_422_with_its_field() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp"]);
+    let (status, body) = app.post(
+        "/v1/item/records",
+        Some(&token),
+        &vendor(
+            "erp",
+            "SKU-1",
+            json!({"description": "Glove, nitrile, M", "gtin": "00012345678906"}),
+        ),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["results"][0]["errors"][0]["field"], "gtin");
+}
+
+#[test]
+fn resends_are_unchanged_and_changes_add_versions() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp"]);
+    let first = vendor(
+        "erp",
+        "7",
+        json!({"name": "Owens & Minor", "city": "Mechanicsville"}),
+    );
+    let (_, body) = app.post("/v1/vendor/records", Some(&token), &first);
+    let golden_id = body["results"][0]["golden_id"].clone();
+
+    let reordered = vendor(
+        "erp",
+        "7",
+        json!({"city": "Mechanicsville", "name": "Owens & Minor"}),
+    );
+    let (_, body) = app.post("/v1/vendor/records", Some(&token), &reordered);
+    assert_eq!(body["results"][0]["decision"], "unchanged");
+    assert_eq!(body["results"][0]["version"], 1);
+
+    let changed = vendor(
+        "erp",
+        "7",
+        json!({"name": "Owens & Minor Inc", "city": "Richmond"}),
+    );
+    let (_, body) = app.post("/v1/vendor/records", Some(&token), &changed);
+    assert_eq!(body["results"][0]["decision"], "updated");
+    assert_eq!(body["results"][0]["version"], 2);
+    assert_eq!(body["results"][0]["golden_id"], golden_id);
+
+    let (_, record) = app.get("/v1/vendor/records/erp/7", Some(&token));
+    let history = record["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0]["attributes"]["city"], "Mechanicsville");
+    assert_eq!(history[1]["change"], "updated");
+    let (_, golden) = app.get(
+        &format!("/v1/vendor/golden/{}", golden_id.as_str().unwrap()),
+        Some(&app.admin()),
+    );
+    assert_eq!(golden["fields"]["city"], "Richmond");
+    assert_eq!(golden["version"], 2);
+}
+
+#[test]
+fn delete_retires_the_record_and_keeps_its_history() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp"]);
+    let (_, body) = app.post(
+        "/v1/vendor/records",
+        Some(&token),
+        &vendor("erp", "9", json!({"name": "Medline"})),
+    );
+    let golden_id = body["results"][0]["golden_id"].as_str().unwrap().to_owned();
+
+    let (status, record) = app.delete("/v1/vendor/records/erp/9", Some(&token));
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["status"], "retired");
+    assert_eq!(record["history"][1]["change"], "retired");
+    // Retiring again changes nothing.
+    let (_, again) = app.delete("/v1/vendor/records/erp/9", Some(&token));
+    assert_eq!(again["version"], record["version"]);
+
+    let admin = app.admin();
+    let (status, entry) = app.get("/v1/crosswalk/vendor/erp/9", Some(&admin));
+    assert_eq!(status, 200);
+    assert_eq!(entry["record_status"], "retired");
+    let (status, golden) = app.get(&format!("/v1/vendor/golden/{golden_id}"), Some(&admin));
+    assert_eq!(status, 200);
+    assert_eq!(golden["status"], "retired");
+
+    let (_, body) = app.post(
+        "/v1/vendor/records",
+        Some(&token),
+        &vendor("erp", "9", json!({"name": "Medline"})),
+    );
+    assert_eq!(body["results"][0]["decision"], "updated");
+    let (_, record) = app.get("/v1/vendor/records/erp/9", Some(&admin));
+    assert_eq!(record["status"], "active");
+    assert_eq!(record["history"][2]["change"], "restored");
+}
+
+#[test]
+fn the_change_feed_is_gap_free_and_pages() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp"]);
+    for i in 0..4 {
+        let (status, _) = app.post(
+            "/v1/location/records",
+            Some(&token),
+            &vendor(
+                "erp",
+                &format!("L{i}"),
+                json!({"name": format!("Warehouse {i}")}),
+            ),
+        );
+        assert_eq!(status, 200);
+    }
+    let reader = app.token(&[Role::Reader], &[]);
+    let mut seqs = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = app.get(&format!("/v1/events?after={after}&limit=5"), Some(&reader));
+        assert_eq!(status, 200, "{page}");
+        let events = page["events"].as_array().unwrap();
+        if events.is_empty() {
+            break;
+        }
+        seqs.extend(events.iter().map(|e| e["seq"].as_i64().unwrap()));
+        after = page["next_after"].as_i64().unwrap();
+    }
+    // golden.created, record.created, record.linked per record.
+    assert_eq!(seqs, (1..=12).collect::<Vec<i64>>());
+    let (_, page) = app.get("/v1/events?after=0&limit=3&domain=location", Some(&reader));
+    assert_eq!(page["events"][0]["kind"], "golden.created");
+    assert_eq!(page["events"][1]["data"]["source_id"], "L0");
+    let (status, _) = app.get("/v1/events?domain=nope", Some(&reader));
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each boots the real HTTP server on a random port over a fresh database
+//! (SQLite by default; PostgreSQL when GOLDEN_TEST_DATABASE_URL is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod cli;
+mod errors;
+mod helpers;
+mod ingest;
