@@ -49,20 +49,15 @@ impl TestDb {
             postgres: Some((base.to_owned(), name)),
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((base, name)) = &self.postgres {
-            if let Ok(mut admin) = PgConnection::establish(base) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut admin);
-            }
+        if let Some((base, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(base)
+        {
+            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            let _ = diesel::sql_query(drop).execute(&mut admin);
         }
     }
 }
