@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod index;
+pub mod matching;
 pub mod model;
 pub mod normalize;
 pub mod rules;

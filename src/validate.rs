@@ -84,6 +84,7 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Vec<
     if !errors.is_empty() {
         return Err(errors);
     }
+    crate::matching::features::derive(domain, &input.attributes, &mut standardized);
     let content_hash = hash(&canonical_json(&Value::Object(input.attributes.clone())));
     Ok(ValidRecord {
         source_system,

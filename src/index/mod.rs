@@ -1,12 +1,27 @@
-//! The tantivy candidate index: a derived cache of the database, rebuilt or caught up from the
-//! change feed, never the truth. One document per active source record.
+//! The tantivy candidate index: a derived cache of the database, never the truth. One document
+//! per active source record, holding the record's candidate-key terms. The last change-feed
+//! sequence applied is stored with each commit, so a restart catches up from the feed and
+//! `golden reindex` rebuilds it from scratch.
+//!
+//! There is one writer. Documents added since the last commit are also kept in an in-memory
+//! overlay ([`Postings`]) so they are searchable at once; commits happen in batches.
+
+mod postings;
 
 use std::path::Path;
+use std::sync::{Mutex, RwLock};
 
+use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{FAST, INDEXED, STORED, STRING, Schema, TEXT};
-use tantivy::{Index, IndexReader, ReloadPolicy};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 use thiserror::Error;
+
+pub use postings::Postings;
+
+/// Memory the index writer may use before it flushes a segment.
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
 #[derive(Debug, Error)]
 pub enum IndexError {
@@ -19,23 +34,34 @@ pub enum IndexError {
     },
     #[error("candidate index directory: {0}")]
     OpenDirectory(#[from] tantivy::directory::error::OpenDirectoryError),
+    #[error("candidate index is busy or poisoned")]
+    Poisoned,
 }
 
-/// The fields of an indexed source record.
-pub fn schema() -> Schema {
+#[derive(Clone, Copy)]
+struct Fields {
+    record_id: Field,
+    domain: Field,
+    terms: Field,
+}
+
+fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
-    builder.add_u64_field("record_id", INDEXED | STORED | FAST);
-    builder.add_text_field("golden_id", STRING | STORED);
-    builder.add_text_field("domain", STRING);
-    builder.add_text_field("tokens", TEXT);
-    builder.add_text_field("identifiers", STRING);
-    builder.build()
+    let fields = Fields {
+        record_id: builder.add_u64_field("record_id", INDEXED | STORED),
+        domain: builder.add_text_field("domain", STRING),
+        terms: builder.add_text_field("terms", STRING),
+    };
+    (builder.build(), fields)
 }
 
-/// The on-disk index and a reader over it.
+/// The on-disk index, its single writer and the overlay of uncommitted documents.
 pub struct CandidateIndex {
     index: Index,
     reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    pending: RwLock<Postings>,
 }
 
 impl CandidateIndex {
@@ -45,21 +71,158 @@ impl CandidateIndex {
             path: dir.display().to_string(),
             source,
         })?;
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema())?;
+        let (schema, fields) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        Ok(Self { index, reader })
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        Ok(Self {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            pending: RwLock::new(Postings::default()),
+        })
     }
 
-    /// Documents currently searchable.
+    /// The payload stored with the last commit (`None` for a new index).
+    pub fn payload(&self) -> Result<Option<String>, IndexError> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
+    /// Adds or replaces a record's document.
+    pub fn upsert(
+        &self,
+        domain: &str,
+        record_id: i64,
+        terms: &[(String, f32)],
+    ) -> Result<(), IndexError> {
+        let id = record_id as u64;
+        let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.delete_term(Term::from_field_u64(self.fields.record_id, id));
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(self.fields.record_id, id);
+        doc.add_text(self.fields.domain, domain);
+        for (term, _) in terms {
+            doc.add_text(self.fields.terms, term);
+        }
+        writer.add_document(doc)?;
+        self.pending
+            .write()
+            .map_err(|_| IndexError::Poisoned)?
+            .insert(domain, id, terms);
+        Ok(())
+    }
+
+    /// Removes a record's document (it was retired).
+    pub fn remove(&self, record_id: i64) -> Result<(), IndexError> {
+        let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.delete_term(Term::from_field_u64(
+            self.fields.record_id,
+            record_id as u64,
+        ));
+        self.pending
+            .write()
+            .map_err(|_| IndexError::Poisoned)?
+            .remove(record_id as u64);
+        Ok(())
+    }
+
+    /// Drops every document (before a rebuild).
+    pub fn clear(&self) -> Result<(), IndexError> {
+        let writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.delete_all_documents()?;
+        self.pending
+            .write()
+            .map_err(|_| IndexError::Poisoned)?
+            .clear();
+        Ok(())
+    }
+
+    /// Makes everything added so far durable with `payload` (what the index reflects), and
+    /// empties the overlay once the reader sees the commit.
+    pub fn commit(&self, payload: &str) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(payload);
+        prepared.commit()?;
+        self.reader.reload()?;
+        self.pending
+            .write()
+            .map_err(|_| IndexError::Poisoned)?
+            .clear();
+        Ok(())
+    }
+
+    /// Documents added since the last commit.
+    pub fn pending_len(&self) -> usize {
+        self.pending.read().map_or(0, |p| p.len())
+    }
+
+    /// Committed documents.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
 
-    pub fn index(&self) -> &Index {
-        &self.index
+    /// Record IDs of `domain` that share terms with the query, best first (committed
+    /// documents and the overlay together, without duplicates).
+    pub fn search(
+        &self,
+        domain: &str,
+        terms: &[(String, f32)],
+        limit: usize,
+    ) -> Result<Vec<i64>, IndexError> {
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
+        let mut found: Vec<i64> = pending
+            .search(domain, terms, limit)
+            .into_iter()
+            .map(|(id, _)| id as i64)
+            .collect();
+        let searcher = self.reader.searcher();
+        if searcher.num_docs() > 0 {
+            let should: Vec<(Occur, Box<dyn Query>)> = terms
+                .iter()
+                .map(|(term, boost)| {
+                    let query = TermQuery::new(
+                        Term::from_field_text(self.fields.terms, term),
+                        IndexRecordOption::Basic,
+                    );
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(query), *boost)) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            let query = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.domain, domain),
+                        IndexRecordOption::Basic,
+                    )),
+                ),
+                (Occur::Must, Box::new(BooleanQuery::new(should))),
+            ]);
+            let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+            for (_, address) in hits {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                if let Some(id) = doc
+                    .get_first(self.fields.record_id)
+                    .and_then(|v| v.as_u64())
+                {
+                    let id = id as i64;
+                    if !found.contains(&id) && !pending.contains(id as u64) {
+                        found.push(id);
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 }
 
@@ -67,12 +230,42 @@ impl CandidateIndex {
 mod tests {
     use super::*;
 
+    fn terms(words: &[&str]) -> Vec<(String, f32)> {
+        words.iter().map(|w| (w.to_string(), 1.0)).collect()
+    }
+
     #[test]
-    fn index_is_created_then_reopened() {
+    fn records_are_searchable_before_and_after_commit_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("index");
-        assert_eq!(CandidateIndex::open_or_create(&path).unwrap().num_docs(), 0);
-        assert!(path.join("meta.json").exists());
-        assert_eq!(CandidateIndex::open_or_create(&path).unwrap().num_docs(), 0);
+        {
+            let index = CandidateIndex::open_or_create(&path).unwrap();
+            assert_eq!(index.payload().unwrap(), None);
+            index
+                .upsert("vendor", 1, &terms(&["acme", "chicago"]))
+                .unwrap();
+            index.upsert("vendor", 2, &terms(&["zenith"])).unwrap();
+            assert_eq!(index.search("vendor", &terms(&["acme"]), 5).unwrap(), [1]);
+            index.commit("42").unwrap();
+            assert_eq!(index.pending_len(), 0);
+            assert_eq!(index.search("vendor", &terms(&["acme"]), 5).unwrap(), [1]);
+            assert!(
+                index
+                    .search("item", &terms(&["acme"]), 5)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        let index = CandidateIndex::open_or_create(&path).unwrap();
+        assert_eq!(index.payload().unwrap().as_deref(), Some("42"));
+        assert_eq!(index.num_docs(), 2);
+        index.remove(1).unwrap();
+        index.commit("43").unwrap();
+        assert!(
+            index
+                .search("vendor", &terms(&["acme"]), 5)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod country;
 pub mod date;
 pub mod identifiers;
 pub mod locality;
+pub mod model_number;
 pub mod numeric;
 pub mod org_name;
 pub mod person_name;

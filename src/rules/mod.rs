@@ -2,6 +2,7 @@
 //! ID prefix and fields. This module parses and validates those files into typed [`Domain`]s
 //! and reports each mistake with its file and line, so `golden rules check` can point at it.
 
+pub mod matching;
 mod parse;
 
 use std::collections::BTreeMap;
@@ -53,6 +54,8 @@ pub struct Domain {
     pub id_prefix: String,
     pub label: String,
     pub fields: Vec<FieldDef>,
+    /// How records of this domain are matched; `None` keeps every record apart.
+    pub matching: Option<matching::MatchRules>,
     /// Content hash of the rule file; stored with decisions so they can be traced to rules.
     pub version: String,
 }

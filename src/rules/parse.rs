@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::matching::RawMatching;
 use super::{Domain, FieldDef, RuleError};
 use crate::normalize::FieldType;
 
@@ -18,11 +19,8 @@ struct RawFile {
     domain: RawDomain,
     #[serde(rename = "field", default)]
     fields: Vec<RawField>,
-    /// Matching sections (candidates, comparisons, thresholds) are accepted here and read by
-    /// the matching engine.
     #[serde(default)]
-    #[allow(dead_code)]
-    matching: Option<toml::Table>,
+    matching: Option<RawMatching>,
     #[serde(default)]
     #[allow(dead_code)]
     survivorship: Option<toml::Table>,
@@ -92,10 +90,21 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
         ));
     }
 
+    let matching = match raw.matching {
+        Some(raw_matching) if errors.is_empty() => match raw_matching.into_rules(&fields) {
+            Ok(rules) => Some(rules),
+            Err(found) => {
+                errors.extend(found.into_iter().map(|(at, message)| error_at(at, message)));
+                None
+            }
+        },
+        _ => None,
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(Domain {
+        matching,
         label: raw.domain.label.unwrap_or_else(|| name.clone()),
         name,
         id_prefix: prefix,

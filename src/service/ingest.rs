@@ -4,8 +4,11 @@
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden};
+use super::matching::BatchIndex;
+use super::proposals::open_proposal;
 use super::views::RecordResult;
 use super::{Golden, ServiceError};
+use crate::matching::Outcome;
 use crate::model::{Decision, FieldError, RecordInput, record_status};
 use crate::rules::Domain;
 use crate::store::Tx;
@@ -60,12 +63,18 @@ impl Golden {
         }
         if !valid.is_empty() {
             let stored = self.store.write(|tx| {
+                self.sync_index(tx.conn())?;
+                let mut batch = BatchIndex::default();
                 valid
                     .iter()
-                    .map(|(index, record)| store_record(tx, &domain, *index, record))
+                    .map(|(index, record)| {
+                        self.store_record(tx, &mut batch, &domain, *index, record)
+                    })
                     .collect::<Result<Vec<_>, ServiceError>>()
             })?;
             results.extend(stored);
+            // Make the batch searchable now rather than at the next write.
+            self.sync_index(&mut *self.store.conn()?)?;
         }
         results.sort_by_key(|r| r.index);
         Ok(results)
@@ -85,86 +94,127 @@ fn rejected(index: usize, keys: Option<(String, String)>, errors: Vec<FieldError
     }
 }
 
-/// Stores one valid record and says what happened to it.
-fn store_record(
-    tx: &mut Tx<'_>,
-    domain: &Domain,
-    index: usize,
-    record: &ValidRecord,
-) -> Result<RecordResult, ServiceError> {
-    let existing = records::find(
-        tx.conn(),
-        &domain.name,
-        &record.source_system,
-        &record.source_id,
-    )?;
-    let (decision, golden_id, version) = match existing {
-        None => insert_new(tx, domain, record)?,
-        Some(row)
-            if row.content_hash == record.content_hash && row.status == record_status::ACTIVE =>
-        {
-            (Decision::Unchanged, row.golden_id, row.version)
-        }
-        Some(row) => update_existing(tx, domain, record, row)?,
-    };
-    Ok(RecordResult {
-        index,
-        source_system: Some(record.source_system.clone()),
-        source_id: Some(record.source_id.clone()),
-        decision,
-        golden_id: Some(golden_id),
-        version: Some(version),
-        errors: Vec::new(),
-    })
-}
+impl Golden {
+    /// Stores one valid record and says what happened to it.
+    fn store_record(
+        &self,
+        tx: &mut Tx<'_>,
+        batch: &mut BatchIndex,
+        domain: &Domain,
+        index: usize,
+        record: &ValidRecord,
+    ) -> Result<RecordResult, ServiceError> {
+        let existing = records::find(
+            tx.conn(),
+            &domain.name,
+            &record.source_system,
+            &record.source_id,
+        )?;
+        let (decision, golden_id, version) = match existing {
+            None => self.insert_new(tx, batch, domain, record)?,
+            Some(row)
+                if row.content_hash == record.content_hash
+                    && row.status == record_status::ACTIVE =>
+            {
+                (Decision::Unchanged, row.golden_id, row.version)
+            }
+            Some(row) => update_existing(tx, domain, record, row)?,
+        };
+        Ok(RecordResult {
+            index,
+            source_system: Some(record.source_system.clone()),
+            source_id: Some(record.source_id.clone()),
+            decision,
+            golden_id: Some(golden_id),
+            version: Some(version),
+            errors: Vec::new(),
+        })
+    }
 
-fn insert_new(
-    tx: &mut Tx<'_>,
-    domain: &Domain,
-    record: &ValidRecord,
-) -> Result<(Decision, String, i64), ServiceError> {
-    let now = tx.now();
-    let attributes = record.attributes_json();
-    let golden_id = create_golden(tx, domain, record)?;
-    let record_id = records::insert(
-        tx.conn(),
-        &NewSourceRecord {
-            domain: &domain.name,
-            source_system: &record.source_system,
-            source_id: &record.source_id,
-            golden_id: &golden_id,
-            version: 1,
-            status: record_status::ACTIVE,
-            attributes: &attributes,
-            standardized: &record.standardized_json(),
-            content_hash: &record.content_hash,
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
-    add_version(
-        tx,
-        record_id,
-        1,
-        "created",
-        &attributes,
-        &record.content_hash,
-    )?;
-    records::join_golden(tx.conn(), record_id, &golden_id, "new", now)?;
-    tx.emit(
-        Some(&domain.name),
-        "record.created",
-        Some(&golden_id),
-        &record_event(record, &golden_id, 1),
-    )?;
-    tx.emit(
-        Some(&domain.name),
-        "record.linked",
-        Some(&golden_id),
-        &json!({"source_system": record.source_system, "source_id": record.source_id,
-                "golden_id": golden_id, "reason": "new"}),
-    )?;
-    Ok((Decision::New, golden_id, 1))
+    /// Stores a record seen for the first time: matching decides whether it joins a golden record,
+    /// gets its own with a merge proposal, or simply its own.
+    fn insert_new(
+        &self,
+        tx: &mut Tx<'_>,
+        batch: &mut BatchIndex,
+        domain: &Domain,
+        record: &ValidRecord,
+    ) -> Result<(Decision, String, i64), ServiceError> {
+        let matched = self.find_match(tx.conn(), batch, domain, None, &record.standardized)?;
+        let (decision, golden_id, link) = match &matched.outcome {
+            Outcome::AutoLink { golden_id, score } => (
+                Decision::AutoLinked,
+                golden_id.clone(),
+                json!({"reason": "auto_linked", "score": score.probability}),
+            ),
+            Outcome::Propose(_) => (
+                Decision::Proposed,
+                create_golden(tx, domain, record)?,
+                json!({"reason": "new"}),
+            ),
+            Outcome::New => (
+                Decision::New,
+                create_golden(tx, domain, record)?,
+                json!({"reason": "new"}),
+            ),
+        };
+        let now = tx.now();
+        let attributes = record.attributes_json();
+        let record_id = records::insert(
+            tx.conn(),
+            &NewSourceRecord {
+                domain: &domain.name,
+                source_system: &record.source_system,
+                source_id: &record.source_id,
+                golden_id: &golden_id,
+                version: 1,
+                status: record_status::ACTIVE,
+                attributes: &attributes,
+                standardized: &record.standardized_json(),
+                content_hash: &record.content_hash,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        add_version(
+            tx,
+            record_id,
+            1,
+            "created",
+            &attributes,
+            &record.content_hash,
+        )?;
+        let reason = link["reason"].as_str().unwrap_or("new");
+        records::join_golden(tx.conn(), record_id, &golden_id, reason, now)?;
+        tx.emit(
+            Some(&domain.name),
+            "record.created",
+            Some(&golden_id),
+            &record_event(record, &golden_id, 1),
+        )?;
+        let mut linked = json!({"source_system": record.source_system, "source_id": record.source_id,
+            "golden_id": golden_id});
+        if let (Some(target), Some(extra)) = (linked.as_object_mut(), link.as_object()) {
+            target.extend(extra.clone());
+        }
+        tx.emit(
+            Some(&domain.name),
+            "record.linked",
+            Some(&golden_id),
+            &linked,
+        )?;
+        match matched.outcome {
+            Outcome::AutoLink { .. } => recompute_golden(tx, domain, &golden_id)?,
+            Outcome::Propose(candidates) => {
+                for (other, score) in candidates {
+                    open_proposal(tx, domain, &golden_id, &other, record_id, &score)?;
+                }
+            }
+            Outcome::New => {}
+        }
+        batch.add(&domain.name, record_id, &matched.terms);
+        Ok((decision, golden_id, 1))
+    }
 }
 
 fn update_existing(

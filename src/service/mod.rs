@@ -5,11 +5,14 @@ pub mod audit;
 mod error;
 pub mod events;
 pub mod golden;
+pub mod index_sync;
 pub mod ingest;
+mod matching;
+pub mod proposals;
 pub mod records;
 pub mod views;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub use error::ServiceError;
 
@@ -24,6 +27,7 @@ pub struct Golden {
     pub store: Store,
     pub rules: Arc<RuleSet>,
     pub index: CandidateIndex,
+    index_state: Mutex<index_sync::SyncState>,
 }
 
 impl Golden {
@@ -40,12 +44,25 @@ impl Golden {
         let store = Store::open_and_migrate(&settings)?;
         let index = CandidateIndex::open_or_create(&settings.index_dir())
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        Ok(Self {
+        let payload = index
+            .payload()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let (state, rebuild) = index_sync::SyncState::from_payload(payload.as_deref(), &rules);
+        let golden = Self {
             settings,
             store,
             rules,
             index,
-        })
+            index_state: Mutex::new(state),
+        };
+        if rebuild {
+            golden.reindex()?;
+        } else {
+            let mut conn = golden.store.conn()?;
+            golden.sync_index(&mut conn)?;
+            golden.commit_index()?;
+        }
+        Ok(golden)
     }
 
     /// The domain named in a request, or `UnknownDomain`.

@@ -5,4 +5,5 @@ pub mod audit;
 pub mod counters;
 pub mod events;
 pub mod golden;
+pub mod proposals;
 pub mod records;

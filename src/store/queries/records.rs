@@ -113,3 +113,42 @@ pub fn join_golden(
         .execute(conn)
         .map(drop)
 }
+
+/// Records by ID (any order; missing IDs are skipped).
+pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::id.eq_any(ids))
+        .select(SourceRecordRow::as_select())
+        .load(conn)
+}
+
+/// Active records of every domain with an ID above `after`, in ID order: a page of a rebuild.
+pub fn active_page(
+    conn: &mut DbConnection,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::id.gt(after))
+        .filter(source_records::status.eq(crate::model::record_status::ACTIVE))
+        .order(source_records::id.asc())
+        .limit(limit)
+        .select(SourceRecordRow::as_select())
+        .load(conn)
+}
+
+/// Every record of a domain, for exports, in ID order, a page at a time.
+pub fn domain_page(
+    conn: &mut DbConnection,
+    domain: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::domain.eq(domain))
+        .filter(source_records::id.gt(after))
+        .order(source_records::id.asc())
+        .limit(limit)
+        .select(SourceRecordRow::as_select())
+        .load(conn)
+}

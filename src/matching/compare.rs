@@ -1,0 +1,197 @@
+//! Comparators: each turns two standardized values into a similarity in 0..=1.
+
+use std::collections::BTreeSet;
+
+use strsim::{jaro_winkler, normalized_damerau_levenshtein, normalized_levenshtein};
+
+use crate::rules::matching::Method;
+
+/// The similarity of two standardized values under `method`.
+pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
+    match method {
+        Method::Exact | Method::Identifier => f64::from(u8::from(a == b)),
+        Method::JaroWinkler => jaro_winkler(a, b),
+        Method::Levenshtein => normalized_levenshtein(a, b),
+        Method::DamerauLevenshtein => normalized_damerau_levenshtein(a, b),
+        Method::TokenSet => token_set(a, b),
+        Method::TokenSort => normalized_levenshtein(&sorted_words(a), &sorted_words(b)),
+        Method::MongeElkan => (monge_elkan(a, b) + monge_elkan(b, a)) / 2.0,
+        Method::Jaccard => jaccard(a, b),
+        Method::Numeric => numeric(a, b),
+        Method::ModelNumber => model_number(a, b),
+        Method::Date => date(a, b),
+    }
+}
+
+fn words(s: &str) -> BTreeSet<&str> {
+    s.split_whitespace().collect()
+}
+
+fn sorted_words(s: &str) -> String {
+    words(s).into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// Token-set ratio: the shared words, compared with each side's shared-plus-own words.
+/// A name whose words are all inside the other's scores 1.0.
+fn token_set(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (words(a), words(b));
+    let shared: Vec<&str> = wa.intersection(&wb).copied().collect();
+    let only_a: Vec<&str> = wa.difference(&wb).copied().collect();
+    let only_b: Vec<&str> = wb.difference(&wa).copied().collect();
+    let base = shared.join(" ");
+    let join = |rest: &[&str]| {
+        let mut all = shared.clone();
+        all.extend_from_slice(rest);
+        all.join(" ")
+    };
+    let (with_a, with_b) = (join(&only_a), join(&only_b));
+    let mut best = normalized_levenshtein(&with_a, &with_b);
+    if !base.is_empty() {
+        best = best
+            .max(normalized_levenshtein(&base, &with_a))
+            .max(normalized_levenshtein(&base, &with_b));
+    }
+    best
+}
+
+/// Average over the words of `a` of the best Jaro-Winkler match among the words of `b`.
+fn monge_elkan(a: &str, b: &str) -> f64 {
+    let wb: Vec<&str> = b.split_whitespace().collect();
+    let wa: Vec<&str> = a.split_whitespace().collect();
+    if wa.is_empty() || wb.is_empty() {
+        return 0.0;
+    }
+    let total: f64 = wa
+        .iter()
+        .map(|x| wb.iter().map(|y| jaro_winkler(x, y)).fold(0.0, f64::max))
+        .sum();
+    total / wa.len() as f64
+}
+
+fn jaccard(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (words(a), words(b));
+    let union = wa.union(&wb).count();
+    if union == 0 {
+        return 0.0;
+    }
+    wa.intersection(&wb).count() as f64 / union as f64
+}
+
+fn numeric(a: &str, b: &str) -> f64 {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => {
+            let scale = x.abs().max(y.abs());
+            if scale == 0.0 {
+                1.0
+            } else {
+                (1.0 - (x - y).abs() / scale).clamp(0.0, 1.0)
+            }
+        }
+        _ => f64::from(u8::from(a == b)),
+    }
+}
+
+/// 1.0 when the two sides share a model number; 0.5 when one extends another of 5+
+/// characters by at most 2 (a colour or region suffix); 0 otherwise. Product-family members
+/// whose numbers differ in a size suffix score 0 or 0.5, never 1.
+fn model_number(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (words(a), words(b));
+    if wa.intersection(&wb).next().is_some() {
+        return 1.0;
+    }
+    let extends = |long: &str, short: &str| {
+        short.len() >= 5 && long.len() <= short.len() + 2 && long.starts_with(short)
+    };
+    let near = wa
+        .iter()
+        .any(|x| wb.iter().any(|y| extends(x, y) || extends(y, x)));
+    if near { 0.5 } else { 0.0 }
+}
+
+/// Dates as YYYY-MM-DD: equal 1.0; day and month swapped 0.8; one digit off 0.7; same year
+/// 0.3; otherwise 0.
+fn date(a: &str, b: &str) -> f64 {
+    if a == b {
+        return 1.0;
+    }
+    let parts = |s: &str| -> Option<(String, String, String)> {
+        let mut it = s.split('-');
+        Some((it.next()?.into(), it.next()?.into(), it.next()?.into()))
+    };
+    let (Some((ya, ma, da)), Some((yb, mb, db))) = (parts(a), parts(b)) else {
+        return 0.0;
+    };
+    if ya == yb && ma == db && da == mb {
+        return 0.8;
+    }
+    let differing = a.chars().zip(b.chars()).filter(|(x, y)| x != y).count();
+    if a.len() == b.len() && differing == 1 {
+        return 0.7;
+    }
+    if ya == yb { 0.3 } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_set_ignores_order_and_subset_words() {
+        assert_eq!(
+            similarity(
+                Method::TokenSet,
+                "philips electronics",
+                "electronics philips"
+            ),
+            1.0
+        );
+        assert_eq!(similarity(Method::TokenSet, "acme", "acme medical"), 1.0);
+        assert!(similarity(Method::TokenSet, "acme medical", "zenith labs") < 0.5);
+    }
+
+    #[test]
+    fn monge_elkan_tolerates_typos_in_words() {
+        let s = similarity(Method::MongeElkan, "mitchel green", "mitchell green");
+        assert!(s > 0.95, "{s}");
+    }
+
+    #[test]
+    fn identifiers_are_all_or_nothing() {
+        assert_eq!(
+            similarity(Method::Identifier, "123456789", "123456789"),
+            1.0
+        );
+        assert_eq!(
+            similarity(Method::Identifier, "123456789", "123456788"),
+            0.0
+        );
+    }
+
+    #[test]
+    fn model_numbers_share_or_differ_by_suffix() {
+        assert_eq!(
+            similarity(Method::ModelNumber, "PSLX350H", "AB12 PSLX350H"),
+            1.0
+        );
+        assert_eq!(
+            similarity(Method::ModelNumber, "KDL40V3000", "KDL40V3000B"),
+            0.5
+        );
+        assert_eq!(similarity(Method::ModelNumber, "MX1010S", "MX1010M"), 0.0);
+    }
+
+    #[test]
+    fn dates_grade_their_differences() {
+        assert_eq!(similarity(Method::Date, "1956-04-09", "1956-04-09"), 1.0);
+        assert_eq!(similarity(Method::Date, "1956-04-09", "1956-09-04"), 0.8);
+        assert_eq!(similarity(Method::Date, "1956-04-09", "1956-04-08"), 0.7);
+        assert_eq!(similarity(Method::Date, "1956-04-09", "1956-11-21"), 0.3);
+        assert_eq!(similarity(Method::Date, "1956-04-09", "1980-11-21"), 0.0);
+    }
+
+    #[test]
+    fn numbers_compare_by_relative_difference() {
+        assert_eq!(similarity(Method::Numeric, "100", "100"), 1.0);
+        assert!((similarity(Method::Numeric, "100", "90") - 0.9).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,102 @@
+//! Candidate keys: the index terms of a record. The same function builds the terms a record
+//! is indexed under and the terms it searches with, so the two always agree.
+
+use std::collections::BTreeMap;
+
+use super::Standardized;
+use super::features::model_key;
+use crate::rules::matching::{KeyKind, MatchRules};
+
+/// Separates the parts of a term; never appears in standardized text.
+const SEP: char = '\u{1f}';
+
+/// Terms of a record with their boosts, deduplicated (highest boost kept).
+pub fn terms(rules: &MatchRules, record: &Standardized) -> Vec<(String, f32)> {
+    let mut out: BTreeMap<String, f32> = BTreeMap::new();
+    let mut add = |term: String, boost: f32| {
+        let entry = out.entry(term).or_insert(boost);
+        *entry = entry.max(boost);
+    };
+    for key in &rules.candidates {
+        let field = key.field.as_str();
+        let source = match key.kind {
+            KeyKind::ModelNumbers => record.get(&model_key(field)),
+            _ => record.get(field),
+        };
+        let Some(value) = source.filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let tag = match key.kind {
+            KeyKind::Words => 'w',
+            KeyKind::Trigrams => 'g',
+            KeyKind::Exact => 'x',
+            KeyKind::ModelNumbers => 'm',
+            KeyKind::Prefix => 'p',
+        };
+        let term = |part: &str| format!("{field}{SEP}{tag}{SEP}{part}");
+        match key.kind {
+            KeyKind::Exact => add(term(value), key.boost),
+            KeyKind::Prefix => add(term(&value.chars().take(4).collect::<String>()), key.boost),
+            KeyKind::Words | KeyKind::ModelNumbers => value
+                .split_whitespace()
+                .filter(|w| w.len() > 1)
+                .for_each(|w| add(term(w), key.boost)),
+            KeyKind::Trigrams => value
+                .split_whitespace()
+                .flat_map(trigrams)
+                .for_each(|g| add(term(&g), key.boost)),
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Trigrams of a word padded with one space each side, so starts and ends count.
+fn trigrams(word: &str) -> Vec<String> {
+    let padded: Vec<char> = format!(" {word} ").chars().collect();
+    padded.windows(3).map(|w| w.iter().collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::matching::CandidateKey;
+
+    #[test]
+    fn terms_cover_words_trigrams_and_identifiers() {
+        let key = |field: &str, kind, boost| CandidateKey {
+            field: field.into(),
+            kind,
+            boost,
+        };
+        let rules = MatchRules {
+            auto_link: 0.99,
+            review: 0.5,
+            prior: 0.0,
+            max_candidates: 10,
+            max_proposals: 1,
+            candidates: vec![
+                key("name", KeyKind::Words, 1.0),
+                key("name", KeyKind::Trigrams, 0.2),
+                key("tax_id", KeyKind::Exact, 5.0),
+            ],
+            comparisons: vec![],
+        };
+        let record: Standardized = [("name", "acme x"), ("tax_id", "123")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let terms = terms(&rules, &record);
+        let names: Vec<String> = terms.iter().map(|(t, _)| t.replace(SEP, "/")).collect();
+        assert!(names.contains(&"name/w/acme".to_string()));
+        assert!(
+            !names.contains(&"name/w/x".to_string()),
+            "one-letter words are skipped"
+        );
+        assert!(names.contains(&"name/g/ ac".to_string()));
+        assert!(names.contains(&"tax_id/x/123".to_string()));
+        assert_eq!(
+            terms.iter().find(|(t, _)| t.ends_with("123")).unwrap().1,
+            5.0
+        );
+    }
+}

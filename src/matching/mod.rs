@@ -1,0 +1,22 @@
+//! Matching as a pipeline of pure steps: candidate keys -> compare -> score -> decide ->
+//! explain. Nothing here touches the database or the index; the service feeds it.
+
+pub mod compare;
+pub mod decide;
+pub mod features;
+pub mod keys;
+pub mod score;
+
+use std::collections::BTreeMap;
+
+/// A record as matching sees it: standardized values by field name, plus derived features
+/// (model-number tokens under `field#model`).
+pub type Standardized = BTreeMap<String, String>;
+
+pub use decide::{Outcome, decide};
+pub use score::{FieldEvidence, PairScore, score_pair};
+
+/// Log2 odds to probability.
+pub fn probability(log_odds: f64) -> f64 {
+    1.0 / (1.0 + (-log_odds).exp2())
+}

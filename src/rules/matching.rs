@@ -1,0 +1,283 @@
+//! The `[matching]` section of a rule file: candidate keys, comparisons with their evidence
+//! levels, and the decision thresholds.
+//!
+//! Scoring follows Fellegi-Sunter: each comparison turns a similarity into a weight — the
+//! log2 of how much more likely that agreement level is between records of one entity than
+//! between records of different ones (`log2(m/u)`). Weights add up with the prior into
+//! log-odds, reported as a match probability that the thresholds apply to.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::FieldDef;
+
+/// How a candidate key turns a field's standardized value into index terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// Each word.
+    Words,
+    /// Character trigrams of each word: finds typo'd names.
+    Trigrams,
+    /// The whole value.
+    Exact,
+    /// Tokens that look like model or part numbers (letters and digits), separators removed.
+    ModelNumbers,
+    /// The first letters of the value (a cheap phonetic-ish block for person names).
+    Prefix,
+}
+
+/// How two standardized values are compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Exact,
+    JaroWinkler,
+    Levenshtein,
+    DamerauLevenshtein,
+    /// Token-set ratio: shared words count fully, the rest by edit distance.
+    TokenSet,
+    /// Edit-distance similarity of the words in sorted order.
+    TokenSort,
+    /// Each word's best Jaro-Winkler partner, averaged both ways.
+    MongeElkan,
+    /// Shared words over all words.
+    Jaccard,
+    /// 1 - relative difference.
+    Numeric,
+    /// Identifiers: equal or not. Agreement is strong evidence, disagreement evidence against.
+    Identifier,
+    /// Shared model-number-like tokens found anywhere in the values.
+    ModelNumber,
+    /// Dates: equal, one digit off, day and month swapped, or different.
+    Date,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::JaroWinkler => "jaro_winkler",
+            Self::Levenshtein => "levenshtein",
+            Self::DamerauLevenshtein => "damerau_levenshtein",
+            Self::TokenSet => "token_set",
+            Self::TokenSort => "token_sort",
+            Self::MongeElkan => "monge_elkan",
+            Self::Jaccard => "jaccard",
+            Self::Numeric => "numeric",
+            Self::Identifier => "identifier",
+            Self::ModelNumber => "model_number",
+            Self::Date => "date",
+        }
+    }
+}
+
+/// One candidate key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateKey {
+    pub field: String,
+    pub kind: KeyKind,
+    pub boost: f32,
+}
+
+/// A similarity at or above `at_least` contributes `weight`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Level {
+    pub at_least: f64,
+    pub weight: f64,
+}
+
+/// One comparison: a field (or a field against a list of fields on the other side), a method
+/// and its levels, highest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub name: String,
+    pub fields: Vec<String>,
+    pub method: Method,
+    pub levels: Vec<Level>,
+}
+
+impl Comparison {
+    /// The weight for a similarity (the last level always applies).
+    pub fn weight(&self, similarity: f64) -> f64 {
+        self.levels
+            .iter()
+            .find(|level| similarity >= level.at_least)
+            .map_or(0.0, |level| level.weight)
+    }
+}
+
+/// A domain's matching rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchRules {
+    /// At or above this probability a record joins a golden record with no steward.
+    pub auto_link: f64,
+    /// At or above this (and below `auto_link`) a merge proposal goes to the stewards.
+    pub review: f64,
+    /// Log2 odds of a match before any comparison.
+    pub prior: f64,
+    /// Candidate records taken from the index per incoming record.
+    pub max_candidates: usize,
+    /// Merge proposals opened per incoming record (best candidates first).
+    pub max_proposals: usize,
+    pub candidates: Vec<CandidateKey>,
+    pub comparisons: Vec<Comparison>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMatching {
+    auto_link: Spanned<f64>,
+    review: Spanned<f64>,
+    #[serde(default)]
+    prior: f64,
+    #[serde(default = "default_candidates")]
+    max_candidates: usize,
+    #[serde(default = "default_proposals")]
+    max_proposals: usize,
+    #[serde(rename = "candidate", default)]
+    candidates: Vec<RawKey>,
+    #[serde(rename = "compare", default)]
+    comparisons: Vec<RawComparison>,
+}
+
+fn default_candidates() -> usize {
+    20
+}
+
+fn default_proposals() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    field: Spanned<String>,
+    kind: KeyKind,
+    #[serde(default = "default_boost")]
+    boost: f32,
+}
+
+fn default_boost() -> f32 {
+    1.0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComparison {
+    field: Spanned<String>,
+    /// Other fields whose values also take part (e.g. a description and a long description).
+    #[serde(default)]
+    also: Vec<Spanned<String>>,
+    #[serde(default)]
+    name: Option<String>,
+    method: Method,
+    levels: Spanned<Vec<RawLevel>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLevel {
+    at_least: f64,
+    #[serde(default)]
+    weight: Option<f64>,
+    #[serde(default)]
+    m: Option<f64>,
+    #[serde(default)]
+    u: Option<f64>,
+}
+
+/// A mistake at a byte offset of the file.
+pub(super) type Located = (usize, String);
+
+impl RawMatching {
+    /// Checks references and numbers, returning typed rules or every mistake.
+    pub(super) fn into_rules(self, fields: &[FieldDef]) -> Result<MatchRules, Vec<Located>> {
+        let mut errors = Vec::new();
+        let known = |name: &Spanned<String>, errors: &mut Vec<Located>| {
+            if !fields.iter().any(|f| &f.name == name.get_ref()) {
+                errors.push((
+                    name.span().start,
+                    format!("{:?} is not a declared field", name.get_ref()),
+                ));
+            }
+        };
+        for (value, what) in [(&self.auto_link, "auto_link"), (&self.review, "review")] {
+            if !(0.0..=1.0).contains(value.get_ref()) {
+                errors.push((
+                    value.span().start,
+                    format!("{what} must be a probability between 0 and 1"),
+                ));
+            }
+        }
+        if self.review.get_ref() > self.auto_link.get_ref() {
+            errors.push((
+                self.review.span().start,
+                "review must not exceed auto_link".into(),
+            ));
+        }
+        for key in &self.candidates {
+            known(&key.field, &mut errors);
+        }
+        let mut comparisons = Vec::new();
+        for raw in self.comparisons {
+            known(&raw.field, &mut errors);
+            raw.also.iter().for_each(|f| known(f, &mut errors));
+            match levels(raw.levels.get_ref()) {
+                Ok(levels) => comparisons.push(Comparison {
+                    name: raw.name.unwrap_or_else(|| raw.field.get_ref().clone()),
+                    fields: std::iter::once(raw.field.into_inner())
+                        .chain(raw.also.into_iter().map(Spanned::into_inner))
+                        .collect(),
+                    method: raw.method,
+                    levels,
+                }),
+                Err(message) => errors.push((raw.levels.span().start, message)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(MatchRules {
+            auto_link: self.auto_link.into_inner(),
+            review: self.review.into_inner(),
+            prior: self.prior,
+            max_candidates: self.max_candidates.clamp(1, 500),
+            max_proposals: self.max_proposals.clamp(1, 20),
+            candidates: self
+                .candidates
+                .into_iter()
+                .map(|k| CandidateKey {
+                    field: k.field.into_inner(),
+                    kind: k.kind,
+                    boost: k.boost,
+                })
+                .collect(),
+            comparisons,
+        })
+    }
+}
+
+fn levels(raw: &[RawLevel]) -> Result<Vec<Level>, String> {
+    if raw.is_empty() {
+        return Err("a comparison needs at least one level".into());
+    }
+    let mut levels = Vec::with_capacity(raw.len());
+    for level in raw {
+        let weight = match (level.weight, level.m, level.u) {
+            (Some(w), None, None) => w,
+            (None, Some(m), Some(u)) if m > 0.0 && u > 0.0 && m <= 1.0 && u <= 1.0 => {
+                (m / u).log2()
+            }
+            _ => return Err("each level needs either weight, or m and u in (0, 1]".into()),
+        };
+        levels.push(Level {
+            at_least: level.at_least,
+            weight,
+        });
+    }
+    if levels.windows(2).any(|w| w[0].at_least <= w[1].at_least) {
+        return Err("levels must be listed from the highest at_least down".into());
+    }
+    Ok(levels)
+}

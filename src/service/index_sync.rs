@@ -1,0 +1,198 @@
+//! Keeping the candidate index in step with the database by replaying the change feed.
+//!
+//! Every write transaction first applies the events committed before it (it holds the feed
+//! lock, so those are all there are): matching then sees every committed record, including
+//! those written by other replicas. The index commit stores the last applied sequence and a
+//! fingerprint of the candidate keys; a restart catches up from there, and changed keys
+//! trigger a rebuild.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::{Golden, ServiceError};
+use crate::matching::{Standardized, keys};
+use crate::model::record_status;
+use crate::rules::RuleSet;
+use crate::store::DbConnection;
+use crate::store::models::SourceRecordRow;
+use crate::store::queries::{events, records};
+
+/// Documents held in the overlay before the on-disk index commits.
+const COMMIT_EVERY_DOCS: usize = 5_000;
+/// Longest time uncommitted documents wait.
+const COMMIT_EVERY: Duration = Duration::from_secs(2);
+/// Events read per query while catching up.
+const PAGE: i64 = 2_000;
+
+/// Where the index stands.
+#[derive(Debug)]
+pub struct SyncState {
+    pub applied_seq: i64,
+    committed_seq: i64,
+    last_commit: Instant,
+    fingerprint: String,
+}
+
+impl SyncState {
+    /// Reads the state stored with the last index commit; `None` when the index must be
+    /// rebuilt (new index, or candidate keys changed).
+    pub fn from_payload(payload: Option<&str>, rules: &RuleSet) -> (Self, bool) {
+        let fingerprint = fingerprint(rules);
+        let stored = payload.and_then(|p| {
+            let (seq, print) = p.split_once(':')?;
+            Some((seq.parse::<i64>().ok()?, print.to_owned()))
+        });
+        let (seq, rebuild) = match stored {
+            Some((seq, print)) if print == fingerprint => (seq, false),
+            _ => (0, true),
+        };
+        let state = Self {
+            applied_seq: seq,
+            committed_seq: seq,
+            last_commit: Instant::now(),
+            fingerprint,
+        };
+        (state, rebuild)
+    }
+
+    fn payload(&self) -> String {
+        format!("{}:{}", self.applied_seq, self.fingerprint)
+    }
+}
+
+/// A hash of every domain's candidate keys: the index's terms depend on nothing else.
+fn fingerprint(rules: &RuleSet) -> String {
+    let mut hasher = Sha256::new();
+    for domain in rules.domains() {
+        hasher.update(domain.name.as_bytes());
+        if let Some(matching) = &domain.matching {
+            hasher.update(format!("{:?}", matching.candidates).as_bytes());
+        }
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+impl Golden {
+    /// The index terms of a stored record, or `None` when its domain has no candidate keys.
+    pub(super) fn record_terms(
+        &self,
+        row: &SourceRecordRow,
+    ) -> Result<Option<Vec<(String, f32)>>, ServiceError> {
+        let Some(rules) = self
+            .rules
+            .domain(&row.domain)
+            .and_then(|d| d.matching.as_ref())
+        else {
+            return Ok(None);
+        };
+        let standardized: Standardized = serde_json::from_str(&row.standardized)?;
+        Ok(Some(keys::terms(rules, &standardized)))
+    }
+
+    fn index_row(&self, row: &SourceRecordRow) -> Result<(), ServiceError> {
+        let terms = if row.status == record_status::ACTIVE {
+            self.record_terms(row)?
+        } else {
+            None
+        };
+        match terms {
+            Some(terms) => self.index.upsert(&row.domain, row.id, &terms),
+            None => self.index.remove(row.id),
+        }
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Applies every committed event after the index's position; commits the index when
+    /// enough has piled up.
+    pub fn sync_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
+        let mut state = self
+            .index_state
+            .lock()
+            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+        loop {
+            let page = events::after(conn, state.applied_seq, PAGE, None)?;
+            let Some(last) = page.last().map(|e| e.seq) else {
+                break;
+            };
+            for event in &page {
+                if !event.kind.starts_with("record.") || event.kind == "record.linked" {
+                    continue;
+                }
+                let (Some(domain), Ok(payload)) = (
+                    event.domain.as_deref(),
+                    serde_json::from_str::<serde_json::Value>(&event.payload),
+                ) else {
+                    continue;
+                };
+                let key = |name: &str| payload[name].as_str().map(str::to_owned);
+                if let (Some(system), Some(id)) = (key("source_system"), key("source_id"))
+                    && let Some(row) = records::find(conn, domain, &system, &id)?
+                {
+                    self.index_row(&row)?;
+                }
+            }
+            state.applied_seq = last;
+        }
+        let due = self.index.pending_len() >= COMMIT_EVERY_DOCS
+            || (state.applied_seq != state.committed_seq
+                && state.last_commit.elapsed() >= COMMIT_EVERY);
+        if due {
+            self.commit_index_locked(&mut state)?;
+        }
+        Ok(())
+    }
+
+    /// Commits the index now (on shutdown, after a load, before an export).
+    pub fn commit_index(&self) -> Result<(), ServiceError> {
+        let mut state = self
+            .index_state
+            .lock()
+            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+        self.commit_index_locked(&mut state)
+    }
+
+    fn commit_index_locked(&self, state: &mut SyncState) -> Result<(), ServiceError> {
+        self.index
+            .commit(&state.payload())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        state.committed_seq = state.applied_seq;
+        state.last_commit = Instant::now();
+        Ok(())
+    }
+
+    /// Rebuilds the index from the database and returns how many records it holds.
+    #[tracing::instrument(skip_all)]
+    pub fn reindex(&self) -> Result<usize, ServiceError> {
+        let mut conn = self.store.conn()?;
+        let mut state = self
+            .index_state
+            .lock()
+            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+        // Read the feed position first: anything written during the scan is replayed later.
+        let start_seq = events::last_seq(&mut conn)?;
+        self.index
+            .clear()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let (mut after, mut count) = (0, 0);
+        loop {
+            let page = records::active_page(&mut conn, after, 5_000)?;
+            let Some(last) = page.last().map(|r| r.id) else {
+                break;
+            };
+            for row in &page {
+                if let Some(terms) = self.record_terms(row)? {
+                    self.index
+                        .upsert(&row.domain, row.id, &terms)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    count += 1;
+                }
+            }
+            after = last;
+        }
+        state.applied_seq = start_seq;
+        self.commit_index_locked(&mut state)?;
+        tracing::info!(records = count, seq = start_seq, "index rebuilt");
+        Ok(count)
+    }
+}

@@ -1,0 +1,136 @@
+//! Matching one incoming record inside its write transaction: candidates from the index (and
+//! from records stored earlier in the same batch), scored against each candidate golden
+//! record's members, decided by the domain's thresholds.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Golden, ServiceError};
+use crate::index::Postings;
+use crate::matching::{self, Outcome, PairScore, Standardized, keys, score};
+use crate::model::record_status;
+use crate::rules::Domain;
+use crate::rules::matching::MatchRules;
+use crate::store::DbConnection;
+use crate::store::queries::{proposals, records};
+
+/// Records stored by the current transaction, searchable before it commits.
+#[derive(Default)]
+pub struct BatchIndex {
+    postings: Postings,
+}
+
+impl BatchIndex {
+    pub fn add(&mut self, domain: &str, record_id: i64, terms: &[(String, f32)]) {
+        self.postings.insert(domain, record_id as u64, terms);
+    }
+}
+
+/// What matching found for one record.
+pub struct MatchResult {
+    pub outcome: Outcome,
+    /// The record's candidate-key terms, for the batch index.
+    pub terms: Vec<(String, f32)>,
+}
+
+impl Golden {
+    /// Finds the best golden records for `record` and decides. `record_id` is set when the
+    /// record is already stored (then it is not its own candidate, and its do-not-match pairs
+    /// apply).
+    pub(super) fn find_match(
+        &self,
+        conn: &mut DbConnection,
+        batch: &BatchIndex,
+        domain: &Domain,
+        record_id: Option<i64>,
+        record: &Standardized,
+    ) -> Result<MatchResult, ServiceError> {
+        let Some(rules) = &domain.matching else {
+            return Ok(MatchResult {
+                outcome: Outcome::New,
+                terms: Vec::new(),
+            });
+        };
+        let terms = keys::terms(rules, record);
+        let mut ids = self
+            .index
+            .search(&domain.name, &terms, rules.max_candidates)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        for (id, _) in batch
+            .postings
+            .search(&domain.name, &terms, rules.max_candidates)
+        {
+            let id = id as i64;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids.retain(|id| Some(*id) != record_id);
+        let ranked = if ids.is_empty() {
+            Vec::new()
+        } else {
+            let excluded = match record_id {
+                Some(id) => excluded_goldens(conn, id)?,
+                None => HashSet::new(),
+            };
+            rank(conn, rules, domain, record, &ids, &excluded)?
+        };
+        Ok(MatchResult {
+            outcome: matching::decide(rules, ranked),
+            terms,
+        })
+    }
+}
+
+/// Golden records holding a record that a steward said differs from `record_id`.
+fn excluded_goldens(
+    conn: &mut DbConnection,
+    record_id: i64,
+) -> Result<HashSet<String>, ServiceError> {
+    let partners = proposals::do_not_match_partners(conn, record_id)?;
+    if partners.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(records::by_ids(conn, &partners)?
+        .into_iter()
+        .map(|r| r.golden_id)
+        .collect())
+}
+
+/// Scores the candidates and returns one entry per golden record (its best member), best
+/// first, with the full explanation.
+fn rank(
+    conn: &mut DbConnection,
+    rules: &MatchRules,
+    domain: &Domain,
+    record: &Standardized,
+    ids: &[i64],
+    excluded: &HashSet<String>,
+) -> Result<Vec<(String, PairScore)>, ServiceError> {
+    let mut best: HashMap<String, (f64, Standardized)> = HashMap::new();
+    for row in records::by_ids(conn, ids)? {
+        if row.domain != domain.name
+            || row.status != record_status::ACTIVE
+            || excluded.contains(&row.golden_id)
+        {
+            continue;
+        }
+        let candidate: Standardized = serde_json::from_str(&row.standardized)?;
+        let odds = score::log_odds(rules, record, &candidate);
+        match best.get(&row.golden_id) {
+            Some((current, _)) if *current >= odds => {}
+            _ => {
+                best.insert(row.golden_id, (odds, candidate));
+            }
+        }
+    }
+    let mut ranked: Vec<(String, f64, Standardized)> = best
+        .into_iter()
+        .map(|(golden, (odds, candidate))| (golden, odds, candidate))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(rules.max_proposals.max(1));
+    Ok(ranked
+        .into_iter()
+        .map(|(golden, _, candidate)| (golden, matching::score_pair(rules, record, &candidate)))
+        .collect())
+}

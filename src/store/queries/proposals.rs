@@ -1,0 +1,82 @@
+//! Merge proposals and do-not-match pairs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConnection;
+use crate::store::schema::{do_not_match, proposals};
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = proposals)]
+pub struct NewProposal<'a> {
+    pub domain: &'a str,
+    pub golden_id: &'a str,
+    pub other_golden_id: &'a str,
+    pub record_id: Option<i64>,
+    pub score: f64,
+    pub status: &'a str,
+    pub explanation: &'a str,
+    pub rules_version: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = proposals)]
+pub struct ProposalRow {
+    pub id: i64,
+    pub domain: String,
+    pub golden_id: String,
+    pub other_golden_id: String,
+    pub record_id: Option<i64>,
+    pub score: f64,
+    pub status: String,
+    pub explanation: String,
+    pub rules_version: String,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Inserts a proposal and returns its ID.
+pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
+    diesel::insert_into(proposals::table)
+        .values(proposal)
+        .execute(conn)?;
+    proposals::table
+        .filter(proposals::golden_id.eq(proposal.golden_id))
+        .filter(proposals::other_golden_id.eq(proposal.other_golden_id))
+        .order(proposals::id.desc())
+        .select(proposals::id)
+        .first(conn)
+}
+
+/// Open proposals of a domain, oldest first, a page at a time.
+pub fn open_page(
+    conn: &mut DbConnection,
+    domain: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ProposalRow>> {
+    proposals::table
+        .filter(proposals::domain.eq(domain))
+        .filter(proposals::status.eq("open"))
+        .filter(proposals::id.gt(after))
+        .order(proposals::id.asc())
+        .limit(limit)
+        .select(ProposalRow::as_select())
+        .load(conn)
+}
+
+/// Records that a steward said differ from `record_id`.
+pub fn do_not_match_partners(conn: &mut DbConnection, record_id: i64) -> QueryResult<Vec<i64>> {
+    let left: Vec<i64> = do_not_match::table
+        .filter(do_not_match::record_a.eq(record_id))
+        .select(do_not_match::record_b)
+        .load(conn)?;
+    let right: Vec<i64> = do_not_match::table
+        .filter(do_not_match::record_b.eq(record_id))
+        .select(do_not_match::record_a)
+        .load(conn)?;
+    Ok(left.into_iter().chain(right).collect())
+}
