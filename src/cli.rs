@@ -34,6 +34,27 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Rebuild the candidate index from the database.
+    Reindex,
+    /// Score the current rules on a labelled file, in a fresh temporary store.
+    Eval {
+        #[arg(long)]
+        domain: String,
+        /// CSV: source_system,source_id, then one column per field.
+        #[arg(long)]
+        records: PathBuf,
+        /// CSV: source_system,source_id,entity_id.
+        #[arg(long)]
+        truth: PathBuf,
+        /// Keep the store in this (new) directory instead of a temporary one.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+    /// Export CSV on stdout.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
     /// Print a signed token for the configured secret (for local use and tests).
     Token {
         /// Role to grant: reader, ingest, steward or admin (repeatable).
@@ -48,6 +69,20 @@ enum Command {
         /// Lifetime, e.g. 1h, 30m, 7d.
         #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
         ttl: Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// source_system,source_id,golden_id for every source record of a domain.
+    Crosswalk {
+        #[arg(long)]
+        domain: String,
+    },
+    /// proposal_id,golden_id,other_golden_id,score for every open proposal of a domain.
+    Proposals {
+        #[arg(long)]
+        domain: String,
     },
 }
 
@@ -79,6 +114,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let applied = Store::open(&settings)?.migrate()?;
             println!("applied {applied} migration(s) to {:?}", settings.database);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex => {
+            crate::telemetry::init(settings.log_json);
+            let golden = Golden::open(settings)?;
+            let count = golden.reindex()?;
+            println!("indexed {count} record(s)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            domain,
+            records,
+            truth,
+            keep,
+        } => {
+            let report = crate::eval::run(&settings, &domain, &records, &truth, keep.as_deref())?;
+            eprintln!(
+                "{domain}: auto P={:.4} R={:.4} F1={:.4} | with review P={:.4} R={:.4} F1={:.4} | {} proposals ({:.1}% true) | {} rejected | {:.1}s",
+                report.precision_auto,
+                report.recall_auto,
+                report.f1_auto,
+                report.precision_review,
+                report.recall_review,
+                report.f1_review,
+                report.proposals,
+                report.proposal_precision * 100.0,
+                report.rejected,
+                report.seconds
+            );
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { what } => {
+            let golden = Golden::open(settings)?;
+            let stdout = std::io::stdout().lock();
+            match what {
+                ExportCommand::Crosswalk { domain } => golden.export_crosswalk(&domain, stdout)?,
+                ExportCommand::Proposals { domain } => golden.export_proposals(&domain, stdout)?,
+            };
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod index;
 pub mod matching;
 pub mod model;

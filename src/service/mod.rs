@@ -4,6 +4,7 @@
 pub mod audit;
 mod error;
 pub mod events;
+pub mod export;
 pub mod golden;
 pub mod index_sync;
 pub mod ingest;

@@ -38,7 +38,10 @@ fn a_vendor_from_two_systems_is_readable_and_survives_a_restart() {
         )]),
     );
     assert_eq!(status, 200, "{body}");
+    // Same tax ID and name: the second system's record joins the first one's golden record.
+    assert_eq!(results(&body)[0]["decision"], "auto_linked", "{body}");
     let oracle_golden = results(&body)[0]["golden_id"].as_str().unwrap().to_owned();
+    assert_eq!(oracle_golden, sap_golden);
 
     let (status, record) = app.get("/v1/vendor/records/sap/100234", Some(&reader));
     assert_eq!(status, 200, "{record}");
@@ -56,7 +59,13 @@ fn a_vendor_from_two_systems_is_readable_and_survives_a_restart() {
         );
         assert_eq!(status, 200, "{entry}");
         assert_eq!(entry["golden_id"], golden.as_str());
-        assert_eq!(entry["members"][0]["source_id"], id);
+        let members: Vec<&str> = entry["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["source_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, ["100234", "V-77"]);
     }
 
     let app = app.restart();
@@ -69,8 +78,12 @@ fn a_vendor_from_two_systems_is_readable_and_survives_a_restart() {
     assert_eq!(record["attributes"]["tax_id"], "12-3456789");
     let (status, golden) = app.get(&format!("/v1/vendor/golden/{sap_golden}"), Some(&reader));
     assert_eq!(status, 200, "{golden}");
-    assert_eq!(golden["fields"]["name"], "Acme Medical Supply, Inc.");
-    assert_eq!(golden["lineage"]["name"]["source_system"], "sap");
+    // The most recent non-empty value survives, and lineage says where each came from.
+    assert_eq!(golden["fields"]["name"], "ACME MEDICAL SUPPLY INC");
+    assert_eq!(golden["lineage"]["name"]["source_system"], "oracle");
+    assert_eq!(golden["fields"]["city"], "Chicago");
+    assert_eq!(golden["lineage"]["city"]["source_system"], "sap");
+    assert_eq!(golden["members"].as_array().unwrap().len(), 2);
 }
 
 #[test]

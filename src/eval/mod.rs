@@ -1,0 +1,267 @@
+//! `golden eval`: load a labelled record file into a fresh temporary store with the current
+//! rules and score the resulting golden records and proposals against the truth.
+
+pub mod metrics;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::config::Settings;
+use crate::model::{Decision, RecordInput};
+use crate::service::{Golden, ServiceError};
+use crate::store::queries::{proposals, records};
+use metrics::{PairwiseScores, Unions, pairwise};
+
+/// Records sent per ingest call: the same path the HTTP API takes.
+const CHUNK: usize = 1_000;
+
+type Key = (String, String);
+/// Source key -> golden ID, and the golden ID pairs of open proposals.
+type Clusters = (HashMap<Key, String>, Vec<(String, String)>);
+
+/// The result, printed as one JSON line.
+#[derive(Debug, Serialize)]
+pub struct EvalReport {
+    pub domain: String,
+    pub records: usize,
+    pub rejected: usize,
+    pub precision_auto: f64,
+    pub recall_auto: f64,
+    pub f1_auto: f64,
+    pub precision_review: f64,
+    pub recall_review: f64,
+    pub f1_review: f64,
+    pub proposals: usize,
+    /// Share of proposals whose two golden records hold records of one true entity.
+    pub proposal_precision: f64,
+    pub decisions: BTreeMap<String, usize>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {message}")]
+    Input { path: String, message: String },
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("temporary store: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn input_error(path: &Path, message: impl ToString) -> EvalError {
+    EvalError::Input {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// Reads a records file: `source_system,source_id`, then one column per field.
+pub fn read_records(path: &Path) -> Result<Vec<RecordInput>, EvalError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| input_error(path, e))?;
+    let headers = reader.headers().map_err(|e| input_error(path, e))?.clone();
+    if headers.get(0) != Some("source_system") || headers.get(1) != Some("source_id") {
+        return Err(input_error(
+            path,
+            "the header must start with source_system,source_id",
+        ));
+    }
+    let mut out = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| input_error(path, e))?;
+        let attributes: Map<String, Value> = headers
+            .iter()
+            .zip(row.iter())
+            .skip(2)
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(h, v)| (h.to_owned(), Value::String(v.to_owned())))
+            .collect();
+        out.push(RecordInput {
+            source_system: row.get(0).unwrap_or_default().to_owned(),
+            source_id: row.get(1).unwrap_or_default().to_owned(),
+            attributes,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads a truth file: `source_system,source_id,entity_id`.
+pub fn read_truth(path: &Path) -> Result<HashMap<Key, String>, EvalError> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| input_error(path, e))?;
+    let mut truth = HashMap::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| input_error(path, e))?;
+        match (row.get(0), row.get(1), row.get(2)) {
+            (Some(system), Some(id), Some(entity)) => {
+                truth.insert((system.to_owned(), id.to_owned()), entity.to_owned());
+            }
+            _ => {
+                return Err(input_error(
+                    path,
+                    "each row needs source_system,source_id,entity_id",
+                ));
+            }
+        }
+    }
+    Ok(truth)
+}
+
+/// Runs the evaluation in a temporary data directory with the rules of `base`.
+/// `keep`, when given, is used as the data directory (and left behind for inspection).
+pub fn run(
+    base: &Settings,
+    domain: &str,
+    records_path: &Path,
+    truth_path: &Path,
+    keep: Option<&Path>,
+) -> Result<EvalReport, EvalError> {
+    let started = Instant::now();
+    let inputs = read_records(records_path)?;
+    let truth = read_truth(truth_path)?;
+    let dir = tempfile::tempdir()?;
+    let data_dir = keep.unwrap_or(dir.path());
+    if keep.is_some() && data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
+        return Err(input_error(
+            data_dir,
+            "--keep needs a new or empty directory",
+        ));
+    }
+    let mut settings = Settings::embedded(data_dir);
+    settings.rules_dir = base.rules_dir.clone();
+    let golden = Golden::open(settings)?;
+    golden.domain(domain)?;
+
+    let total = inputs.len();
+    let mut decisions: BTreeMap<String, usize> = BTreeMap::new();
+    let mut pending = inputs.into_iter().map(Ok).peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<_> = pending.by_ref().take(CHUNK).collect();
+        for result in golden.ingest(domain, chunk)? {
+            *decisions
+                .entry(result.decision.as_str().to_owned())
+                .or_default() += 1;
+        }
+    }
+    let rejected = decisions
+        .get(Decision::Rejected.as_str())
+        .copied()
+        .unwrap_or(0);
+
+    let (crosswalk, open) = clusters(&golden, domain)?;
+    let auto = pairwise(&crosswalk, &truth);
+    let mut unions = Unions::default();
+    for (a, b) in &open {
+        unions.union(a, b);
+    }
+    let reviewed: HashMap<Key, String> = crosswalk
+        .iter()
+        .map(|(key, golden_id)| (key.clone(), unions.find(golden_id)))
+        .collect();
+    let review = pairwise(&reviewed, &truth);
+    let proposal_precision = proposal_precision(&crosswalk, &truth, &open);
+    Ok(report(
+        domain,
+        total,
+        rejected,
+        auto,
+        review,
+        open.len(),
+        proposal_precision,
+        decisions,
+        started,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    domain: &str,
+    records: usize,
+    rejected: usize,
+    auto: PairwiseScores,
+    review: PairwiseScores,
+    proposals: usize,
+    proposal_precision: f64,
+    decisions: BTreeMap<String, usize>,
+    started: Instant,
+) -> EvalReport {
+    let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+    EvalReport {
+        domain: domain.to_owned(),
+        records,
+        rejected,
+        precision_auto: round(auto.precision),
+        recall_auto: round(auto.recall),
+        f1_auto: round(auto.f1),
+        precision_review: round(review.precision),
+        recall_review: round(review.recall),
+        f1_review: round(review.f1),
+        proposals,
+        proposal_precision: round(proposal_precision),
+        decisions,
+        seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+    }
+}
+
+/// The crosswalk (key -> golden ID) and the open proposals' golden ID pairs.
+fn clusters(
+    golden: &Golden,
+    domain: &str,
+) -> Result<Clusters, EvalError> {
+    let mut conn = golden.store.conn().map_err(ServiceError::from)?;
+    let mut crosswalk = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page =
+            records::domain_page(&mut conn, domain, after, 10_000).map_err(ServiceError::from)?;
+        let Some(last) = page.last().map(|r| r.id) else {
+            break;
+        };
+        for row in page {
+            crosswalk.insert((row.source_system, row.source_id), row.golden_id);
+        }
+        after = last;
+    }
+    let mut open = Vec::new();
+    let mut after = 0;
+    loop {
+        let page =
+            proposals::open_page(&mut conn, domain, after, 10_000).map_err(ServiceError::from)?;
+        let Some(last) = page.last().map(|p| p.id) else {
+            break;
+        };
+        open.extend(page.into_iter().map(|p| (p.golden_id, p.other_golden_id)));
+        after = last;
+    }
+    Ok((crosswalk, open))
+}
+
+/// Share of proposals joining two golden records that share a true entity.
+fn proposal_precision(
+    crosswalk: &HashMap<Key, String>,
+    truth: &HashMap<Key, String>,
+    open: &[(String, String)],
+) -> f64 {
+    if open.is_empty() {
+        return 1.0;
+    }
+    let mut entities: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (key, golden_id) in crosswalk {
+        if let Some(entity) = truth.get(key) {
+            entities
+                .entry(golden_id.as_str())
+                .or_default()
+                .push(entity.as_str());
+        }
+    }
+    let good = open
+        .iter()
+        .filter(|(a, b)| {
+            let (ea, eb) = (entities.get(a.as_str()), entities.get(b.as_str()));
+            matches!((ea, eb), (Some(ea), Some(eb)) if ea.iter().any(|e| eb.contains(e)))
+        })
+        .count();
+    good as f64 / open.len() as f64
+}
