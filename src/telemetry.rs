@@ -2,9 +2,15 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; later calls are ignored (tests start many servers).
+/// Installs the global subscriber at `info` unless `RUST_LOG` says otherwise.
 pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    init_with_default(json, "info");
+}
+
+/// Installs the global subscriber with `default` as the filter when `RUST_LOG` is unset;
+/// later calls are ignored (tests start many servers in one process).
+pub fn init_with_default(json: bool, default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

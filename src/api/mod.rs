@@ -6,6 +6,7 @@ pub mod error;
 mod lookups;
 mod records;
 pub mod request_id;
+mod stewardship;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -36,7 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 "/crosswalk/{domain}/{source_system}/{source_id}",
                 web::get().to(lookups::crosswalk),
             )
+            .route("/proposals/{id}", web::get().to(stewardship::get))
             .route("/{domain}/records", web::post().to(records::post))
+            .route("/{domain}/golden", web::get().to(stewardship::search))
+            .route("/{domain}/proposals", web::get().to(stewardship::list))
             .route(
                 "/{domain}/records/{source_system}/{source_id}",
                 web::get().to(records::get),

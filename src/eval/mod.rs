@@ -206,10 +206,7 @@ fn report(
 }
 
 /// The crosswalk (key -> golden ID) and the open proposals' golden ID pairs.
-fn clusters(
-    golden: &Golden,
-    domain: &str,
-) -> Result<Clusters, EvalError> {
+fn clusters(golden: &Golden, domain: &str) -> Result<Clusters, EvalError> {
     let mut conn = golden.store.conn().map_err(ServiceError::from)?;
     let mut crosswalk = HashMap::new();
     let mut after = 0;

@@ -11,6 +11,7 @@ pub mod ingest;
 mod matching;
 pub mod proposals;
 pub mod records;
+pub mod search;
 pub mod views;
 
 use std::sync::{Arc, Mutex};

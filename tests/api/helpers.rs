@@ -103,7 +103,7 @@ pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 fn boot(settings: Settings, db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> TestApp {
-    golden::telemetry::init(false);
+    golden::telemetry::init_with_default(false, "warn");
     let authenticator = Arc::new(Authenticator::from_settings(&settings).expect("authenticator"));
     let golden = Arc::new(Golden::open(settings.clone()).expect("open golden"));
     let listener = TcpListener::bind(settings.bind).expect("bind");
@@ -135,8 +135,14 @@ fn boot(settings: Settings, db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> Tes
 impl TestApp {
     /// Stops the server gracefully and starts a new process-equivalent on the same database
     /// and data directory.
-    pub fn restart(mut self) -> TestApp {
+    pub fn restart(self) -> TestApp {
+        self.restart_with(|| {})
+    }
+
+    /// Stops the server, runs `between` while it is down, and starts it again.
+    pub fn restart_with(mut self, between: impl FnOnce()) -> TestApp {
         self.stop();
+        between();
         let mut settings = self.settings.clone();
         settings.bind = "127.0.0.1:0".parse().expect("address");
         boot(settings, self.db.clone(), self.dir.clone())

@@ -58,14 +58,7 @@ pub fn open_page(
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<ProposalRow>> {
-    proposals::table
-        .filter(proposals::domain.eq(domain))
-        .filter(proposals::status.eq("open"))
-        .filter(proposals::id.gt(after))
-        .order(proposals::id.asc())
-        .limit(limit)
-        .select(ProposalRow::as_select())
-        .load(conn)
+    page(conn, domain, "open", after, limit)
 }
 
 /// Records that a steward said differ from `record_id`.
@@ -79,4 +72,30 @@ pub fn do_not_match_partners(conn: &mut DbConnection, record_id: i64) -> QueryRe
         .select(do_not_match::record_a)
         .load(conn)?;
     Ok(left.into_iter().chain(right).collect())
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ProposalRow>> {
+    proposals::table
+        .find(id)
+        .select(ProposalRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Proposals of a domain with a status, oldest first, a page at a time.
+pub fn page(
+    conn: &mut DbConnection,
+    domain: &str,
+    status: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ProposalRow>> {
+    proposals::table
+        .filter(proposals::domain.eq(domain))
+        .filter(proposals::status.eq(status))
+        .filter(proposals::id.gt(after))
+        .order(proposals::id.asc())
+        .limit(limit)
+        .select(ProposalRow::as_select())
+        .load(conn)
 }

@@ -1,0 +1,206 @@
+use std::process::Command;
+
+use golden::auth::Role;
+use golden::config::DatabaseUrl;
+use serde_json::{Value, json};
+
+use crate::helpers::{SECRET, TestApp, spawn_app, vendor};
+
+fn post(app: &TestApp, token: &str, record: Value) -> Value {
+    let (status, body) = app.post("/v1/vendor/records", Some(token), &record);
+    assert_eq!(status, 200, "{body}");
+    body["results"][0].clone()
+}
+
+#[test]
+fn a_near_duplicate_opens_a_proposal_with_its_explanation() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let first = post(
+        &app,
+        &token,
+        vendor(
+            "sap",
+            "1",
+            json!({"name": "Acme Medical Supply Inc", "city": "Chicago"}),
+        ),
+    );
+    assert_eq!(first["decision"], "new");
+    let second = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "A1",
+            json!({"name": "ACME MEDICAL SUPPLY", "city": "Chicago"}),
+        ),
+    );
+    assert_eq!(second["decision"], "proposed", "{second}");
+    assert_ne!(
+        second["golden_id"], first["golden_id"],
+        "a proposal keeps both apart"
+    );
+
+    let steward = app.token(&[Role::Steward], &[]);
+    let (status, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
+    assert_eq!(status, 200, "{page}");
+    let proposals = page["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 1);
+    assert_eq!(proposals[0]["golden_id"], second["golden_id"]);
+    assert_eq!(proposals[0]["other_golden_id"], first["golden_id"]);
+
+    let id = proposals[0]["id"].as_i64().unwrap();
+    let (status, proposal) = app.get(&format!("/v1/proposals/{id}"), Some(&steward));
+    assert_eq!(status, 200, "{proposal}");
+    let evidence = proposal["explanation"]["evidence"].as_array().unwrap();
+    let fields: Vec<&str> = evidence
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for expected in ["name", "tax_id", "duns", "address_line1", "city", "phone"] {
+        assert!(
+            fields.contains(&expected),
+            "{expected} missing from {fields:?}"
+        );
+    }
+    let name = evidence.iter().find(|e| e["field"] == "name").unwrap();
+    assert_eq!(name["left"], "acme medical supply");
+    assert_eq!(name["right"], "acme medical supply");
+    assert_eq!(name["similarity"], 1.0);
+    assert!(name["weight"].as_f64().unwrap() > 0.0);
+    let tax_id = evidence.iter().find(|e| e["field"] == "tax_id").unwrap();
+    assert!(
+        tax_id["similarity"].is_null(),
+        "missing on both sides: {tax_id}"
+    );
+    assert!(proposal["rules_version"].as_str().unwrap().len() >= 8);
+
+    // A reader may not see the queue.
+    let reader = app.token(&[Role::Reader], &[]);
+    assert_eq!(
+        app.get(&format!("/v1/proposals/{id}"), Some(&reader)).0,
+        403
+    );
+    assert_eq!(app.get("/v1/proposals/999999", Some(&steward)).0, 404);
+    assert_eq!(
+        app.get("/v1/vendor/proposals?status=maybe", Some(&steward))
+            .0,
+        400
+    );
+}
+
+#[test]
+fn a_shared_tax_id_auto_links_and_a_different_one_keeps_siblings_apart() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let parent = post(
+        &app,
+        &token,
+        vendor(
+            "sap",
+            "1",
+            json!({"name": "Cardinal Health Inc", "tax_id": "31-0958666"}),
+        ),
+    );
+    let same = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "9",
+            json!({"name": "Cardinal Health", "tax_id": "310958666"}),
+        ),
+    );
+    assert_eq!(same["decision"], "auto_linked", "{same}");
+    assert_eq!(same["golden_id"], parent["golden_id"]);
+    let sibling = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "10",
+            json!({"name": "Cardinal Health Inc", "tax_id": "31-0958667"}),
+        ),
+    );
+    assert_eq!(sibling["decision"], "new", "{sibling}");
+}
+
+#[test]
+fn search_finds_golden_records_best_first() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap"]);
+    post(
+        &app,
+        &token,
+        vendor("sap", "1", json!({"name": "Medline Industries, LP"})),
+    );
+    let target = post(
+        &app,
+        &token,
+        vendor("sap", "2", json!({"name": "Becton Dickinson and Company"})),
+    );
+    post(
+        &app,
+        &token,
+        vendor("sap", "3", json!({"name": "Dickinson Wright PLLC"})),
+    );
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, body) = app.get("/v1/vendor/golden?q=Becton%20Dickenson", Some(&reader));
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert_eq!(results[0]["golden_id"], target["golden_id"], "{body}");
+    assert_eq!(results[0]["fields"]["name"], "Becton Dickinson and Company");
+    assert_eq!(app.get("/v1/vendor/golden?q=", Some(&reader)).0, 400);
+    assert_eq!(app.get("/v1/vendor/golden", Some(&reader)).0, 400);
+}
+
+#[test]
+fn a_rebuilt_index_gives_the_same_matches() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let original = post(
+        &app,
+        &token,
+        vendor(
+            "sap",
+            "1",
+            json!({"name": "Stryker Corporation", "tax_id": "38-1239739"}),
+        ),
+    );
+    let settings = app.settings.clone();
+    let index_dir = settings.index_dir();
+    let app = app.restart_with(|| {
+        std::fs::remove_dir_all(&index_dir).unwrap();
+        let database = match &settings.database {
+            DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        let output = Command::new(env!("CARGO_BIN_EXE_golden"))
+            .arg("reindex")
+            .env("GOLDEN_DATA_DIR", &settings.data_dir)
+            .env("DATABASE_URL", database)
+            .env("GOLDEN_RULES_DIR", &settings.rules_dir)
+            .env("GOLDEN_JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).contains("indexed 1 record"));
+    });
+    let token = app.token(&[Role::Ingest], &["oracle"]);
+    let again = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "7",
+            json!({"name": "STRYKER CORP", "tax_id": "381239739"}),
+        ),
+    );
+    assert_eq!(again["decision"], "auto_linked", "{again}");
+    assert_eq!(again["golden_id"], original["golden_id"]);
+}
