@@ -20,6 +20,25 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
         Method::Numeric => numeric(a, b),
         Method::ModelNumber => model_number(a, b),
         Method::Date => date(a, b),
+        Method::Address => address(a, b),
+    }
+}
+
+/// Highest similarity of two addresses whose house numbers differ: 4216 and 4217 W 18th St
+/// are different buildings however alike the rest reads.
+const OTHER_HOUSE_NUMBER: f64 = 0.5;
+
+fn address(a: &str, b: &str) -> f64 {
+    let number = |s: &str| {
+        s.split_whitespace()
+            .next()
+            .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    };
+    let similarity = token_set(a, b);
+    match (number(a), number(b)) {
+        (Some(x), Some(y)) if x != y => similarity.min(OTHER_HOUSE_NUMBER),
+        _ => similarity,
     }
 }
 
@@ -187,6 +206,15 @@ mod tests {
         assert_eq!(similarity(Method::Date, "1956-04-09", "1956-04-08"), 0.7);
         assert_eq!(similarity(Method::Date, "1956-04-09", "1956-11-21"), 0.3);
         assert_eq!(similarity(Method::Date, "1956-04-09", "1980-11-21"), 0.0);
+    }
+
+    #[test]
+    fn addresses_with_other_house_numbers_stay_apart() {
+        assert_eq!(
+            similarity(Method::Address, "1800 n humboldt blvd", "1800 n humboldt"),
+            1.0
+        );
+        assert!(similarity(Method::Address, "4217 w 18th st", "4216 w 18th st") <= 0.5);
     }
 
     #[test]

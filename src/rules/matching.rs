@@ -51,6 +51,8 @@ pub enum Method {
     ModelNumber,
     /// Dates: equal, one digit off, day and month swapped, or different.
     Date,
+    /// Street addresses: token-set similarity, capped low when the house numbers differ.
+    Address,
 }
 
 impl Method {
@@ -68,6 +70,7 @@ impl Method {
             Self::Identifier => "identifier",
             Self::ModelNumber => "model_number",
             Self::Date => "date",
+            Self::Address => "address",
         }
     }
 }
