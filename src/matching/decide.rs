@@ -22,12 +22,15 @@ pub fn decide(rules: &MatchRules, ranked: Vec<(String, PairScore)>) -> Outcome {
             Some((golden_id, score)) => Outcome::AutoLink { golden_id, score },
             None => Outcome::New,
         },
-        Some((_, best)) if best.probability >= rules.review => Outcome::Propose(
-            ranked
-                .take_while(|(_, s)| s.probability >= rules.review)
-                .take(rules.max_proposals)
-                .collect(),
-        ),
+        Some((_, best)) if best.probability >= rules.review => {
+            let floor = best.log_odds - rules.proposal_margin;
+            Outcome::Propose(
+                ranked
+                    .take_while(|(_, s)| s.probability >= rules.review && s.log_odds >= floor)
+                    .take(rules.max_proposals)
+                    .collect(),
+            )
+        }
         _ => Outcome::New,
     }
 }

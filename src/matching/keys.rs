@@ -74,6 +74,7 @@ mod tests {
             prior: 0.0,
             max_candidates: 10,
             max_proposals: 1,
+            proposal_margin: 2.0,
             candidates: vec![
                 key("name", KeyKind::Words, 1.0),
                 key("name", KeyKind::Trigrams, 0.2),

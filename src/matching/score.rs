@@ -120,6 +120,7 @@ mod tests {
             prior: -4.0,
             max_candidates: 10,
             max_proposals: 1,
+            proposal_margin: 2.0,
             candidates: vec![],
             comparisons: vec![
                 Comparison {

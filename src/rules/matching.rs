@@ -123,6 +123,9 @@ pub struct MatchRules {
     pub max_candidates: usize,
     /// Merge proposals opened per incoming record (best candidates first).
     pub max_proposals: usize,
+    /// A proposal beyond the best is opened only within this many log2-odds of the best: a
+    /// record close to several golden records offers them all, a clear best stands alone.
+    pub proposal_margin: f64,
     pub candidates: Vec<CandidateKey>,
     pub comparisons: Vec<Comparison>,
 }
@@ -138,6 +141,8 @@ pub(super) struct RawMatching {
     max_candidates: usize,
     #[serde(default = "default_proposals")]
     max_proposals: usize,
+    #[serde(default = "default_margin")]
+    proposal_margin: f64,
     #[serde(rename = "candidate", default)]
     candidates: Vec<RawKey>,
     #[serde(rename = "compare", default)]
@@ -150,6 +155,10 @@ fn default_candidates() -> usize {
 
 fn default_proposals() -> usize {
     1
+}
+
+fn default_margin() -> f64 {
+    2.0
 }
 
 #[derive(Deserialize)]
@@ -247,6 +256,7 @@ impl RawMatching {
             prior: self.prior,
             max_candidates: self.max_candidates.clamp(1, 500),
             max_proposals: self.max_proposals.clamp(1, 20),
+            proposal_margin: self.proposal_margin.max(0.0),
             candidates: self
                 .candidates
                 .into_iter()
