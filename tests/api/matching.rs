@@ -204,3 +204,32 @@ fn a_rebuilt_index_gives_the_same_matches() {
     assert_eq!(again["decision"], "auto_linked", "{again}");
     assert_eq!(again["golden_id"], original["golden_id"]);
 }
+
+#[test]
+fn hospitals_of_one_chain_in_other_cities_stay_apart() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["facilities", "erp"]);
+    let post_location = |record: Value| {
+        let (status, body) = app.post("/v1/location/records", Some(&token), &record);
+        assert_eq!(status, 200, "{body}");
+        body["results"][0].clone()
+    };
+    let first = post_location(vendor(
+        "facilities",
+        "H1",
+        json!({"name": "Mercy Hospital", "address_line1": "2525 S Michigan Ave", "city": "Chicago", "postal_code": "60616"}),
+    ));
+    let same = post_location(vendor(
+        "erp",
+        "LOC-9",
+        json!({"name": "MERCY HOSPITAL", "address_line1": "2525 South Michigan Avenue", "city": "Chicago", "postal_code": "60616-2332"}),
+    ));
+    assert_eq!(same["decision"], "auto_linked", "{same}");
+    assert_eq!(same["golden_id"], first["golden_id"]);
+    let other_city = post_location(vendor(
+        "erp",
+        "LOC-10",
+        json!({"name": "Mercy Hospital", "address_line1": "1000 N Main St", "city": "Springfield", "postal_code": "62702"}),
+    ));
+    assert_eq!(other_city["decision"], "new", "{other_city}");
+}
