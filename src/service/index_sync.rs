@@ -196,3 +196,34 @@ impl Golden {
         Ok(count)
     }
 }
+
+/// How often the background loop replays the feed and commits the index.
+const BACKGROUND_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs [`Golden::sync_index`] every second on its own thread until `stop` is set, so
+/// searches see other replicas' writes and pending documents get committed; commits once more
+/// on the way out.
+pub fn spawn_background_sync(
+    golden: std::sync::Arc<Golden>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    use std::sync::atomic::Ordering;
+    std::thread::Builder::new()
+        .name("index-sync".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let synced = golden
+                    .store
+                    .conn()
+                    .map_err(ServiceError::from)
+                    .and_then(|mut conn| golden.sync_index(&mut conn));
+                if let Err(e) = synced {
+                    tracing::warn!(error = %e, "index sync failed; retrying");
+                }
+                std::thread::sleep(BACKGROUND_EVERY);
+            }
+            if let Err(e) = golden.commit_index() {
+                tracing::warn!(error = %e, "final index commit failed");
+            }
+        })
+}
