@@ -3,19 +3,21 @@
 # `golden eval` (a fresh store, the shipped rules, the same path as the HTTP API) and prints
 # records per second, peak memory and the match quality against the generated truth.
 #
-#   bench/vendor_matching.sh [N]
+#   bench/vendor_matching.sh [N]            (builds target/release/golden first)
+#   GOLDEN_BIN=path/to/golden bench/vendor_matching.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}"
 OUT="bench/out/vendors_$N"
-cargo build --release --quiet --bin golden
+BIN="${GOLDEN_BIN:-target/release/golden}"
+[ -n "${GOLDEN_BIN:-}" ] || cargo build --release --quiet --bin golden
 python3 bench/gen_vendors.py "$N" "$OUT"
-python3 - "$N" "$OUT" <<'PY'
+python3 - "$N" "$OUT" "$BIN" <<'PY'
 import json, resource, subprocess, sys, time
-n, out = sys.argv[1], sys.argv[2]
+n, out, binary = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.time()
 result = subprocess.run(
-    ["target/release/golden", "eval", "--domain", "vendor",
+    [binary, "eval", "--domain", "vendor",
      "--records", f"{out}/records.csv", "--truth", f"{out}/truth.csv"],
     capture_output=True, text=True, check=True)
 wall = time.time() - start
