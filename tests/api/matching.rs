@@ -233,3 +233,34 @@ fn hospitals_of_one_chain_in_other_cities_stay_apart() {
     ));
     assert_eq!(other_city["decision"], "new", "{other_city}");
 }
+
+#[test]
+fn a_rule_file_adds_a_domain_without_code() {
+    let rules = tempfile::tempdir().unwrap();
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/person/person.toml");
+    std::fs::copy(example, rules.path().join("person.toml")).unwrap();
+    let dir = rules.path().to_path_buf();
+    let app = crate::helpers::spawn_with(move |s| s.rules_dir = dir);
+    let token = app.token(&[Role::Ingest], &["registry"]);
+    let person = |id: &str, given: &str| {
+        vendor(
+            "registry",
+            id,
+            json!({"given_name": given, "surname": "nguyen", "date_of_birth": "19800412",
+            "soc_sec_id": "4421907", "suburb": "dapto", "postcode": "2530"}),
+        )
+    };
+    let (status, body) = app.post("/v1/person/records", Some(&token), &person("r1", "linh"));
+    assert_eq!(status, 200, "{body}");
+    let golden_id = body["results"][0]["golden_id"].as_str().unwrap().to_owned();
+    assert!(golden_id.starts_with('P'), "{golden_id}");
+    let (_, body) = app.post("/v1/person/records", Some(&token), &person("r2", "lihn"));
+    assert_eq!(body["results"][0]["decision"], "auto_linked", "{body}");
+    assert_eq!(body["results"][0]["golden_id"], golden_id.as_str());
+    assert_eq!(
+        app.post("/v1/vendor/records", Some(&token), &person("r3", "x"))
+            .0,
+        404
+    );
+}
