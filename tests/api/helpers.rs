@@ -67,6 +67,7 @@ pub struct TestApp {
     pub base: String,
     pub settings: Settings,
     authenticator: Arc<Authenticator>,
+    golden: Option<Arc<Golden>>,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
     // Dropped last: the server must stop before its database and files go.
@@ -110,6 +111,7 @@ fn boot(settings: Settings, db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> Tes
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = std::sync::mpsc::channel();
     let auth = authenticator.clone();
+    let kept = golden.clone();
     let thread = std::thread::spawn(move || {
         let system = actix_web::rt::System::new();
         system.block_on(async move {
@@ -125,6 +127,7 @@ fn boot(settings: Settings, db: Arc<TestDb>, dir: Arc<tempfile::TempDir>) -> Tes
         base,
         settings,
         authenticator,
+        golden: Some(kept),
         handle: Some(handle),
         thread: Some(thread),
         db,
@@ -154,6 +157,14 @@ impl TestApp {
         }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+        // Worker threads let go of the service a moment after the server stops; wait, so the
+        // next start finds the index writer's lock free.
+        if let Some(golden) = self.golden.take() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            while Arc::strong_count(&golden) > 1 && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 
