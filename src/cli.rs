@@ -147,11 +147,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { what } => {
-            let golden = Golden::open(settings)?;
+            let rules = RuleSet::load_dir(&settings.rules_dir)?;
+            let store = Store::open_and_migrate(&settings)?;
+            let exports = crate::service::export::Exports { store: &store };
             let stdout = std::io::stdout().lock();
+            let known = |domain: &str| {
+                rules
+                    .domain(domain)
+                    .map(|_| ())
+                    .ok_or_else(|| anyhow::anyhow!("unknown domain {domain:?}"))
+            };
             match what {
-                ExportCommand::Crosswalk { domain } => golden.export_crosswalk(&domain, stdout)?,
-                ExportCommand::Proposals { domain } => golden.export_proposals(&domain, stdout)?,
+                ExportCommand::Crosswalk { domain } => {
+                    known(&domain)?;
+                    exports.crosswalk(&domain, stdout)?
+                }
+                ExportCommand::Proposals { domain } => {
+                    known(&domain)?;
+                    exports.proposals(&domain, stdout)?
+                }
             };
             Ok(ExitCode::SUCCESS)
         }

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use super::{Golden, ServiceError};
+use super::ServiceError;
+use crate::store::Store;
 use crate::store::queries::{proposals, records};
 
 const PAGE: i64 = 5_000;
@@ -11,10 +12,15 @@ fn csv_error(e: csv::Error) -> ServiceError {
     ServiceError::Internal(format!("writing CSV: {e}"))
 }
 
-impl Golden {
-    /// Writes `source_system,source_id,golden_id`, one row per source record of the domain.
-    pub fn export_crosswalk(&self, domain: &str, out: impl Write) -> Result<usize, ServiceError> {
-        let domain = self.domain(domain)?;
+/// Exports read the database only, so they run beside a serving process (which owns the
+/// index).
+pub struct Exports<'a> {
+    pub store: &'a Store,
+}
+
+impl Exports<'_> {
+    /// Writes `source_system,source_id,golden_id`, one row per source record of `domain`.
+    pub fn crosswalk(&self, domain: &str, out: impl Write) -> Result<usize, ServiceError> {
         let mut conn = self.store.conn()?;
         let mut writer = csv::Writer::from_writer(out);
         writer
@@ -22,7 +28,7 @@ impl Golden {
             .map_err(csv_error)?;
         let (mut after, mut rows) = (0, 0);
         loop {
-            let page = records::domain_page(&mut conn, &domain.name, after, PAGE)?;
+            let page = records::domain_page(&mut conn, domain, after, PAGE)?;
             let Some(last) = page.last().map(|r| r.id) else {
                 break;
             };
@@ -39,8 +45,7 @@ impl Golden {
     }
 
     /// Writes `proposal_id,golden_id,other_golden_id,score`, one row per open proposal.
-    pub fn export_proposals(&self, domain: &str, out: impl Write) -> Result<usize, ServiceError> {
-        let domain = self.domain(domain)?;
+    pub fn proposals(&self, domain: &str, out: impl Write) -> Result<usize, ServiceError> {
         let mut conn = self.store.conn()?;
         let mut writer = csv::Writer::from_writer(out);
         writer
@@ -48,7 +53,7 @@ impl Golden {
             .map_err(csv_error)?;
         let (mut after, mut rows) = (0, 0);
         loop {
-            let page = proposals::open_page(&mut conn, &domain.name, after, PAGE)?;
+            let page = proposals::open_page(&mut conn, domain, after, PAGE)?;
             let Some(last) = page.last().map(|p| p.id) else {
                 break;
             };

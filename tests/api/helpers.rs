@@ -168,6 +168,11 @@ impl TestApp {
         }
     }
 
+    /// Runs the `golden` binary against this app's database and data directory.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        cli_for(&self.settings, args)
+    }
+
     pub fn token(&self, roles: &[Role], sources: &[&str]) -> String {
         let roles: BTreeSet<Role> = roles.iter().copied().collect();
         self.authenticator
@@ -255,4 +260,20 @@ pub fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
 /// A vendor record body.
 pub fn vendor(system: &str, id: &str, attributes: Value) -> Value {
     serde_json::json!({"source_system": system, "source_id": id, "attributes": attributes})
+}
+
+/// Runs the `golden` binary with the environment that selects `settings`' store.
+pub fn cli_for(settings: &Settings, args: &[&str]) -> std::process::Output {
+    let database = match &settings.database {
+        DatabaseUrl::Sqlite(path) => path.display().to_string(),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    std::process::Command::new(env!("CARGO_BIN_EXE_golden"))
+        .args(args)
+        .env("GOLDEN_DATA_DIR", &settings.data_dir)
+        .env("DATABASE_URL", database)
+        .env("GOLDEN_RULES_DIR", &settings.rules_dir)
+        .env("GOLDEN_JWT_SECRET", SECRET)
+        .output()
+        .expect("run golden")
 }

@@ -1,10 +1,7 @@
-use std::process::Command;
-
 use golden::auth::Role;
-use golden::config::DatabaseUrl;
 use serde_json::{Value, json};
 
-use crate::helpers::{SECRET, TestApp, spawn_app, vendor};
+use crate::helpers::{TestApp, cli_for, spawn_app, vendor};
 
 fn post(app: &TestApp, token: &str, record: Value) -> Value {
     let (status, body) = app.post("/v1/vendor/records", Some(token), &record);
@@ -172,18 +169,7 @@ fn a_rebuilt_index_gives_the_same_matches() {
     let index_dir = settings.index_dir();
     let app = app.restart_with(|| {
         std::fs::remove_dir_all(&index_dir).unwrap();
-        let database = match &settings.database {
-            DatabaseUrl::Sqlite(path) => path.display().to_string(),
-            DatabaseUrl::Postgres(url) => url.clone(),
-        };
-        let output = Command::new(env!("CARGO_BIN_EXE_golden"))
-            .arg("reindex")
-            .env("GOLDEN_DATA_DIR", &settings.data_dir)
-            .env("DATABASE_URL", database)
-            .env("GOLDEN_RULES_DIR", &settings.rules_dir)
-            .env("GOLDEN_JWT_SECRET", SECRET)
-            .output()
-            .unwrap();
+        let output = cli_for(&settings, &["reindex"]);
         assert!(
             output.status.success(),
             "{}",
@@ -263,4 +249,62 @@ fn a_rule_file_adds_a_domain_without_code() {
             .0,
         404
     );
+}
+
+#[test]
+fn exports_list_every_record_and_open_proposal_while_serving() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let a = post(
+        &app,
+        &token,
+        vendor(
+            "sap",
+            "1",
+            json!({"name": "Acme Medical Supply Inc", "city": "Chicago"}),
+        ),
+    );
+    let b = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "A,1",
+            json!({"name": "ACME MEDICAL SUPPLY", "city": "Chicago"}),
+        ),
+    );
+    assert_eq!(b["decision"], "proposed");
+
+    let output = app.cli(&["export", "crosswalk", "--domain", "vendor"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "source_system,source_id,golden_id");
+    assert_eq!(
+        lines[1],
+        format!("sap,1,{}", a["golden_id"].as_str().unwrap())
+    );
+    assert_eq!(
+        lines[2],
+        format!("oracle,\"A,1\",{}", b["golden_id"].as_str().unwrap())
+    );
+    assert_eq!(lines.len(), 3);
+
+    let output = app.cli(&["export", "proposals", "--domain", "vendor"]);
+    let csv = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "proposal_id,golden_id,other_golden_id,score");
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(row[1], b["golden_id"].as_str().unwrap());
+    assert_eq!(row[2], a["golden_id"].as_str().unwrap());
+    let score: f64 = row[3].parse().unwrap();
+    assert!((0.2..0.99).contains(&score), "{score}");
+
+    let output = app.cli(&["export", "crosswalk", "--domain", "supplier"]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown domain"));
 }
