@@ -9,34 +9,26 @@ fn post(app: &TestApp, token: &str, record: Value) -> Value {
     body["results"][0].clone()
 }
 
-#[test]
-fn a_near_duplicate_opens_a_proposal_with_its_explanation() {
-    let app = spawn_app();
+/// Posts one vendor from SAP, then a near duplicate from Oracle that must open a proposal.
+fn near_duplicates(app: &TestApp, oracle_id: &str) -> (Value, Value) {
     let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
-    let first = post(
-        &app,
-        &token,
-        vendor(
-            "sap",
-            "1",
-            json!({"name": "Acme Medical Supply Inc", "city": "Chicago"}),
-        ),
-    );
+    let attributes = json!({"name": "Acme Medical Supply Inc", "city": "Chicago"});
+    let first = post(app, &token, vendor("sap", "1", attributes));
     assert_eq!(first["decision"], "new");
-    let second = post(
-        &app,
-        &token,
-        vendor(
-            "oracle",
-            "A1",
-            json!({"name": "ACME MEDICAL SUPPLY", "city": "Chicago"}),
-        ),
-    );
+    let attributes = json!({"name": "ACME MEDICAL SUPPLY", "city": "Chicago"});
+    let second = post(app, &token, vendor("oracle", oracle_id, attributes));
     assert_eq!(second["decision"], "proposed", "{second}");
     assert_ne!(
         second["golden_id"], first["golden_id"],
         "a proposal keeps both apart"
     );
+    (first, second)
+}
+
+#[test]
+fn a_near_duplicate_opens_a_proposal_with_its_explanation() {
+    let app = spawn_app();
+    let (first, second) = near_duplicates(&app, "A1");
 
     let steward = app.token(&[Role::Steward], &[]);
     let (status, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
@@ -254,26 +246,7 @@ fn a_rule_file_adds_a_domain_without_code() {
 #[test]
 fn exports_list_every_record_and_open_proposal_while_serving() {
     let app = spawn_app();
-    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
-    let a = post(
-        &app,
-        &token,
-        vendor(
-            "sap",
-            "1",
-            json!({"name": "Acme Medical Supply Inc", "city": "Chicago"}),
-        ),
-    );
-    let b = post(
-        &app,
-        &token,
-        vendor(
-            "oracle",
-            "A,1",
-            json!({"name": "ACME MEDICAL SUPPLY", "city": "Chicago"}),
-        ),
-    );
-    assert_eq!(b["decision"], "proposed");
+    let (a, b) = near_duplicates(&app, "A,1");
 
     let output = app.cli(&["export", "crosswalk", "--domain", "vendor"]);
     assert!(
