@@ -75,6 +75,7 @@ mod tests {
             max_candidates: 10,
             max_proposals: 1,
             proposal_margin: 2.0,
+            same_source_weight: 0.0,
             candidates: vec![
                 key("name", KeyKind::Words, 1.0),
                 key("name", KeyKind::Trigrams, 0.2),

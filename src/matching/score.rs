@@ -58,6 +58,21 @@ pub fn log_odds(rules: &MatchRules, a: &Standardized, b: &Standardized) -> f64 {
             .sum::<f64>()
 }
 
+/// Adds the evidence that the candidate golden record already holds a record of the same
+/// source system.
+pub fn add_same_source(rules: &MatchRules, score: &mut PairScore, source_system: &str) {
+    score.evidence.push(FieldEvidence {
+        field: "same_source_system".into(),
+        method: Method::Exact,
+        left: Some(source_system.to_owned()),
+        right: Some(source_system.to_owned()),
+        similarity: Some(1.0),
+        weight: rules.same_source_weight,
+    });
+    score.log_odds += rules.same_source_weight;
+    score.probability = probability(score.log_odds);
+}
+
 fn evaluate(comparison: &Comparison, a: &Standardized, b: &Standardized) -> FieldEvidence {
     let (left, right) = (values(comparison, a), values(comparison, b));
     let similarity = best_similarity(comparison.method, &left, &right);
@@ -121,6 +136,7 @@ mod tests {
             max_candidates: 10,
             max_proposals: 1,
             proposal_margin: 2.0,
+            same_source_weight: 0.0,
             candidates: vec![],
             comparisons: vec![
                 Comparison {

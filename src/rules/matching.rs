@@ -126,6 +126,10 @@ pub struct MatchRules {
     /// A proposal beyond the best is opened only within this many log2-odds of the best: a
     /// record close to several golden records offers them all, a clear best stands alone.
     pub proposal_margin: f64,
+    /// Added when the candidate golden record already holds an active record of the incoming
+    /// record's source system. Negative for domains whose sources keep one record per entity
+    /// (a second one from the same system is more likely another entity); 0 to ignore.
+    pub same_source_weight: f64,
     pub candidates: Vec<CandidateKey>,
     pub comparisons: Vec<Comparison>,
 }
@@ -143,6 +147,8 @@ pub(super) struct RawMatching {
     max_proposals: usize,
     #[serde(default = "default_margin")]
     proposal_margin: f64,
+    #[serde(default)]
+    same_source_weight: f64,
     #[serde(rename = "candidate", default)]
     candidates: Vec<RawKey>,
     #[serde(rename = "compare", default)]
@@ -257,6 +263,7 @@ impl RawMatching {
             max_candidates: self.max_candidates.clamp(1, 500),
             max_proposals: self.max_proposals.clamp(1, 20),
             proposal_margin: self.proposal_margin.max(0.0),
+            same_source_weight: self.same_source_weight,
             candidates: self
                 .candidates
                 .into_iter()

@@ -140,7 +140,14 @@ impl Golden {
         domain: &Domain,
         record: &ValidRecord,
     ) -> Result<(Decision, String, i64), ServiceError> {
-        let matched = self.find_match(tx.conn(), batch, domain, None, &record.standardized)?;
+        let matched = self.find_match(
+            tx.conn(),
+            batch,
+            domain,
+            None,
+            &record.source_system,
+            &record.standardized,
+        )?;
         let (decision, golden_id, link) = match &matched.outcome {
             Outcome::AutoLink { golden_id, score } => (
                 Decision::AutoLinked,

@@ -42,6 +42,7 @@ impl Golden {
         batch: &BatchIndex,
         domain: &Domain,
         record_id: Option<i64>,
+        source_system: &str,
         record: &Standardized,
     ) -> Result<MatchResult, ServiceError> {
         let Some(rules) = &domain.matching else {
@@ -72,7 +73,12 @@ impl Golden {
                 Some(id) => excluded_goldens(conn, id)?,
                 None => HashSet::new(),
             };
-            rank(conn, rules, domain, record, &ids, &excluded)?
+            let candidates = Candidates {
+                ids: &ids,
+                excluded: &excluded,
+                source_system,
+            };
+            rank(conn, rules, domain, record, &candidates)?
         };
         Ok(MatchResult {
             outcome: matching::decide(rules, ranked),
@@ -96,6 +102,15 @@ fn excluded_goldens(
         .collect())
 }
 
+/// The candidate records of one incoming record.
+struct Candidates<'a> {
+    ids: &'a [i64],
+    /// Golden records a steward said differ from the record.
+    excluded: &'a HashSet<String>,
+    /// The incoming record's source system.
+    source_system: &'a str,
+}
+
 /// Scores the candidates and returns one entry per golden record (its best member), best
 /// first, with the full explanation.
 fn rank(
@@ -103,14 +118,13 @@ fn rank(
     rules: &MatchRules,
     domain: &Domain,
     record: &Standardized,
-    ids: &[i64],
-    excluded: &HashSet<String>,
+    candidates: &Candidates<'_>,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
     let mut best: HashMap<String, (f64, Standardized)> = HashMap::new();
-    for row in records::by_ids(conn, ids)? {
+    for row in records::by_ids(conn, candidates.ids)? {
         if row.domain != domain.name
             || row.status != record_status::ACTIVE
-            || excluded.contains(&row.golden_id)
+            || candidates.excluded.contains(&row.golden_id)
         {
             continue;
         }
@@ -123,14 +137,35 @@ fn rank(
             }
         }
     }
+    let same_source: HashSet<String> = if rules.same_source_weight == 0.0 || best.is_empty() {
+        HashSet::new()
+    } else {
+        let goldens: Vec<String> = best.keys().cloned().collect();
+        records::goldens_with_source(conn, &goldens, candidates.source_system)?
+            .into_iter()
+            .collect()
+    };
     let mut ranked: Vec<(String, f64, Standardized)> = best
         .into_iter()
-        .map(|(golden, (odds, candidate))| (golden, odds, candidate))
+        .map(|(golden, (odds, candidate))| {
+            let odds = if same_source.contains(&golden) {
+                odds + rules.same_source_weight
+            } else {
+                odds
+            };
+            (golden, odds, candidate)
+        })
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(rules.max_proposals.max(1));
     Ok(ranked
         .into_iter()
-        .map(|(golden, _, candidate)| (golden, matching::score_pair(rules, record, &candidate)))
+        .map(|(golden, _, candidate)| {
+            let mut score = matching::score_pair(rules, record, &candidate);
+            if same_source.contains(&golden) {
+                score::add_same_source(rules, &mut score, candidates.source_system);
+            }
+            (golden, score)
+        })
         .collect())
 }

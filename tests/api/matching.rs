@@ -281,3 +281,36 @@ fn exports_list_every_record_and_open_proposal_while_serving() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown domain"));
 }
+
+#[test]
+fn product_family_members_stay_apart_and_one_part_number_links() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp", "wms"]);
+    let post_item = |system: &str, id: &str, mpn: &str, description: &str| {
+        let record = vendor(
+            system,
+            id,
+            json!({"description": description, "manufacturer": "Medline Industries",
+            "manufacturer_part_number": mpn, "uom": "BX", "pack_quantity": "100"}),
+        );
+        let (status, body) = app.post("/v1/item/records", Some(&token), &record);
+        assert_eq!(status, 200, "{body}");
+        body["results"][0].clone()
+    };
+    let small = post_item(
+        "erp",
+        "1",
+        "MX-1010-S",
+        "Nitrile exam glove, powder free, small",
+    );
+    let medium = post_item(
+        "erp",
+        "2",
+        "MX-1010-M",
+        "Nitrile exam glove, powder free, medium",
+    );
+    assert_eq!(medium["decision"], "new", "{medium}");
+    let again = post_item("wms", "A-77", "mx1010s", "NITRILE EXAM GLOVE PF SM");
+    assert_eq!(again["decision"], "auto_linked", "{again}");
+    assert_eq!(again["golden_id"], small["golden_id"]);
+}

@@ -152,3 +152,18 @@ pub fn domain_page(
         .select(SourceRecordRow::as_select())
         .load(conn)
 }
+
+/// Which of `golden_ids` hold an active record of `source_system`.
+pub fn goldens_with_source(
+    conn: &mut DbConnection,
+    golden_ids: &[String],
+    source_system: &str,
+) -> QueryResult<Vec<String>> {
+    source_records::table
+        .filter(source_records::golden_id.eq_any(golden_ids))
+        .filter(source_records::source_system.eq(source_system))
+        .filter(source_records::status.eq(crate::model::record_status::ACTIVE))
+        .select(source_records::golden_id)
+        .distinct()
+        .load(conn)
+}
