@@ -102,6 +102,40 @@ fn excluded_goldens(
         .collect())
 }
 
+/// Which of `goldens` already hold a record of `source_system`, or are the subject of an open
+/// proposal with a golden record that does: a pending merge counts as taken.
+fn holding_source(
+    conn: &mut DbConnection,
+    goldens: &[String],
+    source_system: &str,
+) -> Result<HashSet<String>, ServiceError> {
+    let mut holding: HashSet<String> = records::goldens_with_source(conn, goldens, source_system)?
+        .into_iter()
+        .collect();
+    let pending = proposals::open_touching(conn, goldens)?;
+    if pending.is_empty() {
+        return Ok(holding);
+    }
+    let partners: Vec<String> = pending
+        .iter()
+        .flat_map(|(a, b)| [a.clone(), b.clone()])
+        .collect();
+    let partners_holding: HashSet<String> =
+        records::goldens_with_source(conn, &partners, source_system)?
+            .into_iter()
+            .collect();
+    let wanted: HashSet<&String> = goldens.iter().collect();
+    for (a, b) in &pending {
+        if wanted.contains(a) && partners_holding.contains(b) {
+            holding.insert(a.clone());
+        }
+        if wanted.contains(b) && partners_holding.contains(a) {
+            holding.insert(b.clone());
+        }
+    }
+    Ok(holding)
+}
+
 /// The candidate records of one incoming record.
 struct Candidates<'a> {
     ids: &'a [i64],
@@ -137,13 +171,11 @@ fn rank(
             }
         }
     }
-    let same_source: HashSet<String> = if rules.same_source_weight == 0.0 || best.is_empty() {
+    let same_source = if rules.same_source_weight == 0.0 || best.is_empty() {
         HashSet::new()
     } else {
         let goldens: Vec<String> = best.keys().cloned().collect();
-        records::goldens_with_source(conn, &goldens, candidates.source_system)?
-            .into_iter()
-            .collect()
+        holding_source(conn, &goldens, candidates.source_system)?
     };
     let mut ranked: Vec<(String, f64, Standardized)> = best
         .into_iter()

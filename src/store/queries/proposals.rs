@@ -99,3 +99,19 @@ pub fn page(
         .select(ProposalRow::as_select())
         .load(conn)
 }
+
+/// Open proposals that touch any of `golden_ids`, as (golden_id, other_golden_id) pairs.
+pub fn open_touching(
+    conn: &mut DbConnection,
+    golden_ids: &[String],
+) -> QueryResult<Vec<(String, String)>> {
+    proposals::table
+        .filter(proposals::status.eq("open"))
+        .filter(
+            proposals::golden_id
+                .eq_any(golden_ids)
+                .or(proposals::other_golden_id.eq_any(golden_ids)),
+        )
+        .select((proposals::golden_id, proposals::other_golden_id))
+        .load(conn)
+}
