@@ -24,9 +24,12 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
     }
 }
 
-/// Highest similarity of two addresses whose house numbers differ: 4216 and 4217 W 18th St
+/// Highest similarity of two addresses whose house numbers differ: 4216 and 4290 W 18th St
 /// are different buildings however alike the rest reads.
 const OTHER_HOUSE_NUMBER: f64 = 0.5;
+/// Highest similarity when the house numbers differ by one keystroke (2140 and 2141): a typo
+/// as often as a neighbour.
+const NEAR_HOUSE_NUMBER: f64 = 0.55;
 
 fn address(a: &str, b: &str) -> f64 {
     let number = |s: &str| {
@@ -37,6 +40,9 @@ fn address(a: &str, b: &str) -> f64 {
     };
     let similarity = token_set(a, b);
     match (number(a), number(b)) {
+        (Some(x), Some(y)) if x != y && strsim::damerau_levenshtein(&x, &y) == 1 => {
+            similarity.min(NEAR_HOUSE_NUMBER)
+        }
         (Some(x), Some(y)) if x != y => similarity.min(OTHER_HOUSE_NUMBER),
         _ => similarity,
     }
@@ -214,7 +220,11 @@ mod tests {
             similarity(Method::Address, "1800 n humboldt blvd", "1800 n humboldt"),
             1.0
         );
-        assert!(similarity(Method::Address, "4217 w 18th st", "4216 w 18th st") <= 0.5);
+        assert!(similarity(Method::Address, "4217 w 18th st", "4290 w 18th st") <= 0.5);
+        assert_eq!(
+            similarity(Method::Address, "2140 w 79th st", "2141 w 79th st"),
+            0.55
+        );
     }
 
     #[test]
