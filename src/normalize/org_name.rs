@@ -66,13 +66,57 @@ pub fn standardize(raw: &str) -> String {
     let mut tokens: Vec<&str> = folded
         .split(' ')
         .filter(|t| !t.is_empty())
-        .map(|t| if t == "&" || t == "+" { "and" } else { t })
+        .map(|t| {
+            if t == "&" || t == "+" {
+                "and"
+            } else {
+                expand(t)
+            }
+        })
         .collect();
     if tokens.len() > 1 && tokens.first() == Some(&"the") {
         tokens.remove(0);
     }
     strip_legal_suffixes(&mut tokens);
     tokens.join(" ")
+}
+
+/// Abbreviations common in organization names, spelled out so "Albany Park Comm Ctr" and
+/// "Albany Park Community Center" compare as the same words.
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("assn", "association"),
+    ("assoc", "association"),
+    ("ctr", "center"),
+    ("cntr", "center"),
+    ("centre", "center"),
+    ("comm", "community"),
+    ("svc", "services"),
+    ("svcs", "services"),
+    ("serv", "services"),
+    ("intl", "international"),
+    ("internatl", "international"),
+    ("natl", "national"),
+    ("mfg", "manufacturing"),
+    ("univ", "university"),
+    ("hosp", "hospital"),
+    ("med", "medical"),
+    ("dept", "department"),
+    ("bros", "brothers"),
+    ("labs", "laboratories"),
+    ("lab", "laboratories"),
+    ("tech", "technologies"),
+    ("sys", "systems"),
+    ("dev", "development"),
+    ("mgmt", "management"),
+    ("dist", "distribution"),
+    ("hlth", "health"),
+];
+
+fn expand(token: &str) -> &str {
+    ABBREVIATIONS
+        .iter()
+        .find(|(short, _)| *short == token)
+        .map_or(token, |(_, long)| long)
 }
 
 /// Removes legal-form suffixes from the end, repeatedly ("Co., Ltd." is two), never the last token.
