@@ -1,42 +1,10 @@
 //! Merge proposals and do-not-match pairs.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
+pub use crate::store::models::{NewProposal, ProposalRow};
 use crate::store::schema::{do_not_match, proposals};
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = proposals)]
-pub struct NewProposal<'a> {
-    pub domain: &'a str,
-    pub golden_id: &'a str,
-    pub other_golden_id: &'a str,
-    pub record_id: Option<i64>,
-    pub score: f64,
-    pub status: &'a str,
-    pub explanation: &'a str,
-    pub rules_version: &'a str,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = proposals)]
-pub struct ProposalRow {
-    pub id: i64,
-    pub domain: String,
-    pub golden_id: String,
-    pub other_golden_id: String,
-    pub record_id: Option<i64>,
-    pub score: f64,
-    pub status: String,
-    pub explanation: String,
-    pub rules_version: String,
-    pub created_at: NaiveDateTime,
-    pub decided_at: Option<NaiveDateTime>,
-    pub decided_by: Option<String>,
-    pub comment: Option<String>,
-}
 
 /// Inserts a proposal and returns its ID.
 pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
