@@ -2,6 +2,7 @@
 //! authorize, parse, call one service function, shape the response.
 
 mod auth;
+mod curation;
 pub mod error;
 mod lookups;
 mod records;
@@ -38,6 +39,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 web::get().to(lookups::crosswalk),
             )
             .route("/proposals/{id}", web::get().to(stewardship::get))
+            .route(
+                "/proposals/{id}/approve",
+                web::post().to(stewardship::approve),
+            )
+            .route(
+                "/proposals/{id}/reject",
+                web::post().to(stewardship::reject),
+            )
             .route("/{domain}/records", web::post().to(records::post))
             .route("/{domain}/golden", web::get().to(stewardship::search))
             .route("/{domain}/proposals", web::get().to(stewardship::list))
@@ -52,6 +61,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route(
                 "/{domain}/golden/{golden_id}",
                 web::get().to(lookups::golden_record),
+            )
+            .route(
+                "/{domain}/golden/{golden_id}/merge",
+                web::post().to(curation::merge),
+            )
+            .route(
+                "/{domain}/golden/{golden_id}/split",
+                web::post().to(curation::split),
+            )
+            .route(
+                "/{domain}/golden/{golden_id}/override",
+                web::post().to(curation::override_field),
             ),
     )
     .default_service(web::to(not_found));

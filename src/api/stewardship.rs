@@ -5,8 +5,11 @@ use serde::Deserialize;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::request_id;
 use crate::auth::Permission;
 use crate::service::Golden;
+use crate::service::proposals::{QueueQuery, parse_sort};
+use crate::service::stewardship::{Actor, DecisionRequest};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,8 +55,17 @@ fn attempt<'a>(action: &'a str, domain: &'a str, id: Option<&'a str>) -> Attempt
 pub struct ProposalsQuery {
     #[serde(default = "default_status")]
     status: String,
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+    source_system: Option<String>,
+    /// Only proposals at least this old, e.g. `2d` or `12h`.
+    min_age: Option<String>,
+    /// Only proposals at most this old.
+    max_age: Option<String>,
+    #[serde(default = "default_sort")]
+    sort: String,
     #[serde(default)]
-    after: i64,
+    offset: i64,
     #[serde(default = "default_page")]
     limit: i64,
 }
@@ -62,11 +74,44 @@ fn default_status() -> String {
     "open".into()
 }
 
+fn default_sort() -> String {
+    "oldest".into()
+}
+
 fn default_page() -> i64 {
     50
 }
 
-/// `GET /v1/{domain}/proposals?status=open&after=ID&limit=N`.
+fn age(name: &str, text: Option<&str>) -> Result<Option<std::time::Duration>, ApiError> {
+    text.map(|t| {
+        humantime::parse_duration(t).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("{name} must be a duration such as 2d or 12h: {e}"),
+            )
+        })
+    })
+    .transpose()
+}
+
+impl ProposalsQuery {
+    fn into_queue(self) -> Result<QueueQuery, ApiError> {
+        Ok(QueueQuery {
+            min_age: age("min_age", self.min_age.as_deref())?,
+            max_age: age("max_age", self.max_age.as_deref())?,
+            sort: parse_sort(&self.sort)?,
+            status: self.status,
+            min_score: self.min_score,
+            max_score: self.max_score,
+            source_system: self.source_system,
+            offset: self.offset,
+            limit: self.limit,
+        })
+    }
+}
+
+/// `GET /v1/{domain}/proposals?status=&min_score=&max_score=&source_system=&min_age=&max_age=
+/// &sort=&offset=&limit=`: the review queue.
 pub async fn list(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -82,17 +127,14 @@ pub async fn list(
             attempt("list_proposals", &domain, None),
         )
         .await?;
-    let query = query.into_inner();
+    let query = query.into_inner().into_queue()?;
     let service = golden.clone();
-    let proposals =
-        blocking(move || service.proposals(&domain, &query.status, query.after, query.limit))
-            .await?;
-    let next_after = proposals.last().map_or(query.after, |p| p.id);
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "proposals": proposals, "next_after": next_after })))
+    let page = blocking(move || service.proposal_queue(&domain, &query)).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
-/// `GET /v1/proposals/{id}`: one proposal with its field-by-field explanation.
+/// `GET /v1/proposals/{id}`: one proposal with its field-by-field explanation and both
+/// golden records.
 pub async fn get(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -104,15 +146,91 @@ pub async fn get(
         .require(
             &golden,
             Permission::Steward,
-            Attempt {
-                action: "read_proposal",
-                domain: None,
-                entity_type: "proposal",
-                entity_id: Some(&shown),
-            },
+            proposal_attempt("read_proposal", &shown),
         )
         .await?;
     let service = golden.clone();
     let proposal = blocking(move || service.proposal(id)).await?;
     Ok(HttpResponse::Ok().json(proposal))
+}
+
+fn proposal_attempt<'a>(action: &'a str, id: &'a str) -> Attempt<'a> {
+    Attempt {
+        action,
+        domain: None,
+        entity_type: "proposal",
+        entity_id: Some(id),
+    }
+}
+
+/// `POST /v1/proposals/{id}/approve` with `{"comment", "golden_version", "other_version"}`
+/// (all optional; an empty body is fine).
+pub async fn approve(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    decide(golden, caller, id.into_inner(), body, true).await
+}
+
+/// `POST /v1/proposals/{id}/reject` with `{"comment"}` (optional).
+pub async fn reject(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    decide(golden, caller, id.into_inner(), body, false).await
+}
+
+async fn decide(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: i64,
+    body: web::Bytes,
+    approve: bool,
+) -> Result<HttpResponse, ApiError> {
+    let shown = id.to_string();
+    let action = if approve {
+        "approve_proposal"
+    } else {
+        "reject_proposal"
+    };
+    caller
+        .require(
+            &golden,
+            Permission::Steward,
+            proposal_attempt(action, &shown),
+        )
+        .await?;
+    let request: DecisionRequest = optional_json(&body)?;
+    let actor = actor(&caller);
+    let service = golden.clone();
+    let decided = blocking(move || {
+        if approve {
+            service.approve_proposal(id, &request, &actor)
+        } else {
+            service.reject_proposal(id, &request, &actor)
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(decided))
+}
+
+/// The acting steward, for the audit trail.
+pub fn actor(caller: &Caller) -> Actor {
+    Actor {
+        sub: caller.0.sub.clone(),
+        request_id: request_id::current(),
+    }
+}
+
+/// A JSON body that may be left out entirely.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
 }

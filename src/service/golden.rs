@@ -22,16 +22,25 @@ pub(super) fn create_golden(
     domain: &Domain,
     record: &ValidRecord,
 ) -> Result<String, ServiceError> {
-    let number = counters::next(tx.conn(), &format!("golden:{}", domain.name))?;
-    let id = golden_id(&domain.id_prefix, number);
-    let now = tx.now();
     let member = Member {
         source_system: &record.source_system,
         source_id: &record.source_id,
-        updated_at: now,
+        updated_at: tx.now(),
         attributes: &record.attributes,
     };
     let survived = survivorship::survive(domain, &[member]);
+    issue_golden(tx, domain, &survived)
+}
+
+/// Issues the next golden ID of `domain` for a record with `survived` fields.
+pub(super) fn issue_golden(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    survived: &Survived,
+) -> Result<String, ServiceError> {
+    let number = counters::next(tx.conn(), &format!("golden:{}", domain.name))?;
+    let id = golden_id(&domain.id_prefix, number);
+    let now = tx.now();
     golden::insert(
         tx.conn(),
         &NewGolden {
@@ -98,7 +107,10 @@ pub(super) fn recompute_golden(
     Ok(())
 }
 
-fn survive_rows(domain: &Domain, rows: &[&SourceRecordRow]) -> Result<Survived, ServiceError> {
+pub(super) fn survive_rows(
+    domain: &Domain,
+    rows: &[&SourceRecordRow],
+) -> Result<Survived, ServiceError> {
     let attributes: Vec<Map<String, Value>> = rows
         .iter()
         .map(|r| serde_json::from_str(&r.attributes))
@@ -152,6 +164,28 @@ pub(super) fn member_refs(rows: &[SourceRecordRow]) -> Vec<MemberRef> {
         .collect()
 }
 
+/// A golden record as the API shows it; `requested` is the ID the caller asked for.
+pub(super) fn golden_view(
+    conn: &mut DbConnection,
+    row: GoldenRow,
+    requested: &str,
+) -> Result<GoldenView, ServiceError> {
+    let members = records::members(conn, &row.golden_id)?;
+    let survived = stored_survived(&row)?;
+    Ok(GoldenView {
+        redirected_from: (row.golden_id != requested).then(|| requested.to_owned()),
+        golden_id: row.golden_id,
+        domain: row.domain,
+        status: row.status,
+        version: row.version,
+        fields: survived.fields,
+        lineage: survived.lineage,
+        members: member_refs(&members),
+        created_at: utc(row.created_at),
+        updated_at: utc(row.updated_at),
+    })
+}
+
 impl Golden {
     /// A golden record by ID; a retired ID answers with its survivor and says so.
     #[tracing::instrument(skip(self))]
@@ -161,19 +195,6 @@ impl Golden {
         let row = resolve(&mut conn, id)?
             .filter(|row| row.domain == domain.name)
             .ok_or_else(|| ServiceError::NotFound(format!("golden record {id}")))?;
-        let members = records::members(&mut conn, &row.golden_id)?;
-        let survived = stored_survived(&row)?;
-        Ok(GoldenView {
-            redirected_from: (row.golden_id != id).then(|| id.to_owned()),
-            golden_id: row.golden_id,
-            domain: row.domain,
-            status: row.status,
-            version: row.version,
-            fields: survived.fields,
-            lineage: survived.lineage,
-            members: member_refs(&members),
-            created_at: utc(row.created_at),
-            updated_at: utc(row.updated_at),
-        })
+        golden_view(&mut conn, row, id)
     }
 }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::golden::{create_golden, recompute_golden};
 use super::matching::BatchIndex;
 use super::proposals::open_proposal;
+use super::stewardship::absorb_into;
 use super::views::RecordResult;
 use super::{Golden, ServiceError};
 use crate::matching::Outcome;
@@ -13,7 +14,7 @@ use crate::model::{Decision, FieldError, RecordInput, record_status};
 use crate::rules::Domain;
 use crate::store::Tx;
 use crate::store::models::{NewSourceRecord, NewVersion, SourceRecordRow};
-use crate::store::queries::{records, records::RecordUpdate};
+use crate::store::queries::{proposals, records, records::RecordUpdate};
 use crate::validate::{self, ValidRecord};
 
 /// Most records accepted in one request; larger loads belong to bulk jobs.
@@ -118,7 +119,7 @@ impl Golden {
             {
                 (Decision::Unchanged, row.golden_id, row.version)
             }
-            Some(row) => update_existing(tx, domain, record, row)?,
+            Some(row) => self.update_existing(tx, batch, domain, record, row)?,
         };
         Ok(RecordResult {
             index,
@@ -224,48 +225,90 @@ impl Golden {
     }
 }
 
-fn update_existing(
-    tx: &mut Tx<'_>,
-    domain: &Domain,
-    record: &ValidRecord,
-    row: SourceRecordRow,
-) -> Result<(Decision, String, i64), ServiceError> {
-    let version = row.version + 1;
-    let change = if row.status == record_status::RETIRED {
-        "restored"
-    } else {
-        "updated"
-    };
-    let attributes = record.attributes_json();
-    let now = tx.now();
-    records::update(
-        tx.conn(),
-        row.id,
-        &RecordUpdate {
+impl Golden {
+    /// Stores a new version of a known record. A record alone in its golden record is matched
+    /// again, since what it now says may find its twin; one already grouped with others stays
+    /// where it is (a steward splits it if it no longer belongs).
+    fn update_existing(
+        &self,
+        tx: &mut Tx<'_>,
+        batch: &mut BatchIndex,
+        domain: &Domain,
+        record: &ValidRecord,
+        row: SourceRecordRow,
+    ) -> Result<(Decision, String, i64), ServiceError> {
+        let version = row.version + 1;
+        let change = if row.status == record_status::RETIRED {
+            "restored"
+        } else {
+            "updated"
+        };
+        let attributes = record.attributes_json();
+        let now = tx.now();
+        records::update(
+            tx.conn(),
+            row.id,
+            &RecordUpdate {
+                version,
+                status: record_status::ACTIVE,
+                attributes: &attributes,
+                standardized: &record.standardized_json(),
+                content_hash: &record.content_hash,
+                updated_at: now,
+            },
+        )?;
+        add_version(
+            tx,
+            row.id,
             version,
-            status: record_status::ACTIVE,
-            attributes: &attributes,
-            standardized: &record.standardized_json(),
-            content_hash: &record.content_hash,
-            updated_at: now,
-        },
-    )?;
-    add_version(
-        tx,
-        row.id,
-        version,
-        change,
-        &attributes,
-        &record.content_hash,
-    )?;
-    tx.emit(
-        Some(&domain.name),
-        &format!("record.{change}"),
-        Some(&row.golden_id),
-        &record_event(record, &row.golden_id, version),
-    )?;
-    recompute_golden(tx, domain, &row.golden_id)?;
-    Ok((Decision::Updated, row.golden_id, version))
+            change,
+            &attributes,
+            &record.content_hash,
+        )?;
+        tx.emit(
+            Some(&domain.name),
+            &format!("record.{change}"),
+            Some(&row.golden_id),
+            &record_event(record, &row.golden_id, version),
+        )?;
+        recompute_golden(tx, domain, &row.golden_id)?;
+        let alone = records::members(tx.conn(), &row.golden_id)?
+            .iter()
+            .all(|m| m.id == row.id);
+        if !alone {
+            return Ok((Decision::Updated, row.golden_id, version));
+        }
+        let matched = self.find_match(
+            tx.conn(),
+            batch,
+            domain,
+            Some(row.id),
+            &record.source_system,
+            &record.standardized,
+        )?;
+        let decision = match matched.outcome {
+            Outcome::AutoLink { golden_id, .. } => {
+                absorb_into(tx, domain, &golden_id, &row.golden_id)?;
+                return Ok((Decision::AutoLinked, golden_id, version));
+            }
+            Outcome::Propose(candidates) => {
+                let mut opened = false;
+                for (other, score) in candidates {
+                    if !proposals::open_between(tx.conn(), &row.golden_id, &other)? {
+                        open_proposal(tx, domain, &row.golden_id, &other, row.id, &score)?;
+                        opened = true;
+                    }
+                }
+                if opened {
+                    Decision::Proposed
+                } else {
+                    Decision::Updated
+                }
+            }
+            Outcome::New => Decision::Updated,
+        };
+        Ok((decision, row.golden_id, version))
+    }
 }
 
 pub(super) fn add_version(

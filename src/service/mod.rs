@@ -12,6 +12,7 @@ mod matching;
 pub mod proposals;
 pub mod records;
 pub mod search;
+pub mod stewardship;
 pub mod views;
 
 use std::sync::{Arc, Mutex};

@@ -4,12 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::views::utc;
+use std::time::Duration;
+
+use super::golden::{golden_view, resolve};
+use super::views::{GoldenView, utc};
 use super::{Golden, ServiceError};
 use crate::matching::PairScore;
 use crate::rules::Domain;
-use crate::store::Tx;
-use crate::store::queries::proposals::{self, NewProposal, ProposalRow};
+use crate::store::queries::proposals::{self, Filter, NewProposal, ProposalRow, Sort};
+use crate::store::{StoreError, Tx};
 
 /// Opens a proposal to merge `golden_id` (the new record's) with `other`, storing the
 /// field-by-field explanation and the rules version that produced it.
@@ -91,32 +94,129 @@ impl TryFrom<ProposalRow> for ProposalView {
 /// Proposal statuses a listing may ask for.
 pub const STATUSES: &[&str] = &["open", "approved", "rejected", "superseded"];
 
+/// Most proposals returned by one page of the queue.
+pub const MAX_PAGE: i64 = 500;
+
+/// A proposal with both golden records side by side, as a steward reviews it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposalDetail {
+    #[serde(flatten)]
+    pub proposal: ProposalView,
+    /// The golden record the proposal was opened for (its current state; a merged ID answers
+    /// with its survivor and says so).
+    pub golden: GoldenView,
+    /// The candidate it may be the same as.
+    pub other: GoldenView,
+}
+
+/// A steward's view of the queue: filters, order and page.
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    pub status: String,
+    pub min_score: Option<f64>,
+    pub max_score: Option<f64>,
+    pub source_system: Option<String>,
+    /// Only proposals at least this old.
+    pub min_age: Option<Duration>,
+    /// Only proposals at most this old.
+    pub max_age: Option<Duration>,
+    pub sort: Sort,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// One page of the queue and how many proposals match in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuePage {
+    pub proposals: Vec<ProposalView>,
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Parses a queue order: `oldest` (default), `newest`, `score_desc`, `score_asc`.
+pub fn parse_sort(text: &str) -> Result<Sort, ServiceError> {
+    match text {
+        "oldest" => Ok(Sort::Oldest),
+        "newest" => Ok(Sort::Newest),
+        "score_desc" => Ok(Sort::ScoreDesc),
+        "score_asc" => Ok(Sort::ScoreAsc),
+        other => Err(ServiceError::invalid(format!(
+            "sort {other:?} must be one of oldest, newest, score_desc, score_asc"
+        ))),
+    }
+}
+
 impl Golden {
-    pub fn proposal(&self, id: i64) -> Result<ProposalView, ServiceError> {
+    /// A proposal with its explanation and both golden records.
+    pub fn proposal(&self, id: i64) -> Result<ProposalDetail, ServiceError> {
         let mut conn = self.store.conn()?;
-        proposals::find(&mut conn, id)?
+        let proposal: ProposalView = proposals::find(&mut conn, id)?
             .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?
-            .try_into()
+            .try_into()?;
+        let mut side = |golden_id: &str| -> Result<GoldenView, ServiceError> {
+            let row = resolve(&mut conn, golden_id)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("proposal {id} names missing {golden_id}"))
+            })?;
+            golden_view(&mut conn, row, golden_id)
+        };
+        let golden = side(&proposal.golden_id)?;
+        let other = side(&proposal.other_golden_id)?;
+        Ok(ProposalDetail {
+            proposal,
+            golden,
+            other,
+        })
     }
 
-    pub fn proposals(
+    /// The review queue of a domain, filtered, sorted and paged.
+    pub fn proposal_queue(
         &self,
         domain: &str,
-        status: &str,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<ProposalView>, ServiceError> {
+        query: &QueueQuery,
+    ) -> Result<QueuePage, ServiceError> {
         let domain = self.domain(domain)?;
-        if !STATUSES.contains(&status) {
+        if !STATUSES.contains(&query.status.as_str()) {
             return Err(ServiceError::invalid(format!(
                 "status must be one of {}",
                 STATUSES.join(", ")
             )));
         }
+        if !(1..=MAX_PAGE).contains(&query.limit) {
+            return Err(ServiceError::invalid(format!(
+                "limit must be between 1 and {MAX_PAGE}"
+            )));
+        }
+        if query.offset < 0 {
+            return Err(ServiceError::invalid("offset cannot be negative"));
+        }
+        let now = crate::store::now();
+        let ago = |age: Duration| {
+            chrono::Duration::from_std(age)
+                .ok()
+                .and_then(|age| now.checked_sub_signed(age))
+                .ok_or_else(|| ServiceError::invalid("age is out of range"))
+        };
+        let filter = Filter {
+            domain: &domain.name,
+            status: &query.status,
+            min_score: query.min_score,
+            max_score: query.max_score,
+            source_system: query.source_system.as_deref(),
+            created_before: query.min_age.map(ago).transpose()?,
+            created_after: query.max_age.map(ago).transpose()?,
+        };
         let mut conn = self.store.conn()?;
-        proposals::page(&mut conn, &domain.name, status, after, limit.clamp(1, 500))?
-            .into_iter()
-            .map(ProposalView::try_from)
-            .collect()
+        let (rows, total) =
+            proposals::queue(&mut conn, &filter, query.sort, query.offset, query.limit)?;
+        Ok(QueuePage {
+            proposals: rows
+                .into_iter()
+                .map(ProposalView::try_from)
+                .collect::<Result<_, _>>()?,
+            total,
+            offset: query.offset,
+            limit: query.limit,
+        })
     }
 }

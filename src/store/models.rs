@@ -181,3 +181,60 @@ pub struct ProposalRow {
     pub decided_by: Option<String>,
     pub comment: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = golden_record_history)]
+pub struct GoldenHistoryRow {
+    pub golden_id: String,
+    pub version: i64,
+    pub status: String,
+    pub redirect_to: Option<String>,
+    pub fields: String,
+    pub lineage: String,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = golden_record_history)]
+pub struct NewGoldenHistory<'a> {
+    pub golden_id: &'a str,
+    pub version: i64,
+    pub status: &'a str,
+    pub redirect_to: Option<&'a str>,
+    pub fields: &'a str,
+    pub lineage: &'a str,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = field_overrides)]
+pub struct OverrideRow {
+    pub golden_id: String,
+    pub field: String,
+    pub value: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = field_overrides)]
+pub struct NewOverride<'a> {
+    pub golden_id: &'a str,
+    pub field: &'a str,
+    pub value: &'a str,
+    pub actor: &'a str,
+    pub reason: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, Insertable)]
+#[diesel(table_name = do_not_match)]
+pub struct NewDoNotMatch<'a> {
+    pub domain: &'a str,
+    pub record_a: i64,
+    pub record_b: i64,
+    pub origin: &'a str,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+}

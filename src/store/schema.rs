@@ -22,6 +22,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    golden_record_history (id) {
+        id -> BigInt,
+        golden_id -> Text,
+        version -> BigInt,
+        status -> Text,
+        redirect_to -> Nullable<Text>,
+        fields -> Text,
+        lineage -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     source_records (id) {
         id -> BigInt,
         domain -> Text,
@@ -172,6 +185,7 @@ diesel::joinable!(memberships -> source_records (record_id));
 diesel::allow_tables_to_appear_in_same_query!(
     counters,
     golden_records,
+    golden_record_history,
     source_records,
     source_record_versions,
     memberships,

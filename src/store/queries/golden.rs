@@ -1,11 +1,13 @@
-//! Golden records.
+//! Golden records, their history and their field overrides.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::models::{GoldenRow, NewGolden};
-use crate::store::schema::golden_records;
+use crate::store::models::{
+    GoldenHistoryRow, GoldenRow, NewGolden, NewGoldenHistory, NewOverride, OverrideRow,
+};
+use crate::store::schema::{field_overrides, golden_record_history, golden_records};
 
 pub fn find(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Option<GoldenRow>> {
     golden_records::table
@@ -15,14 +17,15 @@ pub fn find(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Option<Gold
         .optional()
 }
 
+/// Inserts a golden record and the first entry of its history.
 pub fn insert(conn: &mut DbConnection, golden: &NewGolden<'_>) -> QueryResult<()> {
     diesel::insert_into(golden_records::table)
         .values(golden)
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    record_history(conn, golden.golden_id, golden.updated_at)
 }
 
-/// Stores recomputed fields and status, bumping the version.
+/// Stores recomputed fields and status, bumping the version, and records the new state.
 pub fn update_fields(
     conn: &mut DbConnection,
     golden_id: &str,
@@ -39,6 +42,94 @@ pub fn update_fields(
             golden_records::version.eq(golden_records::version + 1),
             golden_records::updated_at.eq(at),
         ))
+        .execute(conn)?;
+    record_history(conn, golden_id, at)
+}
+
+/// Marks `golden_id` merged into `survivor`, and points every ID that redirected to it at the
+/// survivor directly, so redirect chains stay one step long.
+pub fn mark_merged(
+    conn: &mut DbConnection,
+    golden_id: &str,
+    survivor: &str,
+    status: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(golden_records::table.find(golden_id))
+        .set((
+            golden_records::status.eq(status),
+            golden_records::redirect_to.eq(Some(survivor)),
+            golden_records::version.eq(golden_records::version + 1),
+            golden_records::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    record_history(conn, golden_id, at)?;
+    diesel::update(golden_records::table.filter(golden_records::redirect_to.eq(golden_id)))
+        .set(golden_records::redirect_to.eq(Some(survivor)))
         .execute(conn)
         .map(drop)
+}
+
+/// Copies the current state of a golden record into its history.
+fn record_history(conn: &mut DbConnection, golden_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+    let row = golden_records::table
+        .find(golden_id)
+        .select(GoldenRow::as_select())
+        .first(conn)?;
+    diesel::insert_into(golden_record_history::table)
+        .values(&NewGoldenHistory {
+            golden_id: &row.golden_id,
+            version: row.version,
+            status: &row.status,
+            redirect_to: row.redirect_to.as_deref(),
+            fields: &row.fields,
+            lineage: &row.lineage,
+            recorded_at: at,
+        })
+        .execute(conn)
+        .map(drop)
+}
+
+/// The state a golden record was in at `at`, if it existed then.
+pub fn state_at(
+    conn: &mut DbConnection,
+    golden_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Option<GoldenHistoryRow>> {
+    golden_record_history::table
+        .filter(golden_record_history::golden_id.eq(golden_id))
+        .filter(golden_record_history::recorded_at.le(at))
+        .order(golden_record_history::version.desc())
+        .select(GoldenHistoryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The field overrides of a golden record.
+pub fn overrides(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<OverrideRow>> {
+    field_overrides::table
+        .filter(field_overrides::golden_id.eq(golden_id))
+        .order(field_overrides::field.asc())
+        .select(OverrideRow::as_select())
+        .load(conn)
+}
+
+/// Sets (or replaces) the override of one field.
+pub fn put_override(conn: &mut DbConnection, new: &NewOverride<'_>) -> QueryResult<()> {
+    remove_override(conn, new.golden_id, new.field)?;
+    diesel::insert_into(field_overrides::table)
+        .values(new)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Removes the override of one field; returns whether there was one.
+pub fn remove_override(conn: &mut DbConnection, golden_id: &str, field: &str) -> QueryResult<bool> {
+    diesel::delete(
+        field_overrides::table
+            .filter(field_overrides::golden_id.eq(golden_id))
+            .filter(field_overrides::field.eq(field)),
+    )
+    .execute(conn)
+    .map(|n| n > 0)
 }

@@ -2,9 +2,12 @@
 
 use diesel::prelude::*;
 
+use chrono::NaiveDateTime;
+
 use crate::store::DbConnection;
+use crate::store::models::NewDoNotMatch;
 pub use crate::store::models::{NewProposal, ProposalRow};
-use crate::store::schema::{do_not_match, proposals};
+use crate::store::schema::{do_not_match, proposals, source_records};
 
 /// Inserts a proposal and returns its ID.
 pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
@@ -48,6 +51,196 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ProposalRow>
         .select(ProposalRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// The order of a proposal listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Oldest,
+    Newest,
+    ScoreDesc,
+    ScoreAsc,
+}
+
+/// What a steward filters the queue by.
+#[derive(Debug, Clone)]
+pub struct Filter<'a> {
+    pub domain: &'a str,
+    pub status: &'a str,
+    pub min_score: Option<f64>,
+    pub max_score: Option<f64>,
+    /// Only proposals opened for a record of this source system.
+    pub source_system: Option<&'a str>,
+    pub created_after: Option<NaiveDateTime>,
+    pub created_before: Option<NaiveDateTime>,
+}
+
+/// A page of the queue after `offset`, and how many proposals match in all.
+pub fn queue(
+    conn: &mut DbConnection,
+    filter: &Filter<'_>,
+    sort: Sort,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<ProposalRow>, i64)> {
+    let build = || {
+        let mut query = proposals::table
+            .filter(proposals::domain.eq(filter.domain.to_owned()))
+            .filter(proposals::status.eq(filter.status.to_owned()))
+            .into_boxed();
+        if let Some(min) = filter.min_score {
+            query = query.filter(proposals::score.ge(min));
+        }
+        if let Some(max) = filter.max_score {
+            query = query.filter(proposals::score.le(max));
+        }
+        if let Some(after) = filter.created_after {
+            query = query.filter(proposals::created_at.ge(after));
+        }
+        if let Some(before) = filter.created_before {
+            query = query.filter(proposals::created_at.le(before));
+        }
+        if let Some(system) = filter.source_system {
+            let records = source_records::table
+                .filter(source_records::domain.eq(filter.domain.to_owned()))
+                .filter(source_records::source_system.eq(system.to_owned()))
+                .select(source_records::id);
+            query = query.filter(proposals::record_id.eq_any(records.nullable()));
+        }
+        query
+    };
+    let total: i64 = build().count().get_result(conn)?;
+    let query = match sort {
+        Sort::Oldest => build().order((proposals::created_at.asc(), proposals::id.asc())),
+        Sort::Newest => build().order((proposals::created_at.desc(), proposals::id.desc())),
+        Sort::ScoreDesc => build().order((proposals::score.desc(), proposals::id.asc())),
+        Sort::ScoreAsc => build().order((proposals::score.asc(), proposals::id.asc())),
+    };
+    let rows = query
+        .offset(offset)
+        .limit(limit)
+        .select(ProposalRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Open proposals that involve `golden_id` on either side.
+pub fn open_involving(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<ProposalRow>> {
+    proposals::table
+        .filter(proposals::status.eq("open"))
+        .filter(
+            proposals::golden_id
+                .eq(golden_id)
+                .or(proposals::other_golden_id.eq(golden_id)),
+        )
+        .order(proposals::id.asc())
+        .select(ProposalRow::as_select())
+        .load(conn)
+}
+
+/// Whether an open proposal already pairs `a` and `b`, either way round.
+pub fn open_between(conn: &mut DbConnection, a: &str, b: &str) -> QueryResult<bool> {
+    let found: i64 = proposals::table
+        .filter(proposals::status.eq("open"))
+        .filter(
+            (proposals::golden_id
+                .eq(a)
+                .and(proposals::other_golden_id.eq(b)))
+            .or(proposals::golden_id
+                .eq(b)
+                .and(proposals::other_golden_id.eq(a))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Closes an open proposal with `status`; returns false when it was no longer open.
+pub fn close(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+    by: &str,
+    comment: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        proposals::table
+            .find(id)
+            .filter(proposals::status.eq("open")),
+    )
+    .set((
+        proposals::status.eq(status),
+        proposals::decided_at.eq(Some(at)),
+        proposals::decided_by.eq(Some(by)),
+        proposals::comment.eq(comment),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Stores that two records differ (the pair is kept in ID order); an existing pair is kept.
+pub fn add_do_not_match(conn: &mut DbConnection, pair: &NewDoNotMatch<'_>) -> QueryResult<()> {
+    let (a, b) = if pair.record_a <= pair.record_b {
+        (pair.record_a, pair.record_b)
+    } else {
+        (pair.record_b, pair.record_a)
+    };
+    let exists: i64 = do_not_match::table
+        .filter(do_not_match::domain.eq(pair.domain))
+        .filter(do_not_match::record_a.eq(a))
+        .filter(do_not_match::record_b.eq(b))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(());
+    }
+    diesel::insert_into(do_not_match::table)
+        .values(&NewDoNotMatch {
+            record_a: a,
+            record_b: b,
+            ..*pair
+        })
+        .execute(conn)
+        .map(drop)
+}
+
+/// Whether any record of `left` was said to differ from any record of `right`.
+pub fn any_do_not_match(conn: &mut DbConnection, left: &[i64], right: &[i64]) -> QueryResult<bool> {
+    if left.is_empty() || right.is_empty() {
+        return Ok(false);
+    }
+    let found: i64 = do_not_match::table
+        .filter(
+            (do_not_match::record_a
+                .eq_any(left)
+                .and(do_not_match::record_b.eq_any(right)))
+            .or(do_not_match::record_a
+                .eq_any(right)
+                .and(do_not_match::record_b.eq_any(left))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(found > 0)
+}
+
+/// Removes the do-not-match pairs between two sets of records (a steward merged them anyway).
+pub fn clear_do_not_match(
+    conn: &mut DbConnection,
+    left: &[i64],
+    right: &[i64],
+) -> QueryResult<usize> {
+    diesel::delete(
+        do_not_match::table.filter(
+            (do_not_match::record_a
+                .eq_any(left)
+                .and(do_not_match::record_b.eq_any(right)))
+            .or(do_not_match::record_a
+                .eq_any(right)
+                .and(do_not_match::record_b.eq_any(left))),
+        ),
+    )
+    .execute(conn)
 }
 
 /// Proposals of a domain with a status, oldest first, a page at a time.

@@ -1,0 +1,80 @@
+//! Hand curation of golden records: merge, split, override.
+
+use actix_web::{HttpResponse, web};
+
+use super::auth::{Attempt, Caller};
+use super::error::{ApiError, blocking};
+use super::stewardship::actor;
+use crate::auth::Permission;
+use crate::service::Golden;
+use crate::service::stewardship::{MergeRequest, OverrideRequest, SplitRequest};
+
+async fn require_steward(
+    golden: &web::Data<Golden>,
+    caller: &Caller,
+    action: &str,
+    domain: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    golden.domain(domain)?;
+    caller
+        .require(
+            golden,
+            Permission::Steward,
+            Attempt {
+                action,
+                domain: Some(domain),
+                entity_type: "golden",
+                entity_id: Some(id),
+            },
+        )
+        .await
+}
+
+/// `POST /v1/{domain}/golden/{golden_id}/merge` with
+/// `{"other_golden_id", "version", "other_version"?, "comment"?}`: the path's record survives.
+pub async fn merge(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, id) = path.into_inner();
+    require_steward(&golden, &caller, "merge", &domain, &id).await?;
+    let (request, actor) = (body.into_inner(), actor(&caller));
+    let service = golden.clone();
+    let view = blocking(move || service.merge_golden(&domain, &id, &request, &actor)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /v1/{domain}/golden/{golden_id}/split` with
+/// `{"records": [{"source_system", "source_id"}], "version", "comment"?}`.
+pub async fn split(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<SplitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, id) = path.into_inner();
+    require_steward(&golden, &caller, "split", &domain, &id).await?;
+    let (request, actor) = (body.into_inner(), actor(&caller));
+    let service = golden.clone();
+    let result = blocking(move || service.split_golden(&domain, &id, &request, &actor)).await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// `POST /v1/{domain}/golden/{golden_id}/override` with
+/// `{"field", "value" (null removes), "version", "comment"?}`.
+pub async fn override_field(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<OverrideRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, id) = path.into_inner();
+    require_steward(&golden, &caller, "override_field", &domain, &id).await?;
+    let (request, actor) = (body.into_inner(), actor(&caller));
+    let service = golden.clone();
+    let view = blocking(move || service.override_field(&domain, &id, &request, &actor)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}

@@ -1,0 +1,177 @@
+//! Approving and rejecting merge proposals.
+
+use serde_json::json;
+
+use super::merge::{MergeCause, crosses_do_not_match, member_ids, merge_into};
+use super::{Actor, Audited, DecisionRequest, audit, check_version, load_active, snapshot};
+use crate::service::proposals::ProposalView;
+use crate::service::{Golden, ServiceError};
+use crate::store::Tx;
+use crate::store::models::{GoldenRow, NewDoNotMatch, ProposalRow};
+use crate::store::queries::proposals;
+
+/// What a steward decides about a proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    fn status(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Reject => "rejected",
+        }
+    }
+}
+
+impl Golden {
+    /// Approves a proposal: the two golden records merge. The one issued first survives and
+    /// keeps its ID; the other redirects to it.
+    #[tracing::instrument(skip(self, request, actor))]
+    pub fn approve_proposal(
+        &self,
+        id: i64,
+        request: &DecisionRequest,
+        actor: &Actor,
+    ) -> Result<ProposalView, ServiceError> {
+        self.decide(id, Verdict::Approve, request, actor)
+    }
+
+    /// Rejects a proposal: every record of one side is remembered as different from every
+    /// record of the other, so no later proposal or merge joins them.
+    #[tracing::instrument(skip(self, request, actor))]
+    pub fn reject_proposal(
+        &self,
+        id: i64,
+        request: &DecisionRequest,
+        actor: &Actor,
+    ) -> Result<ProposalView, ServiceError> {
+        self.decide(id, Verdict::Reject, request, actor)
+    }
+
+    fn decide(
+        &self,
+        id: i64,
+        verdict: Verdict,
+        request: &DecisionRequest,
+        actor: &Actor,
+    ) -> Result<ProposalView, ServiceError> {
+        self.store.write(|tx| {
+            let proposal = proposals::find(tx.conn(), id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?;
+            if proposal.status != "open" {
+                return Err(ServiceError::Conflict(format!(
+                    "proposal {id} is already {}",
+                    proposal.status
+                )));
+            }
+            let domain = self.domain(&proposal.domain)?;
+            let left = load_active(tx.conn(), &domain.name, &proposal.golden_id)?;
+            let right = load_active(tx.conn(), &domain.name, &proposal.other_golden_id)?;
+            check_version(&left, request.golden_version)?;
+            check_version(&right, request.other_version)?;
+            let before = json!({
+                "proposal": ProposalView::try_from(proposal.clone())?,
+                "golden": snapshot(tx.conn(), &left.golden_id)?,
+                "other": snapshot(tx.conn(), &right.golden_id)?,
+            });
+            let now = tx.now();
+            let comment = request.comment.as_deref();
+            proposals::close(tx.conn(), id, verdict.status(), &actor.sub, comment, now)?;
+            let (survivor, absorbed) = survivor_of(&left, &right);
+            tx.emit(
+                Some(&domain.name),
+                "proposal.decided",
+                Some(&proposal.golden_id),
+                &json!({"proposal_id": id, "status": verdict.status(),
+                        "golden_id": proposal.golden_id,
+                        "other_golden_id": proposal.other_golden_id,
+                        "survivor": (verdict == Verdict::Approve).then_some(survivor),
+                        "decided_by": actor.sub, "comment": comment}),
+            )?;
+            let after = match verdict {
+                Verdict::Approve => {
+                    if crosses_do_not_match(tx, survivor, absorbed)? {
+                        return Err(ServiceError::Conflict(format!(
+                            "a steward said records of {survivor} and {absorbed} differ; \
+                             merge them by hand to overrule that"
+                        )));
+                    }
+                    let reason = format!("approved proposal {id}");
+                    let cause = MergeCause {
+                        actor,
+                        reason: &reason,
+                        proposal: Some(id),
+                    };
+                    merge_into(tx, &domain, survivor, absorbed, &cause)?;
+                    snapshot(tx.conn(), survivor)?
+                }
+                Verdict::Reject => {
+                    remember_different(tx, &proposal, &actor.sub)?;
+                    json!({"status": "rejected"})
+                }
+            };
+            audit(
+                tx,
+                actor,
+                Audited {
+                    action: if verdict == Verdict::Approve {
+                        "approve_proposal"
+                    } else {
+                        "reject_proposal"
+                    },
+                    domain: &domain.name,
+                    entity_type: "proposal",
+                    entity_id: &id.to_string(),
+                    reason: comment,
+                    before,
+                    after,
+                },
+            )?;
+            let decided = proposals::find(tx.conn(), id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?;
+            ProposalView::try_from(decided)
+        })
+    }
+}
+
+/// The golden record issued first survives a merge; the other is absorbed.
+fn survivor_of<'r>(a: &'r GoldenRow, b: &'r GoldenRow) -> (&'r str, &'r str) {
+    let a_first = (a.created_at, a.golden_id.len(), &a.golden_id)
+        <= (b.created_at, b.golden_id.len(), &b.golden_id);
+    if a_first {
+        (&a.golden_id, &b.golden_id)
+    } else {
+        (&b.golden_id, &a.golden_id)
+    }
+}
+
+/// Stores a do-not-match pair between every record of one side and every record of the other.
+fn remember_different(
+    tx: &mut Tx<'_>,
+    proposal: &ProposalRow,
+    by: &str,
+) -> Result<(), ServiceError> {
+    let left = member_ids(tx, &proposal.golden_id)?;
+    let right = member_ids(tx, &proposal.other_golden_id)?;
+    let origin = format!("rejected proposal {}", proposal.id);
+    let now = tx.now();
+    for &a in &left {
+        for &b in &right {
+            proposals::add_do_not_match(
+                tx.conn(),
+                &NewDoNotMatch {
+                    domain: &proposal.domain,
+                    record_a: a,
+                    record_b: b,
+                    origin: &origin,
+                    created_by: by,
+                    created_at: now,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
