@@ -28,10 +28,11 @@ pub(super) fn create_golden(
     let member = Member {
         source_system: &record.source_system,
         source_id: &record.source_id,
+        created_at: now,
         updated_at: now,
         attributes: &record.attributes,
     };
-    let survived = survivorship::survive(domain, &[member]);
+    let survived = survivorship::survive(domain, &[member], &[]);
     golden::insert(
         tx.conn(),
         &NewGolden {
@@ -109,11 +110,12 @@ fn survive_rows(domain: &Domain, rows: &[&SourceRecordRow]) -> Result<Survived, 
         .map(|(row, attributes)| Member {
             source_system: &row.source_system,
             source_id: &row.source_id,
+            created_at: row.created_at,
             updated_at: row.updated_at,
             attributes,
         })
         .collect();
-    Ok(survivorship::survive(domain, &members))
+    Ok(survivorship::survive(domain, &members, &[]))
 }
 
 fn stored_survived(row: &GoldenRow) -> Result<Survived, ServiceError> {
