@@ -1,5 +1,5 @@
 //! Domains are data: each `matching-rules/*.toml` file declares one domain — its name, golden
-//! ID prefix and fields. This module parses and validates those files into typed [`Domain`]s
+//! ID prefix, fields and how each field's golden value survives. This module parses and validates those files into typed [`Domain`]s
 //! and reports each mistake with its file and line, so `golden rules check` can point at it.
 
 pub mod matching;
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use thiserror::Error;
 
 use crate::normalize::FieldType;
+use crate::survivorship::SurvivorRule;
 
 pub use parse::parse_domain;
 
@@ -44,6 +45,11 @@ pub struct FieldDef {
     pub name: String,
     pub field_type: FieldType,
     pub required: bool,
+    /// How the golden record's value is chosen among the members' values.
+    pub survivorship: SurvivorRule,
+    /// Source systems, most trusted first: the field's own list, else the file's
+    /// `[survivorship]` list (empty when neither gives one).
+    pub source_priority: Vec<String>,
 }
 
 /// A domain as declared by its rule file.
@@ -187,6 +193,17 @@ mod tests {
         let cost_center = set.domain("cost_center").unwrap();
         assert!(cost_center.field("code").unwrap().required);
         assert!(cost_center.field("name").unwrap().required);
+        let rule = |domain: &str, field: &str| {
+            set.domain(domain)
+                .unwrap()
+                .field(field)
+                .unwrap()
+                .survivorship
+        };
+        assert_eq!(rule("vendor", "tax_id"), SurvivorRule::MostFrequent);
+        assert_eq!(rule("vendor", "city"), SurvivorRule::MostRecent);
+        assert_eq!(rule("item", "long_description"), SurvivorRule::Longest);
+        assert_eq!(rule("cost_center", "code"), SurvivorRule::FirstNonEmpty);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use toml::Spanned;
 use super::matching::RawMatching;
 use super::{Domain, FieldDef, RuleError};
 use crate::normalize::FieldType;
+use crate::survivorship::{SurvivorRule, UnknownRule};
 
 /// Names a source record carries outside its attributes; a field may not reuse them.
 const RESERVED_FIELDS: &[&str] = &["source_system", "source_id", "golden_id", "attributes"];
@@ -22,8 +23,17 @@ struct RawFile {
     #[serde(default)]
     matching: Option<RawMatching>,
     #[serde(default)]
-    #[allow(dead_code)]
-    survivorship: Option<toml::Table>,
+    survivorship: Option<RawSurvivorship>,
+}
+
+/// The file-wide survivorship settings each field starts from.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurvivorship {
+    #[serde(default)]
+    default: Option<Spanned<String>>,
+    #[serde(default)]
+    source_priority: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +53,19 @@ struct RawField {
     field_type: Spanned<String>,
     #[serde(default)]
     required: bool,
+    #[serde(default)]
+    survivorship: Option<Spanned<String>>,
+    #[serde(default)]
+    source_priority: Option<Spanned<Vec<String>>>,
+}
+
+/// The `[survivorship]` table resolved: the default rule (and where it was written, to point
+/// at it) and the file-wide priority list.
+#[derive(Default)]
+struct Defaults {
+    rule: SurvivorRule,
+    rule_at: usize,
+    priority: Vec<String>,
 }
 
 /// Parses and validates one rule file's text; `file` only labels the errors.
@@ -76,9 +99,21 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
         errors.push(error_at(0, "a domain needs at least one [[field]]".into()));
     }
 
+    let defaults = match &raw.survivorship {
+        Some(table) => {
+            let (resolved, found) = defaults(table);
+            errors.extend(found.into_iter().map(|(at, message)| error_at(at, message)));
+            resolved
+        }
+        None => Defaults::default(),
+    };
     let mut fields: Vec<FieldDef> = Vec::new();
     for raw_field in &raw.fields {
-        match field_def(raw_field, &fields) {
+        let survival = field_survivorship(raw_field, &defaults).unwrap_or_else(|(at, message)| {
+            errors.push(error_at(at, message));
+            (SurvivorRule::default(), Vec::new())
+        });
+        match field_def(raw_field, &fields, survival) {
             Ok(field) => fields.push(field),
             Err((offset, message)) => errors.push(error_at(offset, message)),
         }
@@ -113,7 +148,11 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
     })
 }
 
-fn field_def(raw: &RawField, earlier: &[FieldDef]) -> Result<FieldDef, (usize, String)> {
+fn field_def(
+    raw: &RawField,
+    earlier: &[FieldDef],
+    (survivorship, source_priority): (SurvivorRule, Vec<String>),
+) -> Result<FieldDef, (usize, String)> {
     let name = raw.name.get_ref();
     let name_at = raw.name.span().start;
     if !is_identifier(name) {
@@ -147,7 +186,91 @@ fn field_def(raw: &RawField, earlier: &[FieldDef]) -> Result<FieldDef, (usize, S
         name: name.clone(),
         field_type,
         required: raw.required,
+        survivorship,
+        source_priority,
     })
+}
+
+/// Resolves the `[survivorship]` table. A mistake in one key leaves the other in force, so
+/// fields that rely on it are not reported again.
+fn defaults(raw: &RawSurvivorship) -> (Defaults, Vec<(usize, String)>) {
+    let mut errors = Vec::new();
+    let mut resolved = Defaults::default();
+    if let Some(name) = &raw.default {
+        match rule_named(name) {
+            Ok(rule) => (resolved.rule, resolved.rule_at) = (rule, name.span().start),
+            Err(error) => errors.push(error),
+        }
+    }
+    if let Some(list) = &raw.source_priority {
+        if let Err(error) = priority_list(list) {
+            errors.push(error);
+        }
+        resolved.priority = list.get_ref().clone();
+    }
+    (resolved, errors)
+}
+
+/// A field's rule and priority list: its own settings, else the file's.
+fn field_survivorship(
+    raw: &RawField,
+    defaults: &Defaults,
+) -> Result<(SurvivorRule, Vec<String>), (usize, String)> {
+    let name = raw.name.get_ref();
+    let (rule, rule_at) = match &raw.survivorship {
+        Some(rule) => (rule_named(rule)?, rule.span().start),
+        None => (defaults.rule, defaults.rule_at),
+    };
+    let priority = match &raw.source_priority {
+        Some(list) if rule != SurvivorRule::SourcePriority => {
+            return Err((
+                list.span().start,
+                format!(
+                    "source_priority on field {name:?} has no effect: its survivorship is {rule}; \
+                     set survivorship = \"source_priority\" or remove the list"
+                ),
+            ));
+        }
+        Some(list) => priority_list(list)?,
+        None => defaults.priority.clone(),
+    };
+    if rule == SurvivorRule::SourcePriority && priority.is_empty() {
+        return Err((
+            rule_at,
+            format!(
+                "field {name:?} uses source_priority but no list applies; \
+                 set source_priority = [\"system\", ...] on the field or in [survivorship]"
+            ),
+        ));
+    }
+    Ok((rule, priority))
+}
+
+fn rule_named(name: &Spanned<String>) -> Result<SurvivorRule, (usize, String)> {
+    name.get_ref()
+        .parse()
+        .map_err(|e: UnknownRule| (name.span().start, e.to_string()))
+}
+
+/// Source systems, most trusted first: at least one, none blank, none twice.
+fn priority_list(list: &Spanned<Vec<String>>) -> Result<Vec<String>, (usize, String)> {
+    let at = list.span().start;
+    let systems = list.get_ref();
+    if systems.is_empty() {
+        return Err((
+            at,
+            "source_priority must name at least one source system".into(),
+        ));
+    }
+    for (i, system) in systems.iter().enumerate() {
+        if system.trim().is_empty() {
+            return Err((at, "source_priority has a blank source system".into()));
+        }
+        if systems[..i].contains(system) {
+            return Err((at, format!("source_priority lists {system:?} twice")));
+        }
+    }
+    Ok(systems.clone())
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -232,5 +355,151 @@ type = "date"
                 .message
                 .contains("reserved")
         );
+    }
+
+    const SURVIVING: &str = r#"[domain]
+name = "person"
+id_prefix = "P"
+
+[survivorship]
+default = "most_frequent"
+source_priority = ["hr", "crm"]
+
+[[field]]
+name = "given_name"
+type = "person_name"
+required = true
+survivorship = "source_priority"
+
+[[field]]
+name = "birth_date"
+type = "date"
+survivorship = "first_non_empty"
+
+[[field]]
+name = "email"
+type = "email"
+survivorship = "source_priority"
+source_priority = ["crm"]
+
+[[field]]
+name = "nickname"
+type = "text"
+"#;
+
+    fn first_error(text: &str) -> RuleError {
+        let errors = parse(text).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        errors.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn survivorship_resolves_per_field() {
+        let domain = parse(SURVIVING).unwrap();
+        let rule = |name: &str| {
+            let field = domain.field(name).unwrap();
+            (field.survivorship, field.source_priority.clone())
+        };
+        let file_list = vec!["hr".to_string(), "crm".to_string()];
+        assert_eq!(
+            rule("given_name"),
+            (SurvivorRule::SourcePriority, file_list.clone())
+        );
+        assert_eq!(
+            rule("birth_date"),
+            (SurvivorRule::FirstNonEmpty, file_list.clone())
+        );
+        assert_eq!(
+            rule("email"),
+            (SurvivorRule::SourcePriority, vec!["crm".to_string()])
+        );
+        assert_eq!(rule("nickname"), (SurvivorRule::MostFrequent, file_list));
+    }
+
+    #[test]
+    fn without_a_survivorship_table_most_recent_applies() {
+        let domain = parse(GOOD).unwrap();
+        for field in &domain.fields {
+            assert_eq!(field.survivorship, SurvivorRule::MostRecent);
+            assert!(field.source_priority.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_rule_names_its_line_and_the_known_rules() {
+        let error = first_error(&SURVIVING.replace("\"first_non_empty\"", "\"oldest\""));
+        assert_eq!(error.line, 18);
+        assert!(
+            error
+                .message
+                .contains("unknown survivorship rule \"oldest\""),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .message
+                .contains("source_priority, most_recent, most_frequent, longest, first_non_empty"),
+            "{error:?}"
+        );
+        let error = first_error(&SURVIVING.replace("\"most_frequent\"", "\"majority\""));
+        assert_eq!(error.line, 6);
+    }
+
+    #[test]
+    fn source_priority_without_a_list_names_its_line() {
+        let no_file_list = SURVIVING.replace("source_priority = [\"hr\", \"crm\"]\n", "");
+        let error = first_error(&no_file_list);
+        assert_eq!(error.line, 12, "{error:?}");
+        assert!(error.message.contains("\"given_name\""), "{error:?}");
+
+        let default_needs_list = r#"[domain]
+name = "person"
+id_prefix = "P"
+
+[survivorship]
+default = "source_priority"
+
+[[field]]
+name = "given_name"
+type = "person_name"
+required = true
+source_priority = ["hr"]
+
+[[field]]
+name = "birth_date"
+type = "date"
+"#;
+        let error = first_error(default_needs_list);
+        assert_eq!(error.line, 6, "{error:?}");
+        assert!(error.message.contains("\"birth_date\""), "{error:?}");
+    }
+
+    #[test]
+    fn survivorship_mistakes_name_their_lines() {
+        let unknown_key = SURVIVING.replace("default =", "defualt =");
+        let error = first_error(&unknown_key);
+        assert_eq!(error.line, 6, "{error:?}");
+        assert!(error.message.contains("defualt"), "{error:?}");
+
+        let field_key = SURVIVING.replace(
+            "survivorship = \"first_non_empty\"",
+            "survival = \"longest\"",
+        );
+        assert_eq!(first_error(&field_key).line, 18);
+
+        let useless_list = SURVIVING.replace(
+            "type = \"text\"\n",
+            "type = \"text\"\nsource_priority = [\"hr\"]\n",
+        );
+        let error = first_error(&useless_list);
+        assert_eq!(error.line, 29, "{error:?}");
+        assert!(error.message.contains("no effect"), "{error:?}");
+
+        let empty = SURVIVING.replace("[\"crm\"]", "[]");
+        assert_eq!(first_error(&empty).line, 24);
+        let twice = SURVIVING.replace("[\"hr\", \"crm\"]", "[\"hr\", \"hr\"]");
+        let error = first_error(&twice);
+        assert_eq!(error.line, 7);
+        assert!(error.message.contains("twice"), "{error:?}");
     }
 }

@@ -7,10 +7,10 @@ use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
 use crate::model::{golden_id, golden_status, record_status};
 use crate::rules::Domain;
-use crate::store::models::{GoldenRow, NewGolden, SourceRecordRow};
+use crate::store::models::{GoldenRow, NewGolden, OverrideRow, SourceRecordRow};
 use crate::store::queries::{counters, golden, records};
 use crate::store::{DbConnection, StoreError, Tx};
-use crate::survivorship::{self, Member, Survived};
+use crate::survivorship::{self, Member, Override, Survived};
 use crate::validate::ValidRecord;
 
 /// Longest redirect chain followed before the data is called corrupt.
@@ -25,10 +25,11 @@ pub(super) fn create_golden(
     let member = Member {
         source_system: &record.source_system,
         source_id: &record.source_id,
+        created_at: tx.now(),
         updated_at: tx.now(),
         attributes: &record.attributes,
     };
-    let survived = survivorship::survive(domain, &[member]);
+    let survived = survivorship::survive(domain, &[member], &[]);
     issue_golden(tx, domain, &survived)
 }
 
@@ -81,7 +82,11 @@ pub(super) fn recompute_golden(
     let (status, survived) = if active.is_empty() {
         (golden_status::RETIRED, stored_survived(&current)?)
     } else {
-        (golden_status::ACTIVE, survive_rows(domain, &active)?)
+        let overrides = golden::overrides(tx.conn(), id)?;
+        (
+            golden_status::ACTIVE,
+            survive_rows(domain, &active, &overrides)?,
+        )
     };
     let now = tx.now();
     golden::update_fields(
@@ -107,10 +112,25 @@ pub(super) fn recompute_golden(
     Ok(())
 }
 
+/// Survivorship over stored rows; `overrides` are a steward's values, which win.
 pub(super) fn survive_rows(
     domain: &Domain,
     rows: &[&SourceRecordRow],
+    overrides: &[OverrideRow],
 ) -> Result<Survived, ServiceError> {
+    let values: Vec<Value> = overrides
+        .iter()
+        .map(|o| serde_json::from_str(&o.value))
+        .collect::<Result<_, _>>()?;
+    let overrides: Vec<Override<'_>> = overrides
+        .iter()
+        .zip(&values)
+        .map(|(o, value)| Override {
+            field: &o.field,
+            value,
+            actor: &o.actor,
+        })
+        .collect();
     let attributes: Vec<Map<String, Value>> = rows
         .iter()
         .map(|r| serde_json::from_str(&r.attributes))
@@ -121,11 +141,12 @@ pub(super) fn survive_rows(
         .map(|(row, attributes)| Member {
             source_system: &row.source_system,
             source_id: &row.source_id,
+            created_at: row.created_at,
             updated_at: row.updated_at,
             attributes,
         })
         .collect();
-    Ok(survivorship::survive(domain, &members))
+    Ok(survivorship::survive(domain, &members, &overrides))
 }
 
 fn stored_survived(row: &GoldenRow) -> Result<Survived, ServiceError> {

@@ -45,7 +45,7 @@ impl Golden {
             let (moving, staying) = partition(&members, request, id)?;
             let before = snapshot(tx.conn(), id)?;
 
-            let survived = survive_rows(&domain, &moving)?;
+            let survived = survive_rows(&domain, &moving, &[])?;
             let new_id = issue_golden(tx, &domain, &survived)?;
             let now = tx.now();
             for record in &moving {
