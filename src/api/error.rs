@@ -52,6 +52,7 @@ impl ApiError {
                 ServiceError::UnknownDomain(_) => "unknown_domain",
                 ServiceError::NotFound(_) => "not_found",
                 ServiceError::Invalid { .. } => "invalid_request",
+                ServiceError::Unprocessable { .. } => "unprocessable",
                 ServiceError::Conflict(_) => "conflict",
                 ServiceError::Forbidden(_) => "forbidden",
                 ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
@@ -63,7 +64,9 @@ impl ApiError {
 
     fn details(&self) -> &[FieldError] {
         match self {
-            Self::Service(ServiceError::Invalid { details, .. }) => details,
+            Self::Service(
+                ServiceError::Invalid { details, .. } | ServiceError::Unprocessable { details, .. },
+            ) => details,
             _ => &[],
         }
     }
@@ -92,6 +95,7 @@ impl ResponseError for ApiError {
             Self::Service(e) => match e {
                 ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
+                ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {

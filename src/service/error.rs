@@ -17,6 +17,13 @@ pub enum ServiceError {
         message: String,
         details: Vec<FieldError>,
     },
+    /// Well-formed, but the action can't apply to what is stored (an unknown field, a record
+    /// that is not a member, a value that fails its field's check).
+    #[error("{message}")]
+    Unprocessable {
+        message: String,
+        details: Vec<FieldError>,
+    },
     /// The caller's view is stale (a version check failed) or the action clashes with state.
     #[error("{0}")]
     Conflict(String),
@@ -33,6 +40,13 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::Invalid {
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::Unprocessable {
             message: message.into(),
             details: Vec::new(),
         }

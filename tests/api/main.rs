@@ -8,3 +8,4 @@ mod errors;
 mod helpers;
 mod ingest;
 mod matching;
+mod stewardship;

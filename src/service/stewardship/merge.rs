@@ -207,7 +207,7 @@ impl Golden {
     ) -> Result<GoldenView, ServiceError> {
         let domain = self.domain(domain)?;
         if request.other_golden_id == survivor {
-            return Err(ServiceError::invalid(
+            return Err(ServiceError::unprocessable(
                 "a golden record cannot be merged with itself",
             ));
         }

@@ -124,7 +124,7 @@ fn checked_value(field: &FieldDef, value: &Value) -> Result<Option<String>, Serv
 }
 
 fn field_error(field: &str, message: String) -> ServiceError {
-    ServiceError::Invalid {
+    ServiceError::Unprocessable {
         message: format!("invalid override of {field}: {message}"),
         details: vec![FieldError::new(field, message)],
     }

@@ -34,7 +34,7 @@ impl Golden {
     ) -> Result<SplitResult, ServiceError> {
         let domain = self.domain(domain)?;
         if request.records.is_empty() {
-            return Err(ServiceError::invalid(
+            return Err(ServiceError::unprocessable(
                 "name at least one record to split out",
             ));
         }
@@ -140,7 +140,7 @@ fn partition<'m>(
             })
             .map(|(system, source_id)| format!("{system}/{source_id}"))
             .collect();
-        return Err(ServiceError::invalid(format!(
+        return Err(ServiceError::unprocessable(format!(
             "not members of {id}: {}",
             missing.join(", ")
         )));
@@ -149,7 +149,7 @@ fn partition<'m>(
         .iter()
         .any(|m| m.status == crate::model::record_status::ACTIVE)
     {
-        return Err(ServiceError::invalid(format!(
+        return Err(ServiceError::unprocessable(format!(
             "a split must leave at least one active record in {id}"
         )));
     }
