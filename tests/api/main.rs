@@ -7,4 +7,5 @@ mod cli;
 mod errors;
 mod helpers;
 mod ingest;
+mod lookups;
 mod matching;
