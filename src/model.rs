@@ -12,6 +12,14 @@ pub struct RecordInput {
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A source system's key for one of its records: what the crosswalk is looked up by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceKey {
+    pub source_system: String,
+    pub source_id: String,
+}
+
 /// What happened to one incoming record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

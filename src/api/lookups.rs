@@ -1,15 +1,26 @@
-//! Read-only lookups: golden records, the crosswalk, the change feed.
+//! Read-only lookups: golden records and the change feed (which can wait for news).
+
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::auth::{Attempt, Caller};
+use super::crosswalk::parse_as_of;
 use super::error::{ApiError, blocking};
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::events::MAX_PAGE;
+use crate::service::views::EventView;
 
-async fn require_read(
+/// Longest a change-feed request may wait for news.
+const MAX_WAIT_SECONDS: i64 = 60;
+
+/// Longest a waiting request trusts this process's commit notifications alone before reading
+/// the feed again: other replicas' writes on a shared database are not announced here.
+const REREAD_INTERVAL: Duration = Duration::from_secs(1);
+
+pub(super) async fn require_read(
     golden: &web::Data<Golden>,
     caller: &Caller,
     action: &str,
@@ -29,32 +40,30 @@ async fn require_read(
         .await
 }
 
-/// `GET /v1/{domain}/golden/{golden_id}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenQuery {
+    as_of: Option<String>,
+}
+
+/// `GET /v1/{domain}/golden/{golden_id}[?as_of=T]`.
 pub async fn golden_record(
     golden: web::Data<Golden>,
     caller: Caller,
     path: web::Path<(String, String)>,
+    query: web::Query<GoldenQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (domain, id) = path.into_inner();
     golden.domain(&domain)?;
     require_read(&golden, &caller, "read_golden", Some(&domain)).await?;
+    let as_of = parse_as_of(query.as_of.as_deref(), "invalid_query")?;
     let service = golden.clone();
-    let view = blocking(move || service.golden_record(&domain, &id)).await?;
+    let view = blocking(move || match as_of {
+        Some(as_of) => service.golden_record_at(&domain, &id, as_of),
+        None => service.golden_record(&domain, &id),
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-/// `GET /v1/crosswalk/{domain}/{source_system}/{source_id}`.
-pub async fn crosswalk(
-    golden: web::Data<Golden>,
-    caller: Caller,
-    path: web::Path<(String, String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (domain, system, id) = path.into_inner();
-    golden.domain(&domain)?;
-    require_read(&golden, &caller, "crosswalk", Some(&domain)).await?;
-    let service = golden.clone();
-    let entry = blocking(move || service.crosswalk(&domain, &system, &id)).await?;
-    Ok(HttpResponse::Ok().json(entry))
 }
 
 #[derive(Deserialize)]
@@ -65,13 +74,17 @@ pub struct EventsQuery {
     #[serde(default = "default_limit")]
     limit: i64,
     domain: Option<String>,
+    /// Seconds to wait for an event when there is none yet.
+    #[serde(default)]
+    wait: i64,
 }
 
 fn default_limit() -> i64 {
     100
 }
 
-/// `GET /v1/events?after=SEQ&limit=N&domain=D`: the change feed, oldest first.
+/// `GET /v1/events?after=SEQ&limit=N&domain=D&wait=SECONDS`: the change feed, oldest first.
+/// With `wait`, an empty answer is held back until an event arrives or the wait ends.
 pub async fn events(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -84,10 +97,41 @@ pub async fn events(
             format!("limit must be between 1 and {MAX_PAGE}"),
         ));
     }
+    if !(0..=MAX_WAIT_SECONDS).contains(&query.wait) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("wait must be between 0 and {MAX_WAIT_SECONDS} seconds"),
+        ));
+    }
     require_read(&golden, &caller, "events", query.domain.as_deref()).await?;
-    let service = golden.clone();
-    let events =
-        blocking(move || service.events(query.after, query.limit, query.domain.as_deref())).await?;
+    let deadline = Instant::now() + Duration::from_secs(query.wait.unsigned_abs());
+    let events = wait_for_events(&golden, &query, deadline).await?;
     let next_after = events.last().map_or(query.after, |e| e.seq);
     Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events, "next_after": next_after })))
+}
+
+/// Reads the feed until it has events for the query or `deadline` passes. Between reads it
+/// waits for this process's next commit, but never longer than [`REREAD_INTERVAL`]; no
+/// database connection is held while waiting.
+async fn wait_for_events(
+    golden: &web::Data<Golden>,
+    query: &EventsQuery,
+    deadline: Instant,
+) -> Result<Vec<EventView>, ApiError> {
+    // Subscribed before the first read, so a commit right after it still wakes us.
+    let mut commits = golden.store.subscribe_seq();
+    loop {
+        let service = golden.clone();
+        let (after, limit, domain) = (query.after, query.limit, query.domain.clone());
+        let events = blocking(move || service.events(after, limit, domain.as_deref())).await?;
+        let now = Instant::now();
+        if !events.is_empty() || now >= deadline {
+            return Ok(events);
+        }
+        let nap = (deadline - now).min(REREAD_INTERVAL);
+        if let Ok(Err(_)) = tokio::time::timeout(nap, commits.changed()).await {
+            // The store is going away: nothing more will be announced, so just pace the reads.
+            tokio::time::sleep(nap).await;
+        }
+    }
 }

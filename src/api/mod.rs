@@ -1,7 +1,9 @@
 //! The HTTP API: routes, extractors and the mapping of errors to responses. Handlers are thin:
 //! authorize, parse, call one service function, shape the response.
 
+mod audit;
 mod auth;
+mod crosswalk;
 mod curation;
 pub mod error;
 mod lookups;
@@ -34,9 +36,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .service(
         web::scope("/v1")
             .route("/events", web::get().to(lookups::events))
+            .route("/audit", web::get().to(audit::list))
+            // The literal crosswalk paths come before every `{domain}/...` pattern.
+            .route(
+                "/crosswalk/{domain}/lookup",
+                web::post().to(crosswalk::lookup),
+            )
+            .route(
+                "/crosswalk/{domain}/export",
+                web::get().to(crosswalk::export),
+            )
+            .route("/crosswalk/{domain}", web::get().to(crosswalk::reverse))
             .route(
                 "/crosswalk/{domain}/{source_system}/{source_id}",
-                web::get().to(lookups::crosswalk),
+                web::get().to(crosswalk::get),
             )
             .route("/proposals/{id}", web::get().to(stewardship::get))
             .route(

@@ -1,8 +1,13 @@
 //! The audit log: who did what, when, why, and what it changed — including refused attempts.
 
+use serde_json::Value;
+
+use super::views::{AuditPage, AuditView, utc};
 use super::{Golden, ServiceError};
-use crate::store::models::NewAudit;
+use crate::store::models::{AuditRow, NewAudit};
 use crate::store::queries::audit;
+
+pub use crate::store::queries::audit::AuditFilter;
 
 /// One entry to record.
 #[derive(Debug, Clone, Default)]
@@ -38,4 +43,57 @@ impl Golden {
         )?;
         Ok(())
     }
+}
+
+/// Most entries one audit page may hold.
+pub const MAX_AUDIT_PAGE: i64 = 500;
+
+impl Golden {
+    /// A page of the audit log, newest first, narrowed by `filter`. `next_before` is set only
+    /// when older entries remain.
+    pub fn audit_log(
+        &self,
+        filter: &AuditFilter<'_>,
+        limit: i64,
+    ) -> Result<AuditPage, ServiceError> {
+        let limit = limit.clamp(1, MAX_AUDIT_PAGE);
+        let mut conn = self.store.conn()?;
+        // One extra row tells whether another page follows.
+        let mut rows = audit::list(&mut conn, filter, limit + 1)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_before = if more {
+            rows.last().map(|r| r.id)
+        } else {
+            None
+        };
+        let entries = rows.into_iter().map(audit_view).collect();
+        Ok(AuditPage {
+            entries,
+            next_before,
+        })
+    }
+}
+
+fn audit_view(row: AuditRow) -> AuditView {
+    AuditView {
+        id: row.id,
+        at: utc(row.at),
+        actor: row.actor,
+        action: row.action,
+        outcome: row.outcome,
+        domain: row.domain,
+        entity_type: row.entity_type,
+        entity_id: row.entity_id,
+        request_id: row.request_id,
+        reason: row.reason,
+        before: row.before_state.map(stored_state),
+        after: row.after_state.map(stored_state),
+    }
+}
+
+/// States are stored as JSON text; one that does not parse is shown as the text itself, so a
+/// damaged entry never hides the rest of the log.
+fn stored_state(text: String) -> Value {
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
 }

@@ -1,15 +1,120 @@
-//! Streaming exports of the crosswalk and the open proposals as CSV.
+//! Exports of the crosswalk (CSV or NDJSON) and of the open proposals (CSV), read page by
+//! page so memory stays flat however large the domain. The CLI writes them to stdout; the API
+//! streams the crosswalk to the client.
 
 use std::io::Write;
 
-use super::ServiceError;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{Golden, ServiceError};
 use crate::store::Store;
+use crate::store::models::SourceRecordRow;
 use crate::store::queries::{proposals, records};
 
 const PAGE: i64 = 5_000;
 
+/// Encoded pages a streamed export may hold in flight: bounds memory when the client reads
+/// slowly.
+const STREAM_DEPTH: usize = 4;
+
 fn csv_error(e: csv::Error) -> ServiceError {
     ServiceError::Internal(format!("writing CSV: {e}"))
+}
+
+fn write_error(e: std::io::Error) -> ServiceError {
+    ServiceError::Internal(format!("writing the export: {e}"))
+}
+
+/// How a crosswalk export is encoded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrosswalkFormat {
+    /// A header row, then one row per record.
+    Csv,
+    /// One JSON object per line.
+    #[default]
+    Ndjson,
+}
+
+/// Which columns a crosswalk export carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrosswalkColumns {
+    /// `source_system,source_id,golden_id`: the CLI export's contract.
+    Ids,
+    /// The IDs and `record_status`.
+    WithStatus,
+}
+
+/// One NDJSON line of a crosswalk export.
+#[derive(Serialize)]
+struct CrosswalkLine<'a> {
+    source_system: &'a str,
+    source_id: &'a str,
+    golden_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_status: Option<&'a str>,
+}
+
+/// Turns pages of source records into export bytes, one chunk per page.
+struct CrosswalkEncoder {
+    format: CrosswalkFormat,
+    columns: CrosswalkColumns,
+}
+
+impl CrosswalkEncoder {
+    /// The CSV header row; NDJSON has none.
+    fn header(&self) -> Result<Vec<u8>, ServiceError> {
+        if self.format == CrosswalkFormat::Ndjson {
+            return Ok(Vec::new());
+        }
+        let mut names = vec!["source_system", "source_id", "golden_id"];
+        if self.columns == CrosswalkColumns::WithStatus {
+            names.push("record_status");
+        }
+        csv_bytes([names])
+    }
+
+    fn page(&self, rows: &[SourceRecordRow]) -> Result<Vec<u8>, ServiceError> {
+        let with_status = self.columns == CrosswalkColumns::WithStatus;
+        match self.format {
+            CrosswalkFormat::Csv => csv_bytes(rows.iter().map(|row| {
+                let mut fields = vec![&row.source_system, &row.source_id, &row.golden_id];
+                if with_status {
+                    fields.push(&row.status);
+                }
+                fields
+            })),
+            CrosswalkFormat::Ndjson => {
+                let mut out = Vec::with_capacity(rows.len() * 96);
+                for row in rows {
+                    let line = CrosswalkLine {
+                        source_system: &row.source_system,
+                        source_id: &row.source_id,
+                        golden_id: &row.golden_id,
+                        record_status: with_status.then_some(row.status.as_str()),
+                    };
+                    serde_json::to_writer(&mut out, &line)
+                        .map_err(|e| ServiceError::Internal(format!("writing NDJSON: {e}")))?;
+                    out.push(b'\n');
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// CSV rows, quoted where needed.
+fn csv_bytes<R, F>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ServiceError>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).map_err(csv_error)?;
+    }
+    writer.into_inner().map_err(|e| write_error(e.into_error()))
 }
 
 /// Exports read the database only, so they run beside a serving process (which owns the
@@ -20,27 +125,42 @@ pub struct Exports<'a> {
 
 impl Exports<'_> {
     /// Writes `source_system,source_id,golden_id`, one row per source record of `domain`.
-    pub fn crosswalk(&self, domain: &str, out: impl Write) -> Result<usize, ServiceError> {
-        let mut conn = self.store.conn()?;
-        let mut writer = csv::Writer::from_writer(out);
-        writer
-            .write_record(["source_system", "source_id", "golden_id"])
-            .map_err(csv_error)?;
+    pub fn crosswalk(&self, domain: &str, mut out: impl Write) -> Result<usize, ServiceError> {
+        let rows = self.crosswalk_chunks(
+            domain,
+            CrosswalkFormat::Csv,
+            CrosswalkColumns::Ids,
+            |chunk| out.write_all(&chunk).map_err(write_error),
+        )?;
+        out.flush().map_err(write_error)?;
+        Ok(rows)
+    }
+
+    /// Encodes every source record of `domain`, in ID order, handing `emit` the header and
+    /// then one chunk per page; returns the number of records. A connection is taken per page
+    /// and given back before `emit` runs, so a slow consumer holds none.
+    pub fn crosswalk_chunks(
+        &self,
+        domain: &str,
+        format: CrosswalkFormat,
+        columns: CrosswalkColumns,
+        mut emit: impl FnMut(Vec<u8>) -> Result<(), ServiceError>,
+    ) -> Result<usize, ServiceError> {
+        let encoder = CrosswalkEncoder { format, columns };
+        let header = encoder.header()?;
+        if !header.is_empty() {
+            emit(header)?;
+        }
         let (mut after, mut rows) = (0, 0);
         loop {
-            let page = records::domain_page(&mut conn, domain, after, PAGE)?;
+            let page = records::domain_page(&mut *self.store.conn()?, domain, after, PAGE)?;
             let Some(last) = page.last().map(|r| r.id) else {
                 break;
             };
-            for row in &page {
-                writer
-                    .write_record([&row.source_system, &row.source_id, &row.golden_id])
-                    .map_err(csv_error)?;
-            }
+            emit(encoder.page(&page)?)?;
             rows += page.len();
             after = last;
         }
-        writer.flush().map_err(|e| csv_error(e.into()))?;
         Ok(rows)
     }
 
@@ -72,5 +192,43 @@ impl Exports<'_> {
         }
         writer.flush().map_err(|e| csv_error(e.into()))?;
         Ok(rows)
+    }
+}
+
+/// The chunks of a streamed export, in order. An `Err` ends the stream early.
+pub type ExportStream = mpsc::Receiver<Result<Vec<u8>, ServiceError>>;
+
+impl Golden {
+    /// Starts exporting the crosswalk of `domain` (with each record's status) on a blocking
+    /// thread that sends encoded pages through a bounded channel; the producer waits while the
+    /// channel is full and stops when the receiver is dropped. Must be called from within a
+    /// Tokio runtime.
+    pub fn crosswalk_export(
+        &self,
+        domain: &str,
+        format: CrosswalkFormat,
+    ) -> Result<ExportStream, ServiceError> {
+        let domain = self.domain(domain)?.name.clone();
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|e| ServiceError::Internal(format!("no async runtime to export on: {e}")))?;
+        let store = self.store.clone();
+        let (tx, rx) = mpsc::channel(STREAM_DEPTH);
+        runtime.spawn_blocking(move || {
+            let exports = Exports { store: &store };
+            let result =
+                exports.crosswalk_chunks(&domain, format, CrosswalkColumns::WithStatus, |chunk| {
+                    tx.blocking_send(Ok(chunk))
+                        .map_err(|_| ServiceError::Internal("the export's reader left".into()))
+                });
+            match result {
+                Ok(rows) => tracing::debug!(domain, rows, "crosswalk exported"),
+                Err(_) if tx.is_closed() => tracing::debug!(domain, "crosswalk export abandoned"),
+                Err(e) => {
+                    tracing::error!(domain, error = %e, "crosswalk export failed");
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        });
+        Ok(rx)
     }
 }

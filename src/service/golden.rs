@@ -1,14 +1,16 @@
 //! Golden records: creating them, recomputing their fields, and reading them (following the
 //! redirects of retired IDs).
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::crosswalk::statuses_at;
 use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
 use crate::model::{golden_id, golden_status, record_status};
 use crate::rules::Domain;
 use crate::store::models::{GoldenRow, NewGolden, OverrideRow, SourceRecordRow};
-use crate::store::queries::{counters, golden, records};
+use crate::store::queries::{counters, crosswalk, golden, records};
 use crate::store::{DbConnection, StoreError, Tx};
 use crate::survivorship::{self, Member, Override, Survived};
 use crate::validate::ValidRecord;
@@ -204,6 +206,7 @@ pub(super) fn golden_view(
         members: member_refs(&members),
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
+        as_of: None,
     })
 }
 
@@ -217,5 +220,63 @@ impl Golden {
             .filter(|row| row.domain == domain.name)
             .ok_or_else(|| ServiceError::NotFound(format!("golden record {id}")))?;
         golden_view(&mut conn, row, id)
+    }
+
+    /// A golden record as it stood at `as_of`, from its history: its fields, status and the
+    /// members it had then. An ID merged by then answers with its survivor of that moment.
+    #[tracing::instrument(skip(self))]
+    pub fn golden_record_at(
+        &self,
+        domain: &str,
+        id: &str,
+        as_of: DateTime<Utc>,
+    ) -> Result<GoldenView, ServiceError> {
+        let domain = self.domain(domain)?;
+        let at = as_of.naive_utc();
+        let not_found =
+            || ServiceError::NotFound(format!("golden record {id} as of {}", as_of.to_rfc3339()));
+        let mut conn = self.store.conn()?;
+        let current = golden::find(&mut conn, id)?
+            .filter(|row| row.domain == domain.name)
+            .ok_or_else(not_found)?;
+        let mut state = golden::state_at(&mut conn, id, at)?.ok_or_else(not_found)?;
+        for _ in 0..MAX_REDIRECTS {
+            let Some(next) = state.redirect_to.clone() else {
+                break;
+            };
+            state = golden::state_at(&mut conn, &next, at)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("{id} redirected to {next} before it existed"))
+            })?;
+        }
+        let members = crosswalk::members_at(&mut conn, &state.golden_id, at)?;
+        let statuses = statuses_at(&mut conn, &members, at)?;
+        let created_at = match golden::find(&mut conn, &state.golden_id)? {
+            Some(row) => row.created_at,
+            None => current.created_at,
+        };
+        Ok(GoldenView {
+            redirected_from: (state.golden_id != id).then(|| id.to_owned()),
+            fields: serde_json::from_str(&state.fields)?,
+            lineage: serde_json::from_str(&state.lineage)?,
+            members: members
+                .into_iter()
+                .map(|m| MemberRef {
+                    status: statuses
+                        .get(&m.id)
+                        .copied()
+                        .unwrap_or(record_status::ACTIVE)
+                        .to_owned(),
+                    source_system: m.source_system,
+                    source_id: m.source_id,
+                })
+                .collect(),
+            golden_id: state.golden_id,
+            domain: domain.name.clone(),
+            status: state.status,
+            version: state.version,
+            created_at: utc(created_at),
+            updated_at: utc(state.recorded_at),
+            as_of: Some(as_of),
+        })
     }
 }

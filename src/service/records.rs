@@ -117,6 +117,7 @@ impl Golden {
             golden_id: row.golden_id,
             record_status: row.status,
             members: member_refs(&members),
+            as_of: None,
         })
     }
 }

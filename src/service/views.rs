@@ -79,6 +79,9 @@ pub struct GoldenView {
     pub members: Vec<MemberRef>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the record is shown as it stood at this past moment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The crosswalk's answer for one source key.
@@ -92,6 +95,9 @@ pub struct CrosswalkEntry {
     pub record_status: String,
     /// Every source record of the golden record, this one included.
     pub members: Vec<MemberRef>,
+    /// Set when the answer is for a past moment rather than now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// One change-feed event.
@@ -105,4 +111,58 @@ pub struct EventView {
     pub golden_id: Option<String>,
     pub at: DateTime<Utc>,
     pub data: Value,
+}
+
+/// The crosswalk's answer for one key of a batch lookup; `found: false` carries only the key.
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupResult {
+    pub source_system: String,
+    pub source_id: String,
+    pub found: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_status: Option<String>,
+}
+
+/// A batch lookup's answers, in request order.
+#[derive(Debug, Clone, Serialize)]
+pub struct LookupAnswer {
+    pub results: Vec<LookupResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// The source records behind a golden ID, after following the redirects of retired IDs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReverseCrosswalk {
+    /// The golden ID that answers now.
+    pub golden_id: String,
+    pub requested_golden_id: String,
+    pub redirected: bool,
+    pub members: Vec<MemberRef>,
+}
+
+/// One audit log entry; `before` and `after` are the stored states parsed back into JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub domain: Option<String>,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub request_id: Option<String>,
+    pub reason: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// A page of the audit log, newest first; `next_before` continues it (null at the end).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditView>,
+    pub next_before: Option<i64>,
 }

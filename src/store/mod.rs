@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use thiserror::Error;
+use tokio::sync::watch;
 
 pub use connection::{DbConnection, Pool, PooledConnection};
 
@@ -51,6 +52,9 @@ pub struct Store {
     /// Serializes this process's SQLite writers so they queue here instead of spinning on the
     /// database's busy handler. PostgreSQL serializes on the counter row instead.
     write_gate: Arc<Mutex<()>>,
+    /// The last event sequence this process committed, so change-feed readers can wait for
+    /// news instead of polling the database.
+    last_seq: Arc<watch::Sender<i64>>,
 }
 
 impl Store {
@@ -78,6 +82,7 @@ impl Store {
             pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
+            last_seq: Arc::new(watch::Sender::new(0)),
         })
     }
 
@@ -104,6 +109,7 @@ impl Store {
 
     /// Runs `f` in a write transaction. Events it appends get the next sequence numbers; the
     /// transaction commits when `f` returns `Ok` and rolls back (events included) otherwise.
+    /// Once a transaction that emitted events commits, subscribers learn its last sequence.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError> + From<diesel::result::Error>,
@@ -113,7 +119,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let mut conn = self.pool.get().map_err(StoreError::from)?;
-        conn.transaction(|conn| {
+        let (out, emitted) = conn.transaction(|conn| {
             let last_seq = queries::events::lock_sequence(conn)?;
             let mut tx = Tx {
                 conn,
@@ -121,11 +127,35 @@ impl Store {
                 now: now(),
             };
             let out = f(&mut tx)?;
-            if tx.last_seq != last_seq {
+            let emitted = tx.last_seq != last_seq;
+            if emitted {
                 queries::events::store_sequence(tx.conn, tx.last_seq)?;
             }
-            Ok(out)
-        })
+            Ok::<_, E>((out, emitted.then_some(tx.last_seq)))
+        })?;
+        if let Some(seq) = emitted {
+            self.announce(seq);
+        }
+        Ok(out)
+    }
+
+    /// A receiver that changes whenever this process commits events; its value is the last
+    /// sequence committed. Writes by other processes sharing the database are not announced:
+    /// waiters must also re-read the feed now and then.
+    pub fn subscribe_seq(&self) -> watch::Receiver<i64> {
+        self.last_seq.subscribe()
+    }
+
+    /// Publishes `seq` unless a later one is already known (commits on two threads can
+    /// announce out of order).
+    fn announce(&self, seq: i64) {
+        self.last_seq.send_if_modified(|last| {
+            let newer = seq > *last;
+            if newer {
+                *last = seq;
+            }
+            newer
+        });
     }
 }
 

@@ -7,5 +7,6 @@ mod cli;
 mod errors;
 mod helpers;
 mod ingest;
+mod lookups;
 mod matching;
 mod stewardship;

@@ -15,7 +15,10 @@ fn ingest(app: &TestApp, record: Value) -> Value {
 
 fn golden_of(app: &TestApp, system: &str, id: &str) -> String {
     let reader = app.token(&[Role::Reader], &[]);
-    let (status, entry) = app.get(&format!("/v1/crosswalk/vendor/{system}/{id}"), Some(&reader));
+    let (status, entry) = app.get(
+        &format!("/v1/crosswalk/vendor/{system}/{id}"),
+        Some(&reader),
+    );
     assert_eq!(status, 200, "{entry}");
     entry["golden_id"].as_str().unwrap().to_owned()
 }
@@ -74,13 +77,26 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
     assert_eq!(detail["golden"]["golden_id"], g2.as_str());
     assert_eq!(detail["other"]["golden_id"], g1.as_str());
     assert_eq!(detail["other"]["fields"]["name"], "Acme Medical Supply Inc");
-    assert!(!detail["explanation"]["evidence"].as_array().unwrap().is_empty());
+    assert!(
+        !detail["explanation"]["evidence"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // A decision based on a stale view of either record is refused.
     let stale = json!({"golden_version": version(&golden(&app, &g2)) + 1});
-    let (status, body) = app.post(&format!("/v1/proposals/{pid}/approve"), Some(&steward), &stale);
+    let (status, body) = app.post(
+        &format!("/v1/proposals/{pid}/approve"),
+        Some(&steward),
+        &stale,
+    );
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "conflict");
+
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let before_merge = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(std::time::Duration::from_millis(20));
 
     // The steward approves: both source IDs resolve to the first golden ID, the other
     // redirects to it.
@@ -99,8 +115,47 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
     assert_eq!(redirected["golden_id"], g1.as_str());
     assert_eq!(redirected["redirected_from"], g2.as_str());
     assert_eq!(redirected["members"].as_array().unwrap().len(), 2);
-    let (status, _) = app.post(&format!("/v1/proposals/{pid}/reject"), Some(&steward), &json!({}));
+    let (status, _) = app.post(
+        &format!("/v1/proposals/{pid}/reject"),
+        Some(&steward),
+        &json!({}),
+    );
     assert_eq!(status, 409, "a decided proposal stays decided");
+
+    // Point in time: before the merge, the Oracle record had its own golden record.
+    let reader = app.token(&[Role::Reader], &[]);
+    let as_of = before_merge.replace('+', "%2B");
+    let (status, past) = app.get(
+        &format!("/v1/crosswalk/vendor/oracle/A1?as_of={as_of}"),
+        Some(&reader),
+    );
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(past["golden_id"], g2.as_str());
+    let (status, past) = app.get(
+        &format!("/v1/vendor/golden/{g2}?as_of={as_of}"),
+        Some(&reader),
+    );
+    assert_eq!(status, 200, "{past}");
+    assert_eq!(past["golden_id"], g2.as_str());
+    assert_eq!(past["status"], "active");
+    assert!(past["redirected_from"].is_null(), "{past}");
+    assert_eq!(past["members"].as_array().unwrap().len(), 1);
+    let (status, _) = app.get(
+        &format!("/v1/vendor/golden/{g2}?as_of=yesterday"),
+        Some(&reader),
+    );
+    assert_eq!(status, 400);
+
+    // The approval is audited with who, why, before and after.
+    let (status, audit) = app.get(&format!("/v1/audit?entity_id={pid}"), Some(&steward));
+    assert_eq!(status, 200, "{audit}");
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["action"], "approve_proposal");
+    assert_eq!(entry["actor"], "tester");
+    assert_eq!(entry["reason"], "same supplier");
+    assert_eq!(entry["before"]["golden"]["golden_id"], g2.as_str());
+    assert_eq!(entry["after"]["members"].as_array().unwrap().len(), 2);
+    assert!(entry["request_id"].is_string());
 
     // A split undoes it, into a new golden ID (IDs are never reused); a stale version is 409.
     let merged = golden(&app, &g1);
@@ -113,21 +168,34 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
                        "version": version(&merged), "comment": "different branch"});
     let (status, result) = app.post(&split_path, Some(&steward), &split);
     assert_eq!(status, 200, "{result}");
-    let g3 = result["split_into"]["golden_id"].as_str().unwrap().to_owned();
+    let g3 = result["split_into"]["golden_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(g3 != g1 && g3 != g2, "{g3} is a new ID");
     assert_eq!(golden_of(&app, "oracle", "A1"), g3);
     assert_eq!(golden_of(&app, "sap", "1"), g1);
     assert_eq!(result["golden"]["members"].as_array().unwrap().len(), 1);
-    assert_eq!(golden(&app, &g2)["golden_id"], g1.as_str(), "still redirects");
+    assert_eq!(
+        golden(&app, &g2)["golden_id"],
+        g1.as_str(),
+        "still redirects"
+    );
 
     // A split remembers that the records differ: an update doesn't bring them back together.
-    let updated = ingest(&app, acme("oracle", "A1", "ACME MEDICAL SUPPLY", "312-555-0100"));
+    let updated = ingest(
+        &app,
+        acme("oracle", "A1", "ACME MEDICAL SUPPLY", "312-555-0100"),
+    );
     assert_eq!(updated["golden_id"], g3.as_str(), "{updated}");
     assert!(proposal_between(&app, &g1, &g3).is_none());
 
     // A third source's near duplicate is proposed against the first; a reject is remembered
     // and never proposed again, even when the record changes and is matched anew.
-    let third = ingest(&app, acme("ariba", "X9", "Acme Medical Supply Incorporated", ""));
+    let third = ingest(
+        &app,
+        acme("ariba", "X9", "Acme Medical Supply Incorporated", ""),
+    );
     assert_eq!(third["decision"], "proposed", "{third}");
     let g4 = third["golden_id"].as_str().unwrap().to_owned();
     let rejected = proposal_between(&app, &g1, &g4).expect("proposed against the first");
@@ -139,7 +207,10 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "rejected");
-    let resent = ingest(&app, acme("ariba", "X9", "Acme Medical Supply Inc.", "312-555-0199"));
+    let resent = ingest(
+        &app,
+        acme("ariba", "X9", "Acme Medical Supply Inc.", "312-555-0199"),
+    );
     assert_eq!(resent["golden_id"], g4.as_str(), "{resent}");
     assert!(
         proposal_between(&app, &g1, &g4).is_none(),
@@ -147,12 +218,15 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
     );
 
     // The change feed replays every step, in order, with no gap.
-    let reader = app.token(&[Role::Reader], &[]);
     let (status, feed) = app.get("/v1/events?after=0&limit=1000", Some(&reader));
     assert_eq!(status, 200, "{feed}");
     let events = feed["events"].as_array().unwrap();
     for (i, event) in events.iter().enumerate() {
-        assert_eq!(event["seq"].as_i64().unwrap(), i as i64 + 1, "no gap at {event}");
+        assert_eq!(
+            event["seq"].as_i64().unwrap(),
+            i as i64 + 1,
+            "no gap at {event}"
+        );
     }
     let kinds: Vec<String> = events
         .iter()
@@ -179,7 +253,10 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
         let found = kinds[at..].iter().position(|k| k == step);
         at += found.unwrap_or_else(|| panic!("{step} missing after event {at}: {kinds:?}")) + 1;
     }
-    let merge = events.iter().find(|e| e["kind"] == "golden.merged").unwrap();
+    let merge = events
+        .iter()
+        .find(|e| e["kind"] == "golden.merged")
+        .unwrap();
     assert_eq!(merge["data"]["golden_id"], g1.as_str());
     assert_eq!(merge["data"]["merged_golden_id"], g2.as_str());
     let split = events.iter().find(|e| e["kind"] == "golden.split").unwrap();
@@ -190,10 +267,19 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
 fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
     let app = spawn_app();
     let steward = app.token(&[Role::Steward], &[]);
-    let a = ingest(&app, vendor("sap", "1", json!({"name": "Northwind Traders"})));
-    let b = ingest(&app, vendor("sap", "2", json!({"name": "Contoso Surgical"})));
+    let a = ingest(
+        &app,
+        vendor("sap", "1", json!({"name": "Northwind Traders"})),
+    );
+    let b = ingest(
+        &app,
+        vendor("sap", "2", json!({"name": "Contoso Surgical"})),
+    );
     let c = ingest(&app, vendor("sap", "3", json!({"name": "Fabrikam Linen"})));
-    let pending = ingest(&app, vendor("oracle", "9", json!({"name": "Contoso Surgical LLC"})));
+    let pending = ingest(
+        &app,
+        vendor("oracle", "9", json!({"name": "Contoso Surgical LLC"})),
+    );
     assert_eq!(pending["decision"], "proposed", "{pending}");
     let id = |v: &Value| v["golden_id"].as_str().unwrap().to_owned();
     let (ga, gb, gc, gp) = (id(&a), id(&b), id(&c), id(&pending));
@@ -201,7 +287,11 @@ fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
 
     // b merges into a: b's open proposal is superseded and re-opened against a.
     let body = json!({"other_golden_id": gb, "version": version(&golden(&app, &ga))});
-    let (status, merged) = app.post(&format!("/v1/vendor/golden/{ga}/merge"), Some(&steward), &body);
+    let (status, merged) = app.post(
+        &format!("/v1/vendor/golden/{ga}/merge"),
+        Some(&steward),
+        &body,
+    );
     assert_eq!(status, 200, "{merged}");
     assert_eq!(merged["members"].as_array().unwrap().len(), 2);
     assert!(proposal_between(&app, &gb, &gp).is_none());
@@ -211,7 +301,11 @@ fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
     // a merges into c: b now redirects (in one step) to c.
     let body = json!({"other_golden_id": ga, "version": version(&golden(&app, &gc)),
                       "other_version": version(&golden(&app, &ga))});
-    let (status, _) = app.post(&format!("/v1/vendor/golden/{gc}/merge"), Some(&steward), &body);
+    let (status, _) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&steward),
+        &body,
+    );
     assert_eq!(status, 200);
     for retired in [&ga, &gb] {
         let view = golden(&app, retired);
@@ -222,19 +316,35 @@ fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
 
     // Acting on a retired ID, merging a record with itself, or an unknown ID are refused.
     let body = json!({"other_golden_id": gp, "version": 1});
-    let (status, _) = app.post(&format!("/v1/vendor/golden/{ga}/merge"), Some(&steward), &body);
+    let (status, _) = app.post(
+        &format!("/v1/vendor/golden/{ga}/merge"),
+        Some(&steward),
+        &body,
+    );
     assert_eq!(status, 409);
     let body = json!({"other_golden_id": gc, "version": 1});
-    let (status, _) = app.post(&format!("/v1/vendor/golden/{gc}/merge"), Some(&steward), &body);
+    let (status, _) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&steward),
+        &body,
+    );
     assert_eq!(status, 422);
     let body = json!({"other_golden_id": "V99999999", "version": 1});
-    let (status, _) = app.post(&format!("/v1/vendor/golden/{gc}/merge"), Some(&steward), &body);
+    let (status, _) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&steward),
+        &body,
+    );
     assert_eq!(status, 404);
 
     // Readers and ingesters may not curate; the refusal is a 403.
     let reader = app.token(&[Role::Reader], &[]);
     let body = json!({"other_golden_id": gp, "version": 1});
-    let (status, _) = app.post(&format!("/v1/vendor/golden/{gc}/merge"), Some(&reader), &body);
+    let (status, _) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&reader),
+        &body,
+    );
     assert_eq!(status, 403);
 }
 
@@ -250,8 +360,12 @@ fn survivorship_follows_the_rules_shows_lineage_and_an_override_wins() {
     ];
     let mut gid = String::new();
     for (system, id, name, tax_id) in records {
-        let body = vendor(system, id, json!({"name": name, "tax_id": tax_id,
-                                               "city": "Austin", "country": "US"}));
+        let body = vendor(
+            system,
+            id,
+            json!({"name": name, "tax_id": tax_id,
+                                               "city": "Austin", "country": "US"}),
+        );
         let result = ingest(&app, body);
         gid = result["golden_id"].as_str().unwrap().to_owned();
     }
@@ -277,7 +391,14 @@ fn survivorship_follows_the_rules_shows_lineage_and_an_override_wins() {
     assert_eq!(status, 409, "the version moved on");
 
     // A new member doesn't displace the override.
-    ingest(&app, vendor("sap", "4", json!({"name": "Initech", "tax_id": "12-3456789"})));
+    ingest(
+        &app,
+        vendor(
+            "sap",
+            "4",
+            json!({"name": "Initech", "tax_id": "12-3456789"}),
+        ),
+    );
     let current = golden(&app, &gid);
     assert_eq!(current["fields"]["name"], "Initech Medical, Inc.");
 

@@ -13,11 +13,21 @@ pub fn insert(conn: &mut DbConnection, entry: &NewAudit<'_>) -> QueryResult<()> 
         .map(drop)
 }
 
-/// Newest first, optionally for one entity and/or one actor.
+/// What an audit listing is narrowed to; `None` matches anything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuditFilter<'a> {
+    pub entity_type: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub action: Option<&'a str>,
+    /// Only entries with a smaller ID: the next page of a newest-first listing.
+    pub before: Option<i64>,
+}
+
+/// Newest first, narrowed by `filter`.
 pub fn list(
     conn: &mut DbConnection,
-    entity_id: Option<&str>,
-    actor: Option<&str>,
+    filter: &AuditFilter<'_>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
     let mut query = audit_log::table
@@ -25,11 +35,20 @@ pub fn list(
         .limit(limit)
         .select(AuditRow::as_select())
         .into_boxed();
-    if let Some(entity_id) = entity_id {
+    if let Some(entity_type) = filter.entity_type {
+        query = query.filter(audit_log::entity_type.eq(entity_type));
+    }
+    if let Some(entity_id) = filter.entity_id {
         query = query.filter(audit_log::entity_id.eq(entity_id));
     }
-    if let Some(actor) = actor {
+    if let Some(actor) = filter.actor {
         query = query.filter(audit_log::actor.eq(actor));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(audit_log::action.eq(action));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(audit_log::id.lt(before));
     }
     query.load(conn)
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod counters;
+pub mod crosswalk;
 pub mod events;
 pub mod golden;
 pub mod proposals;

@@ -1,0 +1,71 @@
+//! The audit log, for stewards and admins.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::auth::{Attempt, Caller};
+use super::error::{ApiError, blocking};
+use crate::auth::Permission;
+use crate::service::Golden;
+use crate::service::audit::{AuditFilter, MAX_AUDIT_PAGE};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    before: Option<i64>,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+/// An empty filter parameter (`?actor=`) means no filter.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.is_empty())
+}
+
+/// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&before=ID&limit=N`: newest first.
+pub async fn list(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(
+            &golden,
+            Permission::Steward,
+            Attempt {
+                action: "read_audit",
+                domain: None,
+                entity_type: "audit_log",
+                entity_id: None,
+            },
+        )
+        .await?;
+    let query = query.into_inner();
+    if !(1..=MAX_AUDIT_PAGE).contains(&query.limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {MAX_AUDIT_PAGE}"),
+        ));
+    }
+    let service = golden.clone();
+    let page = blocking(move || {
+        let filter = AuditFilter {
+            entity_type: given(&query.entity_type),
+            entity_id: given(&query.entity_id),
+            actor: given(&query.actor),
+            action: given(&query.action),
+            before: query.before,
+        };
+        service.audit_log(&filter, query.limit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,137 @@
+//! The crosswalk: one key, many keys, a golden ID's members, the whole domain as a stream,
+//! each optionally as it stood at a past moment.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use futures_util::stream;
+use serde::Deserialize;
+
+use super::auth::Caller;
+use super::error::{ApiError, blocking};
+use super::lookups::require_read;
+use crate::model::SourceKey;
+use crate::service::Golden;
+use crate::service::export::CrosswalkFormat;
+
+/// Parses an `as_of` timestamp, naming the parameter when it is not RFC 3339.
+pub(super) fn parse_as_of(
+    text: Option<&str>,
+    code: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    text.map(|text| {
+        DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                ApiError::bad_request(
+                    code,
+                    format!(
+                        "as_of must be an RFC 3339 timestamp such as 2026-01-31T09:30:00Z \
+                         ({e}): {text:?}"
+                    ),
+                )
+            })
+    })
+    .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+/// `GET /v1/crosswalk/{domain}/{source_system}/{source_id}?as_of=T`.
+pub async fn get(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, String, String)>,
+    query: web::Query<AsOfQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, system, id) = path.into_inner();
+    golden.domain(&domain)?;
+    require_read(&golden, &caller, "crosswalk", Some(&domain)).await?;
+    let as_of = parse_as_of(query.as_of.as_deref(), "invalid_query")?;
+    let service = golden.clone();
+    let entry = blocking(move || service.crosswalk_at(&domain, &system, &id, as_of)).await?;
+    Ok(HttpResponse::Ok().json(entry))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    keys: Vec<SourceKey>,
+    #[serde(default)]
+    as_of: Option<String>,
+}
+
+/// `POST /v1/crosswalk/{domain}/lookup` with `{"keys": [...], "as_of": T}`.
+pub async fn lookup(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    domain: web::Path<String>,
+    body: web::Json<LookupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let domain = domain.into_inner();
+    golden.domain(&domain)?;
+    require_read(&golden, &caller, "crosswalk_lookup", Some(&domain)).await?;
+    let LookupRequest { keys, as_of } = body.into_inner();
+    let as_of = parse_as_of(as_of.as_deref(), "invalid_request")?;
+    let service = golden.clone();
+    let answer = blocking(move || service.lookup(&domain, &keys, as_of)).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReverseQuery {
+    golden_id: String,
+}
+
+/// `GET /v1/crosswalk/{domain}?golden_id=ID`: the source records behind a golden ID.
+pub async fn reverse(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    domain: web::Path<String>,
+    query: web::Query<ReverseQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let domain = domain.into_inner();
+    golden.domain(&domain)?;
+    require_read(&golden, &caller, "crosswalk_reverse", Some(&domain)).await?;
+    let golden_id = query.into_inner().golden_id;
+    let service = golden.clone();
+    let answer = blocking(move || service.reverse_crosswalk(&domain, &golden_id)).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: CrosswalkFormat,
+}
+
+/// `GET /v1/crosswalk/{domain}/export?format=csv|ndjson`: every source record of the domain,
+/// streamed as it is read.
+pub async fn export(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    domain: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let domain = domain.into_inner();
+    golden.domain(&domain)?;
+    require_read(&golden, &caller, "crosswalk_export", Some(&domain)).await?;
+    let format = query.into_inner().format;
+    let chunks = golden.crosswalk_export(&domain, format)?;
+    let body = stream::unfold(chunks, |mut chunks| async move {
+        let chunk = chunks.recv().await?;
+        Some((chunk.map(web::Bytes::from).map_err(ApiError::from), chunks))
+    });
+    let content_type = match format {
+        CrosswalkFormat::Csv => "text/csv",
+        CrosswalkFormat::Ndjson => "application/x-ndjson",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .streaming(body))
+}
