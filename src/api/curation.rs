@@ -4,10 +4,9 @@ use actix_web::{HttpResponse, web};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
-use super::stewardship::actor;
+use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
 use crate::service::Golden;
-use crate::service::stewardship::{MergeRequest, OverrideRequest, SplitRequest};
 
 async fn require_steward(
     golden: &web::Data<Golden>,
@@ -37,11 +36,11 @@ pub async fn merge(
     golden: web::Data<Golden>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    body: web::Json<MergeRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (domain, id) = path.into_inner();
     require_steward(&golden, &caller, "merge", &domain, &id).await?;
-    let (request, actor) = (body.into_inner(), actor(&caller));
+    let (request, actor) = (required_json(&body)?, actor(&caller));
     let service = golden.clone();
     let view = blocking(move || service.merge_golden(&domain, &id, &request, &actor)).await?;
     Ok(HttpResponse::Ok().json(view))
@@ -53,11 +52,11 @@ pub async fn split(
     golden: web::Data<Golden>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    body: web::Json<SplitRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (domain, id) = path.into_inner();
     require_steward(&golden, &caller, "split", &domain, &id).await?;
-    let (request, actor) = (body.into_inner(), actor(&caller));
+    let (request, actor) = (required_json(&body)?, actor(&caller));
     let service = golden.clone();
     let result = blocking(move || service.split_golden(&domain, &id, &request, &actor)).await?;
     Ok(HttpResponse::Ok().json(result))
@@ -69,11 +68,11 @@ pub async fn override_field(
     golden: web::Data<Golden>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    body: web::Json<OverrideRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (domain, id) = path.into_inner();
     require_steward(&golden, &caller, "override_field", &domain, &id).await?;
-    let (request, actor) = (body.into_inner(), actor(&caller));
+    let (request, actor) = (required_json(&body)?, actor(&caller));
     let service = golden.clone();
     let view = blocking(move || service.override_field(&domain, &id, &request, &actor)).await?;
     Ok(HttpResponse::Ok().json(view))

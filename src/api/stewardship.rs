@@ -226,6 +226,13 @@ pub fn actor(caller: &Caller) -> Actor {
     }
 }
 
+/// A JSON body, parsed after the caller's permission was checked (so a refused caller gets
+/// 403, audited, whatever it sent).
+pub fn required_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
+}
+
 /// A JSON body that may be left out entirely.
 fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {

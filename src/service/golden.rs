@@ -99,6 +99,10 @@ pub(super) fn recompute_golden(
         &serde_json::to_string(&survived.lineage)?,
         now,
     )?;
+    if status == golden_status::RETIRED && current.status != golden_status::RETIRED {
+        let note = format!("{id} was retired: none of its records is active");
+        super::stewardship::supersede_open_of(tx, domain, id, &note)?;
+    }
     let kind = if status == golden_status::RETIRED {
         "golden.retired"
     } else {
@@ -247,6 +251,11 @@ impl Golden {
             state = golden::state_at(&mut conn, &next, at)?.ok_or_else(|| {
                 StoreError::Corrupt(format!("{id} redirected to {next} before it existed"))
             })?;
+        }
+        if state.redirect_to.is_some() {
+            return Err(
+                StoreError::Corrupt(format!("redirect chain from {id} is too long")).into(),
+            );
         }
         let members = crosswalk::members_at(&mut conn, &state.golden_id, at)?;
         let statuses = statuses_at(&mut conn, &members, at)?;

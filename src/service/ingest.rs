@@ -49,6 +49,18 @@ impl Golden {
         domain: &str,
         inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
+        self.ingest_with(domain, inputs, None)
+    }
+
+    /// [`Golden::ingest`], running `also` in the same write transaction with the results, so
+    /// a bulk job's progress commits exactly with the rows it describes. With `also`, a batch
+    /// whose records were all rejected still writes (the job's progress).
+    pub(super) fn ingest_with(
+        &self,
+        domain: &str,
+        inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
+        also: Option<&mut dyn FnMut(&mut Tx<'_>, &[RecordResult]) -> Result<(), ServiceError>>,
+    ) -> Result<Vec<RecordResult>, ServiceError> {
         let domain = self.domain(domain)?;
         let mut results = Vec::with_capacity(inputs.len());
         let mut valid = Vec::new();
@@ -62,22 +74,26 @@ impl Golden {
                 Err(errors) => results.push(rejected(index, keys, errors)),
             }
         }
+        if valid.is_empty() && also.is_none() {
+            return Ok(results);
+        }
+        let results = self.store.write(|tx| {
+            self.sync_index(tx.conn())?;
+            let mut batch = BatchIndex::default();
+            let mut results = results;
+            for (index, record) in &valid {
+                results.push(self.store_record(tx, &mut batch, &domain, *index, record)?);
+            }
+            results.sort_by_key(|r| r.index);
+            if let Some(also) = also {
+                also(tx, &results)?;
+            }
+            Ok::<_, ServiceError>(results)
+        })?;
         if !valid.is_empty() {
-            let stored = self.store.write(|tx| {
-                self.sync_index(tx.conn())?;
-                let mut batch = BatchIndex::default();
-                valid
-                    .iter()
-                    .map(|(index, record)| {
-                        self.store_record(tx, &mut batch, &domain, *index, record)
-                    })
-                    .collect::<Result<Vec<_>, ServiceError>>()
-            })?;
-            results.extend(stored);
             // Make the batch searchable now rather than at the next write.
             self.sync_index(&mut *self.store.conn()?)?;
         }
-        results.sort_by_key(|r| r.index);
         Ok(results)
     }
 }

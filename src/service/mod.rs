@@ -2,6 +2,7 @@
 //! commands call these functions and shape their results.
 
 pub mod audit;
+pub mod bulk;
 pub mod crosswalk;
 mod error;
 pub mod events;

@@ -121,10 +121,14 @@ impl Store {
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         let (out, emitted) = conn.transaction(|conn| {
             let last_seq = queries::events::lock_sequence(conn)?;
+            // Never earlier than the last committed event, so history stays in order even
+            // when replicas' clocks disagree or a clock steps back.
+            let last_at = queries::events::time_of(conn, last_seq)?;
+            let now = last_at.map_or_else(now, |last| now().max(last));
             let mut tx = Tx {
                 conn,
                 last_seq,
-                now: now(),
+                now,
             };
             let out = f(&mut tx)?;
             let emitted = tx.last_seq != last_seq;

@@ -238,3 +238,70 @@ pub struct NewDoNotMatch<'a> {
     pub created_by: &'a str,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bulk_jobs)]
+pub struct JobRow {
+    pub id: String,
+    pub domain: String,
+    pub source_system: Option<String>,
+    pub status: String,
+    pub origin: String,
+    pub input_name: String,
+    pub input_path: Option<String>,
+    pub rows_read: i64,
+    pub created: i64,
+    pub auto_linked: i64,
+    pub proposed: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub last_line: i64,
+    pub bytes_read: i64,
+    pub bytes_total: Option<i64>,
+    pub input_hash: Option<String>,
+    pub allowed_sources: Option<String>,
+    pub mapping: Option<String>,
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = bulk_jobs)]
+pub struct NewJob<'a> {
+    pub id: &'a str,
+    pub domain: &'a str,
+    pub source_system: Option<&'a str>,
+    pub status: &'a str,
+    pub origin: &'a str,
+    pub input_name: &'a str,
+    pub input_path: Option<&'a str>,
+    pub rows_read: i64,
+    pub created: i64,
+    pub auto_linked: i64,
+    pub proposed: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub last_line: i64,
+    pub bytes_read: i64,
+    pub bytes_total: Option<i64>,
+    pub input_hash: Option<&'a str>,
+    pub allowed_sources: Option<&'a str>,
+    pub mapping: Option<&'a str>,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bulk_job_rejects)]
+pub struct RejectRow {
+    pub job_id: String,
+    pub line: i64,
+    pub raw: String,
+    pub reason: String,
+}

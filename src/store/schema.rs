@@ -165,6 +165,12 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        updated -> BigInt,
+        input_hash -> Nullable<Text>,
+        allowed_sources -> Nullable<Text>,
+        mapping -> Nullable<Text>,
+        bytes_total -> Nullable<BigInt>,
+        bytes_read -> BigInt,
     }
 }
 

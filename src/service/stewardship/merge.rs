@@ -143,6 +143,20 @@ fn retarget_proposals(
     Ok(())
 }
 
+/// Closes every open proposal of a golden record that no longer stands (its records were all
+/// retired by their sources): there is nothing left to merge.
+pub(crate) fn supersede_open_of(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    golden_id: &str,
+    note: &str,
+) -> Result<(), ServiceError> {
+    for open in proposals::open_involving(tx.conn(), golden_id)? {
+        supersede(tx, domain, &open, "golden", note)?;
+    }
+    Ok(())
+}
+
 fn other_side<'p>(proposal: &'p ProposalRow, side: &str) -> &'p str {
     if proposal.golden_id == side {
         &proposal.other_golden_id

@@ -4,6 +4,7 @@
 
 mod decide;
 mod merge;
+pub(crate) use merge::supersede_open_of;
 mod overrides;
 mod split;
 

@@ -145,6 +145,14 @@ fn partition<'m>(
             missing.join(", ")
         )));
     }
+    if !moving
+        .iter()
+        .any(|m| m.status == crate::model::record_status::ACTIVE)
+    {
+        return Err(ServiceError::unprocessable(
+            "only retired records were named; a split needs at least one active record",
+        ));
+    }
     if !staying
         .iter()
         .any(|m| m.status == crate::model::record_status::ACTIVE)

@@ -61,3 +61,12 @@ pub fn last_seq(conn: &mut DbConnection) -> QueryResult<i64> {
         .select(counters::value)
         .first(conn)
 }
+
+/// When event `seq` was written, if it exists.
+pub fn time_of(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<chrono::NaiveDateTime>> {
+    events::table
+        .find(seq)
+        .select(events::created_at)
+        .first(conn)
+        .optional()
+}

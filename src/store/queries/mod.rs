@@ -6,5 +6,6 @@ pub mod counters;
 pub mod crosswalk;
 pub mod events;
 pub mod golden;
+pub mod jobs;
 pub mod proposals;
 pub mod records;

@@ -1,5 +1,7 @@
 //! The `golden` command line.
 
+mod load;
+
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -36,6 +38,28 @@ enum Command {
     },
     /// Rebuild the candidate index from the database.
     Reindex,
+    /// Bulk-load a CSV (with a header) or NDJSON file; `-` reads stdin. Run it again after an
+    /// interruption and it resumes where it stopped.
+    Load {
+        #[arg(long)]
+        domain: String,
+        /// Source system of every row; may be left out when the file has a source_system column.
+        #[arg(long)]
+        source: Option<String>,
+        /// Where to write the rejected rows (default: INPUT.rejects.csv next to the input).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Rename a column to a field: `--map vendor_name=name` (repeatable).
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// A file of `column=field` lines.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// csv or ndjson (default: from the file name; csv for stdin).
+        #[arg(long)]
+        format: Option<String>,
+        file: String,
+    },
     /// Score the current rules on a labelled file, in a fresh temporary store.
     Eval {
         #[arg(long)]
@@ -121,6 +145,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let golden = Golden::open(settings)?;
             let count = golden.reindex()?;
             println!("indexed {count} record(s)");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            domain,
+            source,
+            rejects,
+            map,
+            mapping,
+            format,
+            file,
+        } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = Golden::open(settings)?;
+            load::run(
+                &golden,
+                load::LoadArgs {
+                    domain,
+                    source,
+                    rejects,
+                    map,
+                    mapping_file: mapping,
+                    format,
+                    file,
+                },
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {

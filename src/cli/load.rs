@@ -1,0 +1,239 @@
+//! `golden load`: a bulk load from a file or stdin, with progress on the terminal (or plain
+//! periodic lines when not a terminal), a summary, and a rejects file.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use crate::bulk::{Format, Mapping, RowReader};
+use crate::service::Golden;
+use crate::service::bulk::{JobSpec, JobView};
+
+/// What `golden load` was asked to do.
+pub struct LoadArgs {
+    pub domain: String,
+    pub source: Option<String>,
+    pub rejects: Option<PathBuf>,
+    pub map: Vec<String>,
+    pub mapping_file: Option<PathBuf>,
+    pub format: Option<String>,
+    pub file: String,
+}
+
+/// How often plain progress lines are printed when stderr is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
+    let mut pairs = args.map.clone();
+    if let Some(path) = &args.mapping_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read mapping file {}", path.display()))?;
+        pairs.extend(text.lines().map(str::to_owned));
+    }
+    let mapping = Mapping::parse(&pairs)?;
+    let domain = golden.domain(&args.domain)?;
+    let stdin = args.file == "-";
+    let format = match &args.format {
+        Some(text) => Format::parse(text)?,
+        None if stdin => Format::Csv,
+        None => Format::from_name(&args.file).unwrap_or(Format::Csv),
+    };
+    let (input, hash, size): (Box<dyn BufRead>, Option<String>, Option<u64>) = if stdin {
+        (Box::new(BufReader::new(std::io::stdin())), None, None)
+    } else {
+        let path = Path::new(&args.file);
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len();
+        let hash = hash_file(path, &args, &mapping)?;
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        (
+            Box::new(BufReader::with_capacity(1 << 20, file)),
+            Some(hash),
+            Some(size),
+        )
+    };
+    let reader = RowReader::open(input, format, mapping.clone(), args.source.clone(), &domain)?;
+    let job = golden.start_job(&JobSpec {
+        domain: domain.name.clone(),
+        source: args.source.clone(),
+        origin: "cli",
+        input_name: args.file.clone(),
+        input_path: None,
+        input_hash: hash,
+        bytes_total: size,
+        allowed_sources: None,
+        mapping,
+        created_by: "cli".into(),
+    })?;
+    if job.resumed {
+        eprintln!(
+            "resuming job {} after line {} ({} rows already loaded)",
+            job.id, job.last_line, job.rows_read
+        );
+    }
+    let started = Instant::now();
+    let first_rows = job.rows_read;
+    let mut reporter = Reporter::new(size, first_rows);
+    let done = golden.run_job(&job.id, reader, &mut |view| reporter.update(view, started))?;
+    reporter.finish();
+    let rejects_path = args
+        .rejects
+        .clone()
+        .unwrap_or_else(|| default_rejects(&args.file, &job.id));
+    if done.rejected > 0 {
+        write_rejects(golden, &done.id, &rejects_path)?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{}: read {} rows, created {}, auto-linked {}, proposed {}, updated {}, unchanged {}, rejected {} in {seconds:.1}s ({:.0} rows/s)",
+        done.domain,
+        done.rows_read,
+        done.created,
+        done.auto_linked,
+        done.proposed,
+        done.updated,
+        done.unchanged,
+        done.rejected,
+        (done.rows_read - first_rows) as f64 / seconds.max(1e-9),
+    );
+    if done.rejected > 0 {
+        eprintln!("rejected rows: {}", rejects_path.display());
+    }
+    let mut summary = serde_json::to_value(&done)?;
+    if let Some(object) = summary.as_object_mut() {
+        object.insert("seconds".into(), seconds.into());
+        if done.rejected > 0 {
+            object.insert(
+                "rejects_file".into(),
+                rejects_path.display().to_string().into(),
+            );
+        }
+    }
+    println!("{summary}");
+    Ok(done)
+}
+
+/// A re-run is recognised by the input's bytes and how it is read.
+fn hash_file(path: &Path, args: &LoadArgs, mapping: &Mapping) -> anyhow::Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(args.domain.as_bytes());
+    hasher.update([0]);
+    hasher.update(args.source.as_deref().unwrap_or_default().as_bytes());
+    hasher.update([0]);
+    hasher.update(mapping.to_lines().join("\n").as_bytes());
+    hasher.update([0]);
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// `vendors.csv` → `vendors.rejects.csv` next to it; stdin → in the current directory.
+fn default_rejects(file: &str, job: &str) -> PathBuf {
+    if file == "-" {
+        return PathBuf::from(format!("golden-load-{job}.rejects.csv"));
+    }
+    let path = Path::new(file);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    path.with_file_name(format!("{stem}.rejects.csv"))
+}
+
+/// Writes every rejected row of a job: `line,reason,raw`.
+fn write_rejects(golden: &Golden, job: &str, path: &Path) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    writer.write_record(["line", "reason", "raw"])?;
+    let mut after = 0;
+    loop {
+        let page = golden.job_rejects(job, after, 5_000)?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.line;
+        for reject in &page {
+            writer.write_record([
+                reject.line.to_string(),
+                reject.reason.clone(),
+                reject.raw.clone(),
+            ])?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Progress: a bar on a terminal, a plain line every few seconds otherwise.
+struct Reporter {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: Instant,
+    first_rows: i64,
+}
+
+impl Reporter {
+    fn new(size: Option<u64>, first_rows: i64) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = match size {
+                Some(size) => indicatif::ProgressBar::new(size),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let style = indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {percent}% ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Self {
+            bar,
+            last_line: Instant::now(),
+            first_rows,
+        }
+    }
+
+    fn update(&mut self, view: &JobView, started: Instant) {
+        let rate =
+            (view.rows_read - self.first_rows) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(view.bytes_read.max(0) as u64);
+                bar.set_message(format!(
+                    "{} rows, {rate:.0} rows/s, {} rejected",
+                    view.rows_read, view.rejected
+                ));
+            }
+            None if self.last_line.elapsed() >= PLAIN_EVERY => {
+                self.last_line = Instant::now();
+                let percent = view
+                    .progress
+                    .map(|p| format!(", {:.1}%", p * 100.0))
+                    .unwrap_or_default();
+                eprintln!(
+                    "loaded {} rows ({rate:.0} rows/s{percent}), {} rejected",
+                    view.rows_read, view.rejected
+                );
+                let _ = std::io::stderr().flush();
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Bulk jobs: loading a whole entity master through the same validation, storage and matching
+//! as the API, in batches. Each batch commits together with the job's progress and its
+//! rejected rows, so a job stopped at any point resumes after its last committed row: every
+//! row ends up loaded exactly once and every bad row listed once.
+
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::views::{RecordResult, utc};
+use super::{Golden, ServiceError};
+use crate::bulk::{Mapping, Row, RowReader};
+use crate::model::{Decision, FieldError, RecordInput};
+use crate::store::Tx;
+use crate::store::models::{JobRow, NewJob, RejectRow};
+use crate::store::queries::jobs::{self, BatchCounts};
+
+/// Rows stored per transaction: large enough to amortize a commit, small enough that a
+/// stopped job redoes little.
+pub const BATCH_ROWS: usize = 1_000;
+
+/// Job lifecycle.
+pub mod job_status {
+    pub const QUEUED: &str = "queued";
+    pub const RUNNING: &str = "running";
+    pub const FINISHED: &str = "finished";
+    pub const FAILED: &str = "failed";
+}
+
+/// What a new job loads and for whom.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub domain: String,
+    /// The source system of every row, unless rows name their own.
+    pub source: Option<String>,
+    /// `cli` or `http`.
+    pub origin: &'static str,
+    pub input_name: String,
+    /// Where the input is kept (HTTP jobs keep their upload to resume after a restart).
+    pub input_path: Option<String>,
+    /// Hash of the input, to recognise a re-run of a stopped job.
+    pub input_hash: Option<String>,
+    pub bytes_total: Option<u64>,
+    /// The source systems the caller may write for; `None` allows any.
+    pub allowed_sources: Option<Vec<String>>,
+    pub mapping: Mapping,
+    pub created_by: String,
+}
+
+/// A job's progress and summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobView {
+    pub id: String,
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_system: Option<String>,
+    pub status: String,
+    pub origin: String,
+    pub input_name: String,
+    pub rows_read: i64,
+    pub created: i64,
+    pub auto_linked: i64,
+    pub proposed: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    /// Last input line committed; a resumed job goes on after it.
+    pub last_line: i64,
+    pub bytes_read: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_total: Option<i64>,
+    /// Share of the input read, 0 to 1, when its size is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Set on a CLI run that picked up a stopped job.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
+}
+
+impl From<JobRow> for JobView {
+    fn from(row: JobRow) -> Self {
+        let progress = row
+            .bytes_total
+            .filter(|total| *total > 0)
+            .map(|total| (row.bytes_read as f64 / total as f64).min(1.0));
+        Self {
+            progress,
+            id: row.id,
+            domain: row.domain,
+            source_system: row.source_system,
+            status: row.status,
+            origin: row.origin,
+            input_name: row.input_name,
+            rows_read: row.rows_read,
+            created: row.created,
+            auto_linked: row.auto_linked,
+            proposed: row.proposed,
+            updated: row.updated,
+            unchanged: row.unchanged,
+            rejected: row.rejected,
+            last_line: row.last_line,
+            bytes_read: row.bytes_read,
+            bytes_total: row.bytes_total,
+            error: row.error,
+            created_by: row.created_by,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            finished_at: row.finished_at.map(utc),
+            resumed: false,
+        }
+    }
+}
+
+/// One rejected row, as the rejects file and endpoint list it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectView {
+    pub line: i64,
+    pub reason: String,
+    pub raw: String,
+}
+
+impl Golden {
+    /// Creates a job, or picks up the stopped job that was loading the same input.
+    pub fn start_job(&self, spec: &JobSpec) -> Result<JobView, ServiceError> {
+        let domain = self.domain(&spec.domain)?;
+        let mut conn = self.store.conn()?;
+        if let Some(hash) = &spec.input_hash
+            && let Some(row) =
+                jobs::unfinished_for_input(&mut conn, &domain.name, hash, spec.origin)?
+        {
+            let mut view = JobView::from(row);
+            view.resumed = true;
+            return Ok(view);
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let now = crate::store::now();
+        let allowed = spec
+            .allowed_sources
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        let mapping = serde_json::to_string(&spec.mapping.to_lines())?;
+        jobs::insert(
+            &mut conn,
+            &NewJob {
+                id: &id,
+                domain: &domain.name,
+                source_system: spec.source.as_deref(),
+                status: job_status::QUEUED,
+                origin: spec.origin,
+                input_name: &spec.input_name,
+                input_path: spec.input_path.as_deref(),
+                rows_read: 0,
+                created: 0,
+                auto_linked: 0,
+                proposed: 0,
+                updated: 0,
+                unchanged: 0,
+                rejected: 0,
+                last_line: 0,
+                bytes_read: 0,
+                bytes_total: spec.bytes_total.map(|b| b as i64),
+                input_hash: spec.input_hash.as_deref(),
+                allowed_sources: allowed.as_deref(),
+                mapping: Some(&mapping),
+                created_by: &spec.created_by,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        self.job(&id)
+    }
+
+    pub fn job(&self, id: &str) -> Result<JobView, ServiceError> {
+        let mut conn = self.store.conn()?;
+        jobs::find(&mut conn, id)?
+            .map(JobView::from)
+            .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))
+    }
+
+    /// The newest jobs, for dashboards.
+    pub fn recent_jobs(&self, limit: i64) -> Result<Vec<JobView>, ServiceError> {
+        let mut conn = self.store.conn()?;
+        Ok(jobs::recent(&mut conn, limit.clamp(1, 500))?
+            .into_iter()
+            .map(JobView::from)
+            .collect())
+    }
+
+    /// A job's rejected rows after `after_line`, in line order.
+    pub fn job_rejects(
+        &self,
+        id: &str,
+        after_line: i64,
+        limit: i64,
+    ) -> Result<Vec<RejectView>, ServiceError> {
+        let mut conn = self.store.conn()?;
+        Ok(jobs::rejects_page(&mut conn, id, after_line, limit)?
+            .into_iter()
+            .map(|r| RejectView {
+                line: r.line,
+                reason: r.reason,
+                raw: r.raw,
+            })
+            .collect())
+    }
+
+    /// Marks a job failed, keeping what it loaded.
+    pub fn fail_job(&self, id: &str, error: &str) -> Result<(), ServiceError> {
+        let mut conn = self.store.conn()?;
+        jobs::set_status(
+            &mut conn,
+            id,
+            job_status::FAILED,
+            Some(error),
+            crate::store::now(),
+        )?;
+        Ok(())
+    }
+
+    /// Loads the rows of `reader` into job `id`, skipping the lines an earlier run committed.
+    /// `progress` is called after every batch.
+    pub fn run_job<R: BufRead>(
+        &self,
+        id: &str,
+        mut reader: RowReader<R>,
+        progress: &mut dyn FnMut(&JobView),
+    ) -> Result<JobView, ServiceError> {
+        let job = self.job(id)?;
+        let allowed: Option<Vec<String>> = {
+            let mut conn = self.store.conn()?;
+            let row = jobs::find(&mut conn, id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
+            row.allowed_sources
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?
+        };
+        self.set_job_status(id, job_status::RUNNING)?;
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let outcome = (|| {
+            while let Some(row) = reader.next() {
+                let row = row.map_err(|e| ServiceError::invalid(e.to_string()))?;
+                if (row.line as i64) <= job.last_line {
+                    continue;
+                }
+                batch.push(row);
+                if batch.len() >= BATCH_ROWS {
+                    let bytes = reader.bytes_read();
+                    self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)?;
+                    progress(&self.job(id)?);
+                }
+            }
+            let bytes = reader.bytes_read();
+            self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)
+        })();
+        if let Err(e) = outcome {
+            self.fail_job(id, &e.to_string())?;
+            return Err(e);
+        }
+        self.set_job_status(id, job_status::FINISHED)?;
+        let done = self.job(id)?;
+        progress(&done);
+        Ok(done)
+    }
+
+    fn set_job_status(&self, id: &str, status: &str) -> Result<(), ServiceError> {
+        let mut conn = self.store.conn()?;
+        jobs::set_status(&mut conn, id, status, None, crate::store::now())?;
+        Ok(())
+    }
+
+    /// Stores one batch and, in the same transaction, the job's progress and rejects.
+    fn load_batch(
+        &self,
+        job: &JobView,
+        allowed: Option<&[String]>,
+        rows: &mut Vec<Row>,
+        bytes_read: u64,
+    ) -> Result<(), ServiceError> {
+        let Some(last_line) = rows.last().map(|r| r.line as i64) else {
+            return Ok(());
+        };
+        let mut rejects = Vec::new();
+        let mut inputs: Vec<Result<RecordInput, Vec<FieldError>>> = Vec::new();
+        let mut lines = Vec::new();
+        for row in rows.drain(..) {
+            match row.record {
+                Err(reason) => rejects.push(reject(&job.id, row.line, row.raw, reason)),
+                Ok(input) => match allowed {
+                    Some(allowed) if !allowed.contains(&input.source_system) => {
+                        let reason = format!(
+                            "not allowed to write for source system {:?}",
+                            input.source_system
+                        );
+                        rejects.push(reject(&job.id, row.line, row.raw, reason));
+                    }
+                    _ => {
+                        lines.push((row.line, row.raw));
+                        inputs.push(Ok(input));
+                    }
+                },
+            }
+        }
+        let rows_total = (inputs.len() + rejects.len()) as i64;
+        let mut record = |tx: &mut Tx<'_>, results: &[RecordResult]| {
+            let mut counts = BatchCounts {
+                rows: rows_total,
+                rejected: rejects.len() as i64,
+                last_line,
+                bytes_read: bytes_read as i64,
+                ..BatchCounts::default()
+            };
+            let mut all = std::mem::take(&mut rejects);
+            for result in results {
+                match result.decision {
+                    Decision::New => counts.created += 1,
+                    Decision::Proposed => {
+                        counts.created += 1;
+                        counts.proposed += 1;
+                    }
+                    Decision::AutoLinked => counts.auto_linked += 1,
+                    Decision::Updated => counts.updated += 1,
+                    Decision::Unchanged => counts.unchanged += 1,
+                    Decision::Rejected => {
+                        counts.rejected += 1;
+                        if let Some((line, raw)) = lines.get(result.index) {
+                            all.push(reject(&job.id, *line, raw.clone(), reason(&result.errors)));
+                        }
+                    }
+                }
+            }
+            all.sort_by_key(|r| r.line);
+            jobs::insert_rejects(tx.conn(), &all)?;
+            let at = tx.now();
+            jobs::add_batch(tx.conn(), &job.id, &counts, at)?;
+            Ok(())
+        };
+        self.ingest_with(&job.domain, inputs, Some(&mut record))?;
+        Ok(())
+    }
+}
+
+fn reject(job_id: &str, line: u64, raw: String, reason: String) -> RejectRow {
+    RejectRow {
+        job_id: job_id.to_owned(),
+        line: line as i64,
+        raw,
+        reason,
+    }
+}
+
+fn reason(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

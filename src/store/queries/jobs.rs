@@ -1,0 +1,146 @@
+//! Bulk jobs and their rejected rows.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::store::DbConnection;
+use crate::store::models::{JobRow, NewJob, RejectRow};
+use crate::store::schema::{bulk_job_rejects, bulk_jobs};
+
+pub fn insert(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<()> {
+    diesel::insert_into(bulk_jobs::table)
+        .values(job)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<JobRow>> {
+    bulk_jobs::table
+        .find(id)
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The newest unfinished job that loaded the same input into the same domain, to resume.
+pub fn unfinished_for_input(
+    conn: &mut DbConnection,
+    domain: &str,
+    input_hash: &str,
+    origin: &str,
+) -> QueryResult<Option<JobRow>> {
+    bulk_jobs::table
+        .filter(bulk_jobs::domain.eq(domain))
+        .filter(bulk_jobs::input_hash.eq(input_hash))
+        .filter(bulk_jobs::origin.eq(origin))
+        .filter(bulk_jobs::status.eq_any(["queued", "running"]))
+        .order(bulk_jobs::created_at.desc())
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Jobs of an origin in a status (e.g. HTTP jobs left running by a stopped server).
+pub fn with_status(
+    conn: &mut DbConnection,
+    origin: &str,
+    status: &str,
+) -> QueryResult<Vec<JobRow>> {
+    bulk_jobs::table
+        .filter(bulk_jobs::origin.eq(origin))
+        .filter(bulk_jobs::status.eq(status))
+        .order(bulk_jobs::created_at.asc())
+        .select(JobRow::as_select())
+        .load(conn)
+}
+
+/// Newest jobs first.
+pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<JobRow>> {
+    bulk_jobs::table
+        .order(bulk_jobs::created_at.desc())
+        .limit(limit)
+        .select(JobRow::as_select())
+        .load(conn)
+}
+
+/// What one committed batch adds to a job.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BatchCounts {
+    pub rows: i64,
+    pub created: i64,
+    pub auto_linked: i64,
+    pub proposed: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub last_line: i64,
+    pub bytes_read: i64,
+}
+
+pub fn add_batch(
+    conn: &mut DbConnection,
+    id: &str,
+    counts: &BatchCounts,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(bulk_jobs::table.find(id))
+        .set((
+            bulk_jobs::rows_read.eq(bulk_jobs::rows_read + counts.rows),
+            bulk_jobs::created.eq(bulk_jobs::created + counts.created),
+            bulk_jobs::auto_linked.eq(bulk_jobs::auto_linked + counts.auto_linked),
+            bulk_jobs::proposed.eq(bulk_jobs::proposed + counts.proposed),
+            bulk_jobs::updated.eq(bulk_jobs::updated + counts.updated),
+            bulk_jobs::unchanged.eq(bulk_jobs::unchanged + counts.unchanged),
+            bulk_jobs::rejected.eq(bulk_jobs::rejected + counts.rejected),
+            bulk_jobs::last_line.eq(counts.last_line),
+            bulk_jobs::bytes_read.eq(counts.bytes_read),
+            bulk_jobs::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: &str,
+    error: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let finished = matches!(status, "finished" | "failed").then_some(at);
+    diesel::update(bulk_jobs::table.find(id))
+        .set((
+            bulk_jobs::status.eq(status),
+            bulk_jobs::error.eq(error),
+            bulk_jobs::updated_at.eq(at),
+            bulk_jobs::finished_at.eq(finished),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_rejects(conn: &mut DbConnection, rejects: &[RejectRow]) -> QueryResult<()> {
+    // One row at a time: multi-row inserts are not portable across the two backends here.
+    for reject in rejects {
+        diesel::insert_into(bulk_job_rejects::table)
+            .values(reject)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A job's rejects in line order, a page at a time.
+pub fn rejects_page(
+    conn: &mut DbConnection,
+    id: &str,
+    after_line: i64,
+    limit: i64,
+) -> QueryResult<Vec<RejectRow>> {
+    bulk_job_rejects::table
+        .filter(bulk_job_rejects::job_id.eq(id))
+        .filter(bulk_job_rejects::line.gt(after_line))
+        .order(bulk_job_rejects::line.asc())
+        .limit(limit)
+        .select(RejectRow::as_select())
+        .load(conn)
+}
