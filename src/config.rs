@@ -98,6 +98,8 @@ pub struct Settings {
     pub identity_provider: IdentityProvider,
     /// Largest accepted JSON request body.
     pub max_body_bytes: usize,
+    /// Largest file accepted by an HTTP bulk job.
+    pub max_job_bytes: u64,
     /// Connections in the database pool.
     pub db_pool_size: u32,
     /// Log lines as JSON instead of text.
@@ -116,6 +118,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("identity_provider", &self.identity_provider)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_job_bytes", &self.max_job_bytes)
             .field("db_pool_size", &self.db_pool_size)
             .finish()
     }
@@ -133,6 +136,7 @@ impl Settings {
             jwt_secret: None,
             identity_provider: IdentityProvider::default(),
             max_body_bytes: 8 * 1024 * 1024,
+            max_job_bytes: 2 * 1024 * 1024 * 1024,
             db_pool_size: 8,
             log_json: false,
             sqlite_busy_timeout: Duration::from_secs(10),
@@ -166,6 +170,9 @@ impl Settings {
         if let Some(limit) = lookup("GOLDEN_MAX_BODY_BYTES") {
             settings.max_body_bytes = parse("GOLDEN_MAX_BODY_BYTES", &limit)?;
         }
+        if let Some(limit) = lookup("GOLDEN_MAX_JOB_BYTES") {
+            settings.max_job_bytes = parse("GOLDEN_MAX_JOB_BYTES", &limit)?;
+        }
         if let Some(size) = lookup("GOLDEN_DB_POOL_SIZE") {
             settings.db_pool_size = parse("GOLDEN_DB_POOL_SIZE", &size)?;
         }
@@ -187,6 +194,11 @@ impl Settings {
     /// Where the tantivy candidate index lives.
     pub fn index_dir(&self) -> PathBuf {
         self.data_dir.join("index")
+    }
+
+    /// Where HTTP bulk jobs keep their uploads until they finish.
+    pub fn jobs_dir(&self) -> PathBuf {
+        self.data_dir.join("jobs")
     }
 
     /// Where the generated HS256 secret is kept in the embedded mode.

@@ -6,6 +6,7 @@ mod auth;
 mod crosswalk;
 mod curation;
 pub mod error;
+mod jobs;
 mod lookups;
 mod records;
 pub mod request_id;
@@ -37,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
         web::scope("/v1")
             .route("/events", web::get().to(lookups::events))
             .route("/audit", web::get().to(audit::list))
+            .route("/jobs", web::get().to(jobs::list))
+            .route("/jobs/{id}", web::get().to(jobs::get))
+            .route("/jobs/{id}/rejects", web::get().to(jobs::rejects))
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",
@@ -61,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 web::post().to(stewardship::reject),
             )
             .route("/{domain}/records", web::post().to(records::post))
+            .route("/{domain}/jobs", web::post().to(jobs::create))
             .route("/{domain}/golden", web::get().to(stewardship::search))
             .route("/{domain}/proposals", web::get().to(stewardship::list))
             .route(
@@ -110,6 +115,11 @@ pub fn server(
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let max_body = golden.settings.max_body_bytes;
+    match golden.resume_jobs() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(jobs = n, "resumed unfinished bulk jobs"),
+        Err(e) => tracing::error!(error = %e, "cannot resume unfinished bulk jobs"),
+    }
     let golden = web::Data::from(golden);
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {

@@ -365,3 +365,76 @@ fn reason(errors: &[FieldError]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+impl Golden {
+    /// Runs an uploaded job's input on a thread of its own. The upload is removed once the
+    /// job finishes; a failed job keeps what it loaded and says why it stopped.
+    pub fn spawn_job(self: &std::sync::Arc<Self>, id: &str) -> Result<(), ServiceError> {
+        let job = {
+            let mut conn = self.store.conn()?;
+            jobs::find(&mut conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?
+        };
+        let golden = self.clone();
+        let id = id.to_owned();
+        std::thread::Builder::new()
+            .name(format!("job-{}", &id[..id.len().min(8)]))
+            .spawn(move || {
+                if let Err(e) = golden.run_uploaded(&job) {
+                    tracing::error!(job = %id, error = %e, "bulk job failed");
+                    if let Err(e) = golden.fail_job(&id, &e.to_string()) {
+                        tracing::error!(job = %id, error = %e, "cannot mark the job failed");
+                    }
+                }
+            })
+            .map_err(|e| ServiceError::Internal(format!("cannot start a job thread: {e}")))?;
+        Ok(())
+    }
+
+    fn run_uploaded(&self, job: &JobRow) -> Result<(), ServiceError> {
+        let path = job
+            .input_path
+            .as_deref()
+            .ok_or_else(|| ServiceError::Internal("the job has no stored input".into()))?;
+        let format = crate::bulk::Format::from_name(path).unwrap_or(crate::bulk::Format::Csv);
+        let lines: Vec<String> = job
+            .mapping
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default();
+        let mapping = Mapping::parse(&lines).map_err(|e| ServiceError::invalid(e.to_string()))?;
+        let domain = self.domain(&job.domain)?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| ServiceError::Internal(format!("the job's input is gone: {e}")))?;
+        let reader = RowReader::open(
+            std::io::BufReader::with_capacity(1 << 20, file),
+            format,
+            mapping,
+            job.source_system.clone(),
+            &domain,
+        )
+        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        self.run_job(&job.id, reader, &mut |_| {})?;
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(job = %job.id, error = %e, "cannot remove a finished job's input");
+        }
+        Ok(())
+    }
+
+    /// Picks up the HTTP jobs a stopped server left unfinished; they resume after their last
+    /// committed row.
+    pub fn resume_jobs(self: &std::sync::Arc<Self>) -> Result<usize, ServiceError> {
+        let mut unfinished = Vec::new();
+        {
+            let mut conn = self.store.conn()?;
+            for status in [job_status::QUEUED, job_status::RUNNING] {
+                unfinished.extend(jobs::with_status(&mut conn, "http", status)?);
+            }
+        }
+        for job in &unfinished {
+            tracing::info!(job = %job.id, after_line = job.last_line, "resuming a bulk job");
+            self.spawn_job(&job.id)?;
+        }
+        Ok(unfinished.len())
+    }
+}

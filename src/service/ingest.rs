@@ -40,6 +40,10 @@ pub fn parse_batch(body: Value) -> Result<Vec<Result<RecordInput, Vec<FieldError
     Ok(items.into_iter().map(validate::parse_input).collect())
 }
 
+/// Work done in an ingest's write transaction after its records are stored.
+pub(super) type AlsoInTx<'a> =
+    dyn FnMut(&mut Tx<'_>, &[RecordResult]) -> Result<(), ServiceError> + 'a;
+
 impl Golden {
     /// Validates and stores a batch. Invalid records are rejected with their errors; the valid
     /// ones are stored together in one transaction.
@@ -59,7 +63,7 @@ impl Golden {
         &self,
         domain: &str,
         inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
-        also: Option<&mut dyn FnMut(&mut Tx<'_>, &[RecordResult]) -> Result<(), ServiceError>>,
+        also: Option<&mut AlsoInTx<'_>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
         let domain = self.domain(domain)?;
         let mut results = Vec::with_capacity(inputs.len());

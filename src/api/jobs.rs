@@ -1,0 +1,284 @@
+//! Bulk jobs over HTTP: upload a file, get a job ID at once, follow its progress, download its
+//! rejects.
+
+use std::io::Write;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+
+use super::auth::{Attempt, Caller};
+use super::error::{ApiError, blocking};
+use crate::auth::{Permission, Role};
+use crate::bulk::{Format, Mapping, RowReader};
+use crate::service::Golden;
+use crate::service::bulk::JobSpec;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobQuery {
+    /// Source system of every row; leave out when rows carry a `source_system` column.
+    source: Option<String>,
+    /// `csv` or `ndjson`; default from the Content-Type.
+    format: Option<String>,
+    /// Column mapping, `column=field[,column=field...]`.
+    map: Option<String>,
+}
+
+/// `POST /v1/{domain}/jobs?source=SYS&format=csv|ndjson&map=col=field,...` with the file as
+/// the body: stored as it streams in, checked, then loaded in the background. 202 with the job.
+pub async fn create(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    request: HttpRequest,
+    domain: web::Path<String>,
+    query: web::Query<JobQuery>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let domain = domain.into_inner();
+    let domain_rules = golden.domain(&domain)?;
+    let query = query.into_inner();
+    // Without ?source=, any ingest token may start a job; each row is then checked against
+    // the token's source systems.
+    let rows_name_systems =
+        query.source.is_none() && (caller.0.has(Role::Ingest) || caller.0.has(Role::Admin));
+    if !rows_name_systems {
+        caller
+            .require(
+                &golden,
+                Permission::Ingest {
+                    source_system: query.source.as_deref().unwrap_or(""),
+                },
+                Attempt {
+                    action: "bulk_job",
+                    domain: Some(&domain),
+                    entity_type: "job",
+                    entity_id: query.source.as_deref(),
+                },
+            )
+            .await?;
+    }
+    let format = match (&query.format, content_type(&request)) {
+        (Some(text), _) => Format::parse(text),
+        (None, Some(ct)) if ct.contains("ndjson") || ct.contains("jsonl") => Ok(Format::Ndjson),
+        (None, _) => Ok(Format::Csv),
+    }
+    .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let pairs: Vec<String> = query
+        .map
+        .as_deref()
+        .map(|m| m.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mapping = Mapping::parse(&pairs)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+
+    let dir = golden.settings.jobs_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| internal("cannot create the jobs directory", e))?;
+    let extension = if format == Format::Ndjson {
+        "ndjson"
+    } else {
+        "csv"
+    };
+    let path = dir.join(format!("{}.{extension}", uuid::Uuid::new_v4().simple()));
+    let limit = golden.settings.max_job_bytes;
+    let size = match receive(&mut payload, &path, limit).await {
+        Ok(size) => size,
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+    };
+
+    let allowed = if caller.0.has(Role::Admin) {
+        None
+    } else {
+        Some(caller.0.sources.to_vec())
+    };
+    let spec = JobSpec {
+        domain: domain_rules.name.clone(),
+        source: query.source.clone(),
+        origin: "http",
+        input_name: request
+            .headers()
+            .get("X-File-Name")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("upload")
+            .to_owned(),
+        input_path: Some(path.display().to_string()),
+        input_hash: None,
+        bytes_total: Some(size),
+        allowed_sources: allowed,
+        mapping: mapping.clone(),
+        created_by: caller.0.sub.clone(),
+    };
+    let service = golden.clone().into_inner();
+    let checked = path.clone();
+    let source = query.source.clone();
+    let job = blocking(move || {
+        // A header that lacks a required column is refused now, before anything is loaded.
+        let file = std::fs::File::open(&checked)
+            .map_err(|e| crate::service::ServiceError::Internal(e.to_string()))?;
+        RowReader::open(
+            std::io::BufReader::new(file),
+            format,
+            mapping,
+            source,
+            &domain_rules,
+        )
+        .map_err(|e| crate::service::ServiceError::unprocessable(e.to_string()))?;
+        let job = service.start_job(&spec)?;
+        service.spawn_job(&job.id)?;
+        Ok(job)
+    })
+    .await;
+    match job {
+        Ok(job) => Ok(HttpResponse::Accepted()
+            .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
+            .json(job)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            Err(e)
+        }
+    }
+}
+
+fn content_type(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+}
+
+fn internal(what: &str, e: std::io::Error) -> ApiError {
+    ApiError::Service(crate::service::ServiceError::Internal(format!(
+        "{what}: {e}"
+    )))
+}
+
+/// Streams the body to `path`, refusing it once it passes `limit` bytes.
+async fn receive(
+    payload: &mut web::Payload,
+    path: &std::path::Path,
+    limit: u64,
+) -> Result<u64, ApiError> {
+    let file = std::fs::File::create(path).map_err(|e| internal("cannot store the upload", e))?;
+    let mut file = std::io::BufWriter::new(file);
+    let mut size = 0u64;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request("bad_body", format!("the upload broke off: {e}")))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is larger than the limit of {limit} bytes"
+            )));
+        }
+        file.write_all(&chunk)
+            .map_err(|e| internal("cannot store the upload", e))?;
+    }
+    file.flush()
+        .map_err(|e| internal("cannot store the upload", e))?;
+    if size == 0 {
+        return Err(ApiError::bad_request("empty_body", "the upload is empty"));
+    }
+    Ok(size)
+}
+
+async fn require_read(
+    golden: &web::Data<Golden>,
+    caller: &Caller,
+    id: Option<&str>,
+) -> Result<(), ApiError> {
+    caller
+        .require(
+            golden,
+            Permission::Read,
+            Attempt {
+                action: "read_job",
+                domain: None,
+                entity_type: "job",
+                entity_id: id,
+            },
+        )
+        .await
+}
+
+/// `GET /v1/jobs/{id}`: progress and, once finished, the summary.
+pub async fn get(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    require_read(&golden, &caller, Some(&id)).await?;
+    let service = golden.clone();
+    let job = blocking(move || service.job(&id)).await?;
+    Ok(HttpResponse::Ok().json(job))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    20
+}
+
+/// `GET /v1/jobs?limit=N`: the newest jobs.
+pub async fn list(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    require_read(&golden, &caller, None).await?;
+    let service = golden.clone();
+    let limit = query.limit;
+    let jobs = blocking(move || service.recent_jobs(limit)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "jobs": jobs })))
+}
+
+/// `GET /v1/jobs/{id}/rejects`: CSV `line,reason,raw`, in line order.
+pub async fn rejects(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    require_read(&golden, &caller, Some(&id)).await?;
+    let service = golden.clone();
+    let body = blocking(move || {
+        service.job(&id)?;
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let csv_error = |e: csv::Error| crate::service::ServiceError::Internal(e.to_string());
+        writer
+            .write_record(["line", "reason", "raw"])
+            .map_err(csv_error)?;
+        let mut after = 0;
+        loop {
+            let page = service.job_rejects(&id, after, 5_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.line;
+            for reject in &page {
+                writer
+                    .write_record([
+                        reject.line.to_string(),
+                        reject.reason.clone(),
+                        reject.raw.clone(),
+                    ])
+                    .map_err(csv_error)?;
+            }
+        }
+        writer
+            .into_inner()
+            .map_err(|e| crate::service::ServiceError::Internal(e.to_string()))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .body(body))
+}

@@ -1,0 +1,193 @@
+//! Bulk jobs over HTTP: upload, progress, summary, rejects, and resuming after a restart.
+
+use std::time::{Duration, Instant};
+
+use golden::auth::Role;
+use golden::bulk::Mapping;
+use golden::service::Golden;
+use golden::service::bulk::JobSpec;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, read, spawn_app, spawn_with};
+
+fn upload(app: &TestApp, path: &str, token: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+    read(
+        ureq::post(&format!("{}{}", app.base, path))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", content_type)
+            .send_bytes(body),
+    )
+}
+
+fn wait_finished(app: &TestApp, id: &str) -> Value {
+    let reader = app.token(&[Role::Reader], &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, job) = app.get(&format!("/v1/jobs/{id}"), Some(&reader));
+        assert_eq!(status, 200, "{job}");
+        if job["status"] == "finished" || job["status"] == "failed" {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job {id} did not finish: {job}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn vendor_csv(rows: usize) -> String {
+    let mut text = String::from("source_id,supplier,city,ein\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{i},Supplier {i} Holdings,Town {},{:09}\n",
+            i % 7,
+            100_000_000 + i * 7
+        ));
+    }
+    text
+}
+
+#[test]
+fn an_uploaded_file_loads_in_the_background_with_its_summary_and_rejects() {
+    let app = spawn_app();
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let mut body = vendor_csv(40);
+    body.push_str("40,,Nowhere,\n41,Too Few Columns\n");
+    let (status, job) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq&map=supplier=name,ein=tax_id",
+        &ingest,
+        "text/csv",
+        body.as_bytes(),
+    );
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = wait_finished(&app, &id);
+    assert_eq!(done["status"], "finished", "{done}");
+    assert_eq!(done["rows_read"], 42);
+    assert_eq!(done["rejected"], 2);
+    assert_eq!(
+        done["created"].as_i64().unwrap() + done["auto_linked"].as_i64().unwrap(),
+        40
+    );
+    assert_eq!(done["progress"], 1.0);
+
+    let reader = app.token(&[Role::Reader], &[]);
+    let response = ureq::get(&format!("{}/v1/jobs/{id}/rejects", app.base))
+        .set("Authorization", &format!("Bearer {reader}"))
+        .call()
+        .unwrap();
+    assert!(response.content_type().starts_with("text/csv"));
+    let text = response.into_string().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "line,reason,raw");
+    assert!(lines[1].starts_with("42,name: is required"), "{text}");
+    assert!(
+        lines[2].starts_with("43,") && lines[2].contains("columns"),
+        "{text}"
+    );
+
+    // The mapped columns became fields; the records answer through the crosswalk.
+    let (status, record) = app.get("/v1/vendor/records/acq/7", Some(&reader));
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["attributes"]["name"], "Supplier 7 Holdings");
+    assert_eq!(record["attributes"]["tax_id"], "100000049");
+    let (status, listing) = app.get("/v1/jobs?limit=5", Some(&reader));
+    assert_eq!(status, 200);
+    assert_eq!(listing["jobs"][0]["id"], id.as_str());
+}
+
+#[test]
+fn bad_uploads_get_precise_errors() {
+    let app = spawn_with(|s| s.max_job_bytes = 2_000);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let (status, body) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        b"source_id,city\n1,Chicago\n",
+    );
+    assert_eq!(status, 422, "a missing required column: {body}");
+    assert!(body["message"].as_str().unwrap().contains("name"), "{body}");
+    let big = vendor_csv(200);
+    let (status, _) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        big.as_bytes(),
+    );
+    assert_eq!(status, 413);
+    let (status, _) = upload(
+        &app,
+        "/v1/vendor/jobs?source=other",
+        &ingest,
+        "text/csv",
+        b"source_id,name\n1,A\n",
+    );
+    assert_eq!(status, 403, "not this token's source system");
+    let (status, _) = upload(
+        &app,
+        "/v1/supplier/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        b"x",
+    );
+    assert_eq!(status, 404);
+    let (status, _) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq&format=xml",
+        &ingest,
+        "text/csv",
+        b"x",
+    );
+    assert_eq!(status, 400);
+    let reader = app.token(&[Role::Reader], &[]);
+    assert_eq!(app.get("/v1/jobs/nope", Some(&reader)).0, 404);
+
+    // Rows that name a system the token may not write for are rejected, the others load.
+    let ndjson = b"{\"source_system\":\"acq\",\"source_id\":\"1\",\"name\":\"Alpha Medical\"}\n{\"source_system\":\"erp\",\"source_id\":\"2\",\"name\":\"Beta Medical\"}\n";
+    let (status, job) = upload(
+        &app,
+        "/v1/vendor/jobs",
+        &ingest,
+        "application/x-ndjson",
+        ndjson,
+    );
+    assert_eq!(status, 202, "{job}");
+    let done = wait_finished(&app, job["id"].as_str().unwrap());
+    assert_eq!(done["rejected"], 1, "{done}");
+    assert_eq!(done["created"], 1, "{done}");
+}
+
+#[test]
+fn a_job_left_unfinished_resumes_when_the_server_starts() {
+    let app = spawn_app();
+    let settings = app.settings.clone();
+    let input = settings.jobs_dir().join("pending.csv");
+    let mut job_id = String::new();
+    let app = app.restart_with(|| {
+        // A server stopped with this job queued: its upload is on disk, nothing loaded yet.
+        std::fs::create_dir_all(settings.jobs_dir()).unwrap();
+        std::fs::write(&input, vendor_csv(30).replace("supplier", "name")).unwrap();
+        let golden = Golden::open(settings.clone()).unwrap();
+        let job = golden
+            .start_job(&JobSpec {
+                domain: "vendor".into(),
+                source: Some("acq".into()),
+                origin: "http",
+                input_name: "pending.csv".into(),
+                input_path: Some(input.display().to_string()),
+                input_hash: None,
+                bytes_total: Some(std::fs::metadata(&input).unwrap().len()),
+                allowed_sources: None,
+                mapping: Mapping::default(),
+                created_by: "tester".into(),
+            })
+            .unwrap();
+        job_id = job.id;
+    });
+    let done = wait_finished(&app, &job_id);
+    assert_eq!(done["status"], "finished", "{done}");
+    assert_eq!(done["rows_read"], 30);
+    assert!(!input.exists(), "a finished job's upload is removed");
+}
