@@ -79,7 +79,8 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
     let started = Instant::now();
     let first_rows = job.rows_read;
     let mut reporter = Reporter::new(size, first_rows);
-    let done = golden.run_job(&job.id, reader, &mut |view| reporter.update(view, started))?;
+    let mut done = golden.run_job(&job.id, reader, &mut |view| reporter.update(view, started))?;
+    done.resumed = job.resumed;
     reporter.finish();
     let rejects_path = args
         .rejects

@@ -3,10 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod bulk;
 mod cli;
 mod errors;
 mod helpers;
 mod ingest;
+mod jobs;
 mod lookups;
 mod matching;
 mod stewardship;
