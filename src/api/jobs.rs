@@ -252,30 +252,9 @@ pub async fn rejects(
     require_read(&golden, &caller, Some(&id)).await?;
     let service = golden.clone();
     let body = blocking(move || {
-        service.job(&id)?;
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let csv_error = |e: csv::Error| crate::service::ServiceError::Internal(e.to_string());
-        writer
-            .write_record(["line", "reason", "raw"])
-            .map_err(csv_error)?;
-        let mut after = 0;
-        loop {
-            let page = service.job_rejects(&id, after, 5_000)?;
-            let Some(last) = page.last() else { break };
-            after = last.line;
-            for reject in &page {
-                writer
-                    .write_record([
-                        reject.line.to_string(),
-                        reject.reason.clone(),
-                        reject.raw.clone(),
-                    ])
-                    .map_err(csv_error)?;
-            }
-        }
-        writer
-            .into_inner()
-            .map_err(|e| crate::service::ServiceError::Internal(e.to_string()))
+        let mut body = Vec::new();
+        service.write_rejects(&id, &mut body)?;
+        Ok(body)
     })
     .await?;
     Ok(HttpResponse::Ok()

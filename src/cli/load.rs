@@ -156,24 +156,7 @@ fn default_rejects(file: &str, job: &str) -> PathBuf {
 /// Writes every rejected row of a job: `line,reason,raw`.
 fn write_rejects(golden: &Golden, job: &str, path: &Path) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    writer.write_record(["line", "reason", "raw"])?;
-    let mut after = 0;
-    loop {
-        let page = golden.job_rejects(job, after, 5_000)?;
-        let Some(last) = page.last() else {
-            break;
-        };
-        after = last.line;
-        for reject in &page {
-            writer.write_record([
-                reject.line.to_string(),
-                reject.reason.clone(),
-                reject.raw.clone(),
-            ])?;
-        }
-    }
-    writer.flush()?;
+    golden.write_rejects(job, std::io::BufWriter::new(file))?;
     Ok(())
 }
 

@@ -213,6 +213,32 @@ impl Golden {
             .collect())
     }
 
+    /// Writes a job's rejected rows as CSV `line,reason,raw`, in line order, a page at a time.
+    pub fn write_rejects(&self, id: &str, out: impl std::io::Write) -> Result<(), ServiceError> {
+        self.job(id)?;
+        let csv_error = |e: csv::Error| ServiceError::Internal(format!("rejects CSV: {e}"));
+        let mut writer = csv::Writer::from_writer(out);
+        writer
+            .write_record(["line", "reason", "raw"])
+            .map_err(csv_error)?;
+        let mut after = 0;
+        loop {
+            let page = self.job_rejects(id, after, 5_000)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.line;
+            for reject in page {
+                writer
+                    .write_record([reject.line.to_string(), reject.reason, reject.raw])
+                    .map_err(csv_error)?;
+            }
+        }
+        writer
+            .flush()
+            .map_err(|e| ServiceError::Internal(format!("rejects CSV: {e}")))
+    }
+
     /// Marks a job failed, keeping what it loaded.
     pub fn fail_job(&self, id: &str, error: &str) -> Result<(), ServiceError> {
         let mut conn = self.store.conn()?;
