@@ -5,12 +5,14 @@ mod audit;
 mod auth;
 mod crosswalk;
 mod curation;
+mod dashboard;
 pub mod error;
 mod jobs;
 mod lookups;
 mod records;
 pub mod request_id;
 mod stewardship;
+mod ui;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -34,9 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
     .app_data(web::PathConfig::default().error_handler(|err, _| path_error(err).into()))
     .route("/healthz", web::get().to(healthz))
+    .configure(ui::routes)
     .service(
         web::scope("/v1")
             .route("/events", web::get().to(lookups::events))
+            .route("/domains", web::get().to(dashboard::domains))
+            .route("/stats", web::get().to(dashboard::stats))
             .route("/audit", web::get().to(audit::list))
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))

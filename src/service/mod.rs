@@ -14,6 +14,7 @@ mod matching;
 pub mod proposals;
 pub mod records;
 pub mod search;
+pub mod stats;
 pub mod stewardship;
 pub mod views;
 

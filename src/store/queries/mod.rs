@@ -9,3 +9,4 @@ pub mod golden;
 pub mod jobs;
 pub mod proposals;
 pub mod records;
+pub mod stats;

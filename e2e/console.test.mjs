@@ -1,0 +1,210 @@
+// End-to-end test of the steward console: boots the real `golden serve` (debug build) on a
+// free port over a fresh SQLite data dir, seeds records through the API, then drives headless
+// Chromium to sign in, decide two proposals by keyboard, split a record and check a conflict,
+// verifying each step through the API. Screenshots go to target/e2e/. Exits non-zero on failure.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const binary = process.env.GOLDEN_BIN || join(root, 'target', 'debug', 'golden');
+const shots = join(root, 'target', 'e2e');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function until(what, probe, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main() {
+  mkdirSync(shots, { recursive: true });
+  const work = mkdtempSync(join(tmpdir(), 'golden-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, GOLDEN_DATA_DIR: join(work, 'data'), GOLDEN_BIND: `127.0.0.1:${port}`,
+    GOLDEN_RULES_DIR: join(root, 'matching-rules'), RUST_LOG: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.GOLDEN_JWT_SECRET;
+  const server = spawn(binary, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let serverLog = '';
+  server.stderr.on('data', (chunk) => { serverLog = (serverLog + chunk).slice(-20000); });
+  let context;
+  try {
+    await until('the server', async () => (await fetch(`${base}/healthz`)).ok);
+    const token = (...args) => execFileSync(binary, ['token', ...args], { env }).toString().trim();
+    const steward = token('--role', 'steward', '--sub', 'e2e-steward');
+    const reader = token('--role', 'reader', '--sub', 'e2e-reader');
+    const ingest = token('--role', 'ingest', '--sub', 'e2e-loader', '--source', 'sap', '--source', 'oracle');
+
+    const call = async (method, path, auth, body) => {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const data = await response.json();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(data)}`);
+      return data;
+    };
+    const send = async (system, id, attributes) =>
+      (await call('POST', '/v1/vendor/records', ingest, { source_system: system, source_id: id, attributes })).results[0];
+
+    // Two near-duplicate pairs for review, and one vendor whose two records auto-link.
+    const seeded = [
+      await send('sap', '1', { name: 'Acme Medical Supply Inc', city: 'Chicago' }),
+      await send('oracle', 'A1', { name: 'ACME MEDICAL SUPPLY', city: 'Chicago' }),
+      await send('sap', '2', { name: 'Northwind Surgical Instruments LLC', city: 'Boston' }),
+      await send('oracle', 'B2', { name: 'NORTHWIND SURGICAL INSTRUMENTS', city: 'Boston' }),
+      await send('sap', '3', { name: 'Contoso Lab Products, Inc.', tax_id: '12-3456789', city: 'Denver' }),
+      await send('oracle', 'C3', { name: 'CONTOSO LAB PRODUCTS INC', tax_id: '123456789' }),
+    ];
+    const decisions = seeded.map((r) => r.decision).join(',');
+    check(decisions === 'new,proposed,new,proposed,new,auto_linked', `seed decisions ${decisions}`);
+    const contoso = seeded[5].golden_id;
+    const queue = await call('GET', '/v1/vendor/proposals?sort=oldest', steward);
+    check(queue.total === 2, `two open proposals, got ${queue.total}`);
+    const [first, second] = queue.proposals.map((p) => p.id);
+
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'golden-e2e-profile-')), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1366, height: 768 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const page = context.pages()[0] || await context.newPage();
+    const consoleErrors = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+    // Sign in with the steward's token.
+    await page.goto(`${base}/ui`);
+    await page.getByLabel('Bearer token').fill(steward);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByRole('heading', { name: 'Review backlog' }).waitFor();
+    await shot('01-dashboard');
+
+    // Open the vendor queue from the backlog.
+    await page.getByRole('link', { name: 'vendor', exact: true }).click();
+    await page.getByRole('heading', { name: 'Review queue — vendor' }).waitFor();
+    await page.locator(`tr[data-id="${first}"].selected`).waitFor();
+    await shot('02-queue');
+
+    // Keyboard only: open the first proposal, comment, approve; the second opens; reject it.
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: `Proposal #${first} — vendor` }).waitFor();
+    await page.getByRole('heading', { name: 'Why they were matched' }).waitFor();
+    await shot('03-proposal');
+    await page.keyboard.press('c');
+    await page.keyboard.type('same supplier, checked the address');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('a');
+    await page.getByRole('heading', { name: `Proposal #${second} — vendor` }).waitFor();
+    await shot('04-next-proposal');
+    await page.keyboard.press('r');
+    await page.getByRole('heading', { name: 'Review queue — vendor' }).waitFor();
+    await page.getByText('Nothing to review with these filters.').waitFor();
+    await shot('05-queue-empty');
+
+    const approved = await call('GET', `/v1/proposals/${first}`, steward);
+    check(approved.status === 'approved', `proposal ${first} approved, is ${approved.status}`);
+    check(approved.comment === 'same supplier, checked the address', `comment kept: ${approved.comment}`);
+    check(approved.decided_by === 'e2e-steward', `decided by the steward: ${approved.decided_by}`);
+    const a1 = await call('GET', '/v1/crosswalk/vendor/sap/1', reader);
+    const a2 = await call('GET', '/v1/crosswalk/vendor/oracle/A1', reader);
+    check(a1.golden_id === a2.golden_id, 'the approved pair shares one golden ID');
+    const rejected = await call('GET', `/v1/proposals/${second}`, steward);
+    check(rejected.status === 'rejected', `proposal ${second} rejected, is ${rejected.status}`);
+    const b1 = await call('GET', '/v1/crosswalk/vendor/sap/2', reader);
+    const b2 = await call('GET', '/v1/crosswalk/vendor/oracle/B2', reader);
+    check(b1.golden_id !== b2.golden_id, 'the rejected pair stays apart');
+
+    // Split the auto-linked vendor: move oracle C3 out.
+    await page.goto(`${base}/ui/golden/vendor/${contoso}`);
+    await page.getByRole('heading', { name: `${contoso} — vendor` }).waitFor();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    await shot('06-golden-record');
+    await page.getByLabel('Select oracle:C3').check();
+    await page.getByLabel('Split comment').fill('different legal entity');
+    await page.getByRole('button', { name: 'Split selected out' }).click();
+    await page.getByText('Split out into').waitFor();
+    await page.getByRole('heading', { name: /Members — crosswalk IDs \(1\)/ }).waitFor();
+    await shot('07-after-split');
+    const c3 = await call('GET', '/v1/crosswalk/vendor/oracle/C3', reader);
+    const c1 = await call('GET', '/v1/crosswalk/vendor/sap/3', reader);
+    check(c1.golden_id === contoso && c3.golden_id !== contoso, `C3 split out (${c3.golden_id})`);
+    check(c1.members.length === 1, 'the record kept one member');
+    await page.getByRole('cell', { name: 'split' }).first().waitFor();
+
+    // A change made elsewhere meanwhile: the console answers 409 with a reload button.
+    const current = await call('GET', `/v1/vendor/golden/${contoso}`, reader);
+    await call('POST', `/v1/vendor/golden/${contoso}/override`, steward,
+      { field: 'city', value: 'Aurora', version: current.version });
+    await page.getByRole('button', { name: 'Override city' }).click();
+    await page.getByLabel('New value for city').fill('Boulder');
+    await page.getByRole('button', { name: 'Save override' }).click();
+    await page.getByText('Someone changed this record — reload').waitFor();
+    await shot('08-conflict');
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await page.getByRole('button', { name: 'Remove override of city' }).waitFor();
+    const after = await call('GET', `/v1/vendor/golden/${contoso}`, reader);
+    check(after.fields.city === 'Aurora', `the stale override was refused (city ${after.fields.city})`);
+
+    // A reader sees the proposal queue refused, clearly, and no action buttons.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Bearer token').fill(reader);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.goto(`${base}/ui/queue/vendor`);
+    await page.getByText('Not allowed:').waitFor();
+    await page.goto(`${base}/ui/golden/vendor/${contoso}`);
+    await page.getByRole('heading', { name: 'Fields and lineage' }).waitFor();
+    check(await page.getByRole('button', { name: 'Split selected out' }).count() === 0, 'no split for a reader');
+    await shot('09-reader');
+
+    check(consoleErrors.every((e) => e.includes('status of 40')), `browser errors: ${consoleErrors.join('; ')}`);
+    console.log(`console e2e passed; screenshots in ${shots}`);
+  } finally {
+    if (context) await context.close();
+    server.kill('SIGTERM');
+    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
+    if (process.exitCode) process.stderr.write(serverLog);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

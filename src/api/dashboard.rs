@@ -1,0 +1,62 @@
+//! Read-only numbers for the steward console: the declared domains and the dashboard's
+//! aggregates.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::auth::Caller;
+use super::error::{ApiError, blocking};
+use super::lookups::require_read;
+use crate::normalize::FieldType;
+use crate::service::Golden;
+
+#[derive(Serialize)]
+struct FieldInfo<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    field_type: FieldType,
+    required: bool,
+    survivorship: &'static str,
+}
+
+#[derive(Serialize)]
+struct DomainInfo<'a> {
+    name: &'a str,
+    label: &'a str,
+    id_prefix: &'a str,
+    fields: Vec<FieldInfo<'a>>,
+}
+
+/// `GET /v1/domains`: every domain the rule files declare, with its fields.
+pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    require_read(&golden, &caller, "list_domains", None).await?;
+    let domains: Vec<DomainInfo<'_>> = golden
+        .rules
+        .domains()
+        .map(|d| DomainInfo {
+            name: &d.name,
+            label: &d.label,
+            id_prefix: &d.id_prefix,
+            fields: d
+                .fields
+                .iter()
+                .map(|f| FieldInfo {
+                    name: &f.name,
+                    field_type: f.field_type,
+                    required: f.required,
+                    survivorship: f.survivorship.as_str(),
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "domains": domains })))
+}
+
+/// `GET /v1/stats`: open proposals per domain with the oldest one's age, and the auto-link
+/// and review rates of every source system.
+pub async fn stats(golden: web::Data<Golden>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    require_read(&golden, &caller, "read_stats", None).await?;
+    let service = golden.clone();
+    let stats = blocking(move || service.stats()).await?;
+    Ok(HttpResponse::Ok().json(stats))
+}

@@ -1,0 +1,113 @@
+// Talks to the JSON API with the bearer token kept for this browser session only.
+
+const KEY = 'golden.token';
+
+export function token() {
+  return sessionStorage.getItem(KEY);
+}
+
+export function signIn(value) {
+  sessionStorage.setItem(KEY, value.trim().replace(/^Bearer\s+/i, ''));
+}
+
+export function signOut() {
+  sessionStorage.removeItem(KEY);
+}
+
+// The token's claims, for display only: the server checks every request itself.
+export function claims() {
+  const part = (token() || '').split('.')[1];
+  if (!part) return {};
+  try {
+    const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const padded = base64 + '='.repeat((4 - (base64.length % 4)) % 4);
+    const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return {};
+  }
+}
+
+export function roles() {
+  const value = claims().roles;
+  return Array.isArray(value) ? value : [];
+}
+
+// Whether the token says the caller may act as a steward (buttons are hidden otherwise).
+export function canAct() {
+  return roles().some((r) => r === 'steward' || r === 'admin');
+}
+
+// An error answer of the API: status, its `error` code and message, the request ID.
+export class ApiError extends Error {
+  constructor(status, body, requestId) {
+    const message = body && typeof body === 'object' && body.message
+      ? body.message
+      : (typeof body === 'string' && body) || `HTTP ${status}`;
+    super(message);
+    this.status = status;
+    this.code = body && typeof body === 'object' ? body.error : undefined;
+    this.requestId = (body && body.request_id) || requestId || null;
+  }
+}
+
+async function send(method, path, body) {
+  const headers = { Authorization: `Bearer ${token()}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, { error: 'network', message: `cannot reach the server: ${e.message}` });
+  }
+  if (response.status === 401) window.dispatchEvent(new CustomEvent('golden:unauthorized'));
+  return response;
+}
+
+export async function api(method, path, body) {
+  const response = await send(method, path, body);
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!response.ok) throw new ApiError(response.status, data, response.headers.get('X-Request-Id'));
+  return data;
+}
+
+export const get = (path) => api('GET', path);
+export const post = (path, body) => api('POST', path, body ?? {});
+
+// Fetches a file with the token and hands it to the browser as a download.
+export async function download(path, filename) {
+  const response = await send('GET', path);
+  if (!response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { body = null; }
+    throw new ApiError(response.status, body, response.headers.get('X-Request-Id'));
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = Object.assign(document.createElement('a'), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// Builds a path with its query string, leaving out empty values.
+export function withQuery(path, params) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') query.set(key, value);
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export const seg = encodeURIComponent;

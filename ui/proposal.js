@@ -1,0 +1,155 @@
+// One proposal: both golden records side by side, the field-by-field evidence, and the
+// decision (approve or reject, with a comment), by button or by key.
+
+import { canAct, get, post, seg } from './api.js';
+import { ageSince, clear, errorBox, field, flash, h, link, show } from './dom.js';
+import { refresh, remembered } from './queue.js';
+
+export async function render(main, app, { id }) {
+  let detail;
+  try {
+    detail = await get(`/v1/proposals/${id}`);
+  } catch (err) {
+    main.append(h('h1', {}, `Proposal #${id}`), errorBox(err, () => app.render()));
+    app.onKey = (key) => move(app, id, key);
+    return;
+  }
+  const ids = (remembered() || {}).ids || [];
+  const position = ids.indexOf(id);
+  main.append(
+    h('h1', {}, `Proposal #${id} — ${detail.domain}`),
+    h('p', {},
+      h('span', { class: `status-${detail.status}` }, detail.status), ' · score ',
+      h('strong', {}, detail.score.toFixed(3)), ` · opened ${ageSince(detail.created_at)} ago`,
+      position >= 0 ? ` · ${position + 1} of ${ids.length} in the queue` : '',
+      detail.decided_by ? ` · decided by ${detail.decided_by}` : '',
+      detail.comment ? ` · “${detail.comment}”` : ''),
+  );
+  const errors = h('div');
+  main.append(decisionBar(app, detail, errors, ids, position), errors);
+  main.append(sideBySide(detail), evidence(detail));
+  app.onKey = (key) => keys(app, detail, key, main);
+}
+
+function move(app, id, key) {
+  const ids = (remembered() || {}).ids || [];
+  const position = ids.indexOf(id);
+  const go = (i) => { if (ids[i] !== undefined) app.navigate(`/ui/proposals/${ids[i]}`); };
+  if (key === 'j' || key === 'n') go(position + 1);
+  else if (key === 'k' || key === 'p') go(position - 1);
+  else if (key === 'u') app.navigate('/ui/queue');
+  else return false;
+  return true;
+}
+
+function keys(app, detail, key, main) {
+  if (move(app, detail.id, key)) return true;
+  const button = (name) => main.querySelector(`button[data-action="${name}"]`);
+  if (key === 'a' && button('approve')) button('approve').click();
+  else if (key === 'r' && button('reject')) button('reject').click();
+  else if (key === 'c' && main.querySelector('#decision-comment')) main.querySelector('#decision-comment').focus();
+  else return false;
+  return true;
+}
+
+function decisionBar(app, detail, errors, ids, position) {
+  const open = detail.status === 'open';
+  const bar = h('div', { class: 'actions' });
+  const nav = [
+    h('button', { type: 'button', disabled: position <= 0, onclick: () => move(app, detail.id, 'k') }, 'Previous (k)'),
+    h('button', { type: 'button', disabled: position < 0 || position >= ids.length - 1, onclick: () => move(app, detail.id, 'j') }, 'Next (j)'),
+    link('/ui/queue', 'Back to queue (u)'),
+  ];
+  if (!canAct()) {
+    bar.append(h('p', { class: 'muted' }, 'Your token has no steward role: you can look, not decide.'), ...nav);
+    return bar;
+  }
+  if (!open) {
+    bar.append(h('p', { class: 'muted' }, `This proposal is ${detail.status}.`), ...nav);
+    return bar;
+  }
+  const comment = h('textarea', { id: 'decision-comment', name: 'comment', rows: 2 });
+  const decide = async (verb) => {
+    for (const b of bar.querySelectorAll('button')) b.disabled = true;
+    clear(errors);
+    try {
+      await post(`/v1/proposals/${detail.id}/${verb}`, {
+        comment: comment.value.trim() || undefined,
+        golden_version: detail.golden.version,
+        other_version: detail.other.version,
+      });
+    } catch (err) {
+      errors.append(errorBox(err, () => app.render()));
+      for (const b of bar.querySelectorAll('button')) b.disabled = false;
+      return;
+    }
+    flash(`Proposal #${detail.id} ${verb === 'approve' ? 'approved' : 'rejected'}.`);
+    await next(app, detail.id, position);
+  };
+  bar.append(
+    field('Comment (c)', comment)[0],
+    h('button', { type: 'button', class: 'primary', 'data-action': 'approve', onclick: () => decide('approve') }, 'Approve — merge (a)'),
+    h('button', { type: 'button', class: 'danger', 'data-action': 'reject', onclick: () => decide('reject') }, 'Reject — different (r)'),
+    ...nav,
+  );
+  return bar;
+}
+
+// After a decision: the proposal that now sits where this one sat, or the queue when none.
+async function next(app, id, position) {
+  let ids = [];
+  try {
+    ids = (await refresh()) || [];
+  } catch {
+    ids = [];
+  }
+  const target = ids.length ? ids[Math.min(Math.max(position, 0), ids.length - 1)] : undefined;
+  if (target !== undefined && target !== id) app.navigate(`/ui/proposals/${target}`, { replace: true });
+  else app.navigate('/ui/queue', { replace: true });
+}
+
+function sideBySide(detail) {
+  const left = detail.golden;
+  const right = detail.other;
+  const names = [...new Set([...Object.keys(left.fields), ...Object.keys(right.fields)])].sort();
+  const rows = names.map((name) => {
+    const a = left.fields[name];
+    const b = right.fields[name];
+    const differ = show(a) !== show(b);
+    return h('tr', { class: differ ? 'diff' : undefined },
+      h('th', { scope: 'row' }, name),
+      h('td', { class: 'value' }, show(a)),
+      h('td', { class: 'value' }, show(b)),
+      h('td', {}, differ ? 'differs' : 'same'));
+  });
+  const head = (view) => h('th', {}, link(`/ui/golden/${seg(view.domain)}/${seg(view.golden_id)}`, view.golden_id),
+    view.redirected_from ? ` (was ${view.redirected_from})` : '',
+    h('div', { class: 'muted' }, view.members.map((m) => `${m.source_system}:${m.source_id}`).join(', ')));
+  return h('section', { 'aria-labelledby': 'records-title' },
+    h('h2', { id: 'records-title' }, 'The two golden records'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Field'), head(left), head(right), h('th', {}, 'Compared'))),
+      h('tbody', {}, rows)));
+}
+
+function evidence(detail) {
+  const e = detail.explanation;
+  const rows = e.evidence.map((item) => {
+    const differ = (item.left ?? '') !== (item.right ?? '');
+    return h('tr', {},
+      h('th', { scope: 'row' }, item.field),
+      h('td', { class: differ ? 'diff' : undefined }, show(item.left)),
+      h('td', { class: differ ? 'diff' : undefined }, show(item.right)),
+      h('td', {}, item.method),
+      h('td', { class: 'num' }, item.similarity === null ? '—' : item.similarity.toFixed(3)),
+      h('td', { class: 'num' }, `${item.weight >= 0 ? '+' : ''}${item.weight.toFixed(2)}`));
+  });
+  return h('section', { 'aria-labelledby': 'evidence-title' },
+    h('h2', { id: 'evidence-title' }, 'Why they were matched'),
+    h('p', { class: 'muted' }, `Match probability ${e.probability.toFixed(3)} (log2 odds ${e.log_odds.toFixed(2)}): the prior plus each contribution.`),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', {}, 'Field'), h('th', {}, `${detail.golden.golden_id} (new record)`),
+        h('th', {}, `${detail.other.golden_id} (candidate)`), h('th', {}, 'Method'),
+        h('th', { class: 'num' }, 'Similarity'), h('th', { class: 'num' }, 'Contribution'))),
+      h('tbody', {}, rows)));
+}
