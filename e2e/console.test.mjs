@@ -57,7 +57,9 @@ async function main() {
   const server = spawn(binary, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let serverLog = '';
   server.stderr.on('data', (chunk) => { serverLog = (serverLog + chunk).slice(-20000); });
+  const profile = mkdtempSync(join(tmpdir(), 'golden-e2e-profile-'));
   let context;
+  let page;
   try {
     await until('the server', async () => (await fetch(`${base}/healthz`)).ok);
     const token = (...args) => execFileSync(binary, ['token', ...args], { env }).toString().trim();
@@ -94,14 +96,15 @@ async function main() {
     check(queue.total === 2, `two open proposals, got ${queue.total}`);
     const [first, second] = queue.proposals.map((p) => p.id);
 
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'golden-e2e-profile-')), {
+    context = await chromium.launchPersistentContext(profile, {
       executablePath: chromiumPath,
       headless: true,
       viewport: { width: 1366, height: 768 },
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    const page = context.pages()[0] || await context.newPage();
+    page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
     const consoleErrors = [];
     page.on('pageerror', (e) => consoleErrors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
@@ -181,6 +184,17 @@ async function main() {
     const after = await call('GET', `/v1/vendor/golden/${contoso}`, reader);
     check(after.fields.city === 'Aurora', `the stale override was refused (city ${after.fields.city})`);
 
+    // Search finds the record; the crosswalk box resolves the record split out.
+    await page.getByRole('link', { name: 'Search' }).click();
+    await page.getByLabel('Name, identifier or phone').fill('contoso lab');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('link', { name: contoso }).waitFor();
+    await page.getByLabel('Source system').fill('oracle');
+    await page.getByLabel('Source ID').fill('C3');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByRole('link', { name: c3.golden_id }).waitFor();
+    await shot('09-search');
+
     // A reader sees the proposal queue refused, clearly, and no action buttons.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Bearer token').fill(reader);
@@ -191,16 +205,21 @@ async function main() {
     await page.goto(`${base}/ui/golden/vendor/${contoso}`);
     await page.getByRole('heading', { name: 'Fields and lineage' }).waitFor();
     check(await page.getByRole('button', { name: 'Split selected out' }).count() === 0, 'no split for a reader');
-    await shot('09-reader');
+    await shot('10-reader');
 
     check(consoleErrors.every((e) => e.includes('status of 40')), `browser errors: ${consoleErrors.join('; ')}`);
     console.log(`console e2e passed; screenshots in ${shots}`);
+  } catch (e) {
+    process.exitCode = 1;
+    console.error(e);
+    if (page) await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
+    console.error(`--- server log (last lines) ---\n${serverLog}`);
   } finally {
-    if (context) await context.close();
+    if (context) await context.close().catch(() => {});
     server.kill('SIGTERM');
     await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
-    if (process.exitCode) process.stderr.write(serverLog);
     rmSync(work, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
   }
 }
 

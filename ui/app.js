@@ -10,18 +10,30 @@ import * as search from './search.js';
 
 const main = document.getElementById('main');
 
-// Shared by the views: the declared domains and the view's own key handler.
-export const app = { domains: [], onKey: null, navigate, render };
+// Shared by the views: the declared domains, the domain last worked on, the view's key handler.
+export const app = { domains: [], onKey: null, navigate, render, domain, useDomain };
 
+function domain() {
+  const last = sessionStorage.getItem('golden.domain');
+  const known = app.domains.find((d) => d.name === last);
+  return known ? known.name : app.domains[0] && app.domains[0].name;
+}
+
+function useDomain(name) {
+  sessionStorage.setItem('golden.domain', name);
+}
+
+// Each view renders into its own container, so a view still loading when the page changes
+// writes into a detached element, never into the next page.
 const routes = [
-  [/^\/ui\/?$/, () => dashboard.render(main, app)],
-  [/^\/ui\/queue\/?$/, () => queue.render(main, app, {})],
-  [/^\/ui\/queue\/([^/]+)$/, (m) => queue.render(main, app, { domain: decodeURIComponent(m[1]) })],
-  [/^\/ui\/proposals\/(\d+)$/, (m) => proposal.render(main, app, { id: Number(m[1]) })],
-  [/^\/ui\/golden\/([^/]+)\/([^/]+)$/, (m) => record.render(main, app, {
+  [/^\/ui\/?$/, (m, view) => dashboard.render(view, app)],
+  [/^\/ui\/queue\/?$/, (m, view) => queue.render(view, app, {})],
+  [/^\/ui\/queue\/([^/]+)$/, (m, view) => queue.render(view, app, { domain: decodeURIComponent(m[1]) })],
+  [/^\/ui\/proposals\/(\d+)$/, (m, view) => proposal.render(view, app, { id: Number(m[1]) })],
+  [/^\/ui\/golden\/([^/]+)\/([^/]+)$/, (m, view) => record.render(view, app, {
     domain: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]),
   })],
-  [/^\/ui\/search\/?$/, () => search.render(main, app)],
+  [/^\/ui\/search\/?$/, (m, view) => search.render(view, app)],
 ];
 
 function navigate(path, { replace = false } = {}) {
@@ -52,12 +64,15 @@ async function render() {
     }
   }
   const route = routes.find(([pattern]) => pattern.test(path));
-  clear(main);
+  const view = h('div');
+  clear(main).append(view);
   if (!route) {
-    main.append(h('h1', {}, 'Not found'), h('p', {}, 'No console page at this address.'));
+    view.append(h('h1', {}, 'Not found'), h('p', {}, 'No console page at this address.'));
     return;
   }
-  await route[1](path.match(route[0]));
+  await route[1](path.match(route[0]), view);
+  // Keyboard and screen-reader users land on the new page's content, not the old link.
+  if (view.isConnected && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 function renderSignIn() {
@@ -66,10 +81,12 @@ function renderSignIn() {
   const form = h('form', { class: 'signin', onsubmit: (e) => {
     e.preventDefault();
     signIn(input.value);
+    app.refused = null;
     app.domains = [];
     render();
   } },
   h('h1', {}, 'Golden steward console'),
+  app.refused ? h('p', { class: 'error', role: 'alert' }, app.refused) : '',
   h('p', {}, 'Paste a bearer token (', h('code', {}, 'golden token --role steward'),
     '). It is kept in this browser tab only and forgotten when the tab closes.'),
   field('Bearer token', input)[0],
@@ -110,6 +127,7 @@ document.addEventListener('click', (e) => {
 
 window.addEventListener('popstate', render);
 window.addEventListener('golden:unauthorized', () => {
+  app.refused = 'The server refused the token (expired, or signed with another secret). Sign in again.';
   signOut();
   render();
 });

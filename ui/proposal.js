@@ -11,9 +11,10 @@ export async function render(main, app, { id }) {
     detail = await get(`/v1/proposals/${id}`);
   } catch (err) {
     main.append(h('h1', {}, `Proposal #${id}`), errorBox(err, () => app.render()));
-    app.onKey = (key) => move(app, id, key);
+    if (main.isConnected) app.onKey = (key) => move(app, id, key);
     return;
   }
+  app.useDomain(detail.domain);
   const ids = (remembered() || {}).ids || [];
   const position = ids.indexOf(id);
   main.append(
@@ -28,6 +29,7 @@ export async function render(main, app, { id }) {
   const errors = h('div');
   main.append(decisionBar(app, detail, errors, ids, position), errors);
   main.append(sideBySide(detail), evidence(detail));
+  if (!main.isConnected) return;
   app.onKey = (key) => keys(app, detail, key, main);
 }
 

@@ -30,12 +30,11 @@ export async function refresh() {
 }
 
 export async function render(main, app, { domain }) {
-  const last = remembered();
   if (!domain) {
-    const chosen = (last && last.domain) || (app.domains[0] && app.domains[0].name);
-    app.navigate(`/ui/queue/${seg(chosen)}`, { replace: true });
+    app.navigate(`/ui/queue/${seg(app.domain())}`, { replace: true });
     return;
   }
+  app.useDomain(domain);
   const params = Object.fromEntries(
     FILTERS.map((name) => [name, new URLSearchParams(location.search).get(name) || '']),
   );
@@ -61,13 +60,14 @@ export async function render(main, app, { domain }) {
     h('td', {}, link(`/ui/proposals/${p.id}`, `#${p.id}`)),
     h('td', { class: 'num' }, p.score.toFixed(3)),
     h('td', {}, ageSince(p.created_at)),
+    h('td', {}, p.record ? `${p.record.source_system}:${p.record.source_id}` : '—'),
     h('td', {}, link(`/ui/golden/${seg(domain)}/${seg(p.golden_id)}`, p.golden_id)),
     h('td', {}, link(`/ui/golden/${seg(domain)}/${seg(p.other_golden_id)}`, p.other_golden_id)),
     h('td', { class: `status-${p.status}` }, p.status)));
   body.append(h('table', {},
     h('caption', { class: 'muted' }, 'Proposals'),
     h('thead', {}, h('tr', {}, h('th', {}, 'Proposal'), h('th', { class: 'num' }, 'Score'),
-      h('th', {}, 'Age'), h('th', {}, 'New golden record'), h('th', {}, 'Candidate'),
+      h('th', {}, 'Age'), h('th', {}, 'Opened by record'), h('th', {}, 'New golden record'), h('th', {}, 'Candidate'),
       h('th', {}, 'Status'))),
     h('tbody', {}, rows)));
   let selected = 0;
@@ -76,6 +76,7 @@ export async function render(main, app, { domain }) {
     rows.forEach((row, i) => row.classList.toggle('selected', i === selected));
     rows[selected].querySelector('a').focus();
   };
+  if (!main.isConnected) return;
   select(0);
   app.onKey = (key) => {
     if (key === 'j' || key === 'n') select(selected + 1);

@@ -5,6 +5,7 @@ import { canAct, get, post, seg, withQuery } from './api.js';
 import { clear, errorBox, field, flash, h, link, show, when } from './dom.js';
 
 export async function render(main, app, { domain, id }) {
+  app.useDomain(domain);
   let view;
   try {
     view = await get(`/v1/${seg(domain)}/golden/${seg(id)}`);

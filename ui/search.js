@@ -10,7 +10,8 @@ function domainSelect(app, chosen) {
 
 export async function render(main, app) {
   const params = new URLSearchParams(location.search);
-  const domain = params.get('domain') || (app.domains[0] && app.domains[0].name);
+  const domain = params.get('domain') || app.domain();
+  app.useDomain(domain);
   const q = params.get('q') || '';
   const text = h('input', { name: 'q', type: 'search', value: q, size: 40 });
   const results = h('div');
@@ -46,7 +47,7 @@ async function search(results, domain, q) {
 function crosswalkBox(app) {
   const system = h('input', { name: 'source_system', required: true, size: 12 });
   const id = h('input', { name: 'source_id', required: true, size: 16 });
-  const select = domainSelect(app, app.domains[0] && app.domains[0].name);
+  const select = domainSelect(app, app.domain());
   const answer = h('div', { 'aria-live': 'polite' });
   return h('section', { 'aria-labelledby': 'crosswalk-title' },
     h('h2', { id: 'crosswalk-title' }, 'Crosswalk lookup'),

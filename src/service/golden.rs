@@ -182,13 +182,15 @@ pub fn resolve(conn: &mut DbConnection, id: &str) -> Result<Option<GoldenRow>, S
 }
 
 pub(super) fn member_refs(rows: &[SourceRecordRow]) -> Vec<MemberRef> {
-    rows.iter()
-        .map(|m| MemberRef {
-            source_system: m.source_system.clone(),
-            source_id: m.source_id.clone(),
-            status: m.status.clone(),
-        })
-        .collect()
+    rows.iter().map(member_ref).collect()
+}
+
+pub(super) fn member_ref(row: &SourceRecordRow) -> MemberRef {
+    MemberRef {
+        source_system: row.source_system.clone(),
+        source_id: row.source_id.clone(),
+        status: row.status.clone(),
+    }
 }
 
 /// A golden record as the API shows it; `requested` is the ID the caller asked for.

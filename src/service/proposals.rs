@@ -4,14 +4,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use super::golden::{golden_view, resolve};
-use super::views::{GoldenView, utc};
+use super::golden::{golden_view, member_ref, resolve};
+use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
 use crate::matching::PairScore;
 use crate::rules::Domain;
 use crate::store::queries::proposals::{self, Filter, NewProposal, ProposalRow, Sort};
+use crate::store::queries::records;
 use crate::store::{StoreError, Tx};
 
 /// Opens a proposal to merge `golden_id` (the new record's) with `other`, storing the
@@ -69,6 +71,9 @@ pub struct ProposalView {
     pub comment: Option<String>,
     /// Field by field: both values, the method, the similarity and its contribution.
     pub explanation: PairScore,
+    /// The source record whose arrival opened the proposal (filled in queue listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<MemberRef>,
 }
 
 impl TryFrom<ProposalRow> for ProposalView {
@@ -87,6 +92,7 @@ impl TryFrom<ProposalRow> for ProposalView {
             decided_at: row.decided_at.map(utc),
             decided_by: row.decided_by,
             comment: row.comment,
+            record: None,
         })
     }
 }
@@ -209,10 +215,18 @@ impl Golden {
         let mut conn = self.store.conn()?;
         let (rows, total) =
             proposals::queue(&mut conn, &filter, query.sort, query.offset, query.limit)?;
+        let ids: Vec<i64> = rows.iter().filter_map(|r| r.record_id).collect();
+        let by_id: HashMap<i64, MemberRef> = records::by_ids(&mut conn, &ids)?
+            .iter()
+            .map(|r| (r.id, member_ref(r)))
+            .collect();
         Ok(QueuePage {
             proposals: rows
                 .into_iter()
-                .map(ProposalView::try_from)
+                .map(|row| {
+                    let record = row.record_id.and_then(|id| by_id.get(&id).cloned());
+                    ProposalView::try_from(row).map(|view| ProposalView { record, ..view })
+                })
                 .collect::<Result<_, _>>()?,
             total,
             offset: query.offset,
