@@ -153,17 +153,26 @@ async function main() {
     const b2 = await call('GET', '/v1/crosswalk/vendor/oracle/B2', reader);
     check(b1.golden_id !== b2.golden_id, 'the rejected pair stays apart');
 
+    // The ID the merge retired still opens, and says where it went.
+    const retired = [approved.golden_id, approved.other_golden_id].find((g) => g !== a1.golden_id);
+    await page.goto(`${base}/ui/golden/vendor/${retired}`);
+    await page.getByText(`${retired} was retired by a merge and redirects to ${a1.golden_id}`).waitFor();
+    await page.getByRole('heading', { name: /Members — crosswalk IDs \(2\)/ }).waitFor();
+    await page.getByRole('button', { name: 'History' }).first().click();
+    await page.getByRole('cell', { name: 'created' }).first().waitFor();
+    await shot('06-redirected-record');
+
     // Split the auto-linked vendor: move oracle C3 out.
     await page.goto(`${base}/ui/golden/vendor/${contoso}`);
     await page.getByRole('heading', { name: `${contoso} — vendor` }).waitFor();
     await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
-    await shot('06-golden-record');
+    await shot('07-golden-record');
     await page.getByLabel('Select oracle:C3').check();
     await page.getByLabel('Split comment').fill('different legal entity');
     await page.getByRole('button', { name: 'Split selected out' }).click();
     await page.getByText('Split out into').waitFor();
     await page.getByRole('heading', { name: /Members — crosswalk IDs \(1\)/ }).waitFor();
-    await shot('07-after-split');
+    await shot('08-after-split');
     const c3 = await call('GET', '/v1/crosswalk/vendor/oracle/C3', reader);
     const c1 = await call('GET', '/v1/crosswalk/vendor/sap/3', reader);
     check(c1.golden_id === contoso && c3.golden_id !== contoso, `C3 split out (${c3.golden_id})`);
@@ -178,7 +187,7 @@ async function main() {
     await page.getByLabel('New value for city').fill('Boulder');
     await page.getByRole('button', { name: 'Save override' }).click();
     await page.getByText('Someone changed this record — reload').waitFor();
-    await shot('08-conflict');
+    await shot('09-conflict');
     await page.getByRole('button', { name: 'Reload' }).click();
     await page.getByRole('button', { name: 'Remove override of city' }).waitFor();
     const after = await call('GET', `/v1/vendor/golden/${contoso}`, reader);
@@ -192,8 +201,8 @@ async function main() {
     await page.getByLabel('Source system').fill('oracle');
     await page.getByLabel('Source ID').fill('C3');
     await page.getByRole('button', { name: 'Look up' }).click();
-    await page.getByRole('link', { name: c3.golden_id }).waitFor();
-    await shot('09-search');
+    await page.getByRole('region', { name: 'Crosswalk lookup' }).getByRole('link', { name: c3.golden_id }).waitFor();
+    await shot('10-search');
 
     // A reader sees the proposal queue refused, clearly, and no action buttons.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -205,7 +214,7 @@ async function main() {
     await page.goto(`${base}/ui/golden/vendor/${contoso}`);
     await page.getByRole('heading', { name: 'Fields and lineage' }).waitFor();
     check(await page.getByRole('button', { name: 'Split selected out' }).count() === 0, 'no split for a reader');
-    await shot('10-reader');
+    await shot('11-reader');
 
     check(consoleErrors.every((e) => e.includes('status of 40')), `browser errors: ${consoleErrors.join('; ')}`);
     console.log(`console e2e passed; screenshots in ${shots}`);
