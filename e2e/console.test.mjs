@@ -123,6 +123,10 @@ async function main() {
     await page.getByRole('heading', { name: 'Review queue — vendor' }).waitFor();
     await page.locator(`tr[data-id="${first}"].selected`).waitFor();
     await shot('02-queue');
+    await page.keyboard.press('j');
+    await page.locator(`tr[data-id="${second}"].selected`).waitFor();
+    await page.keyboard.press('k');
+    await page.locator(`tr[data-id="${first}"].selected`).waitFor();
 
     // Keyboard only: open the first proposal, comment, approve; the second opens; reject it.
     await page.keyboard.press('Enter');

@@ -81,7 +81,9 @@ export async function render(main, app, { domain }) {
   app.onKey = (key) => {
     if (key === 'j' || key === 'n') select(selected + 1);
     else if (key === 'k' || key === 'p') select(selected - 1);
-    else if (key === 'Enter' || key === 'o') app.navigate(`/ui/proposals/${rows[selected].dataset.id}`);
+    else if (key === 'o' || (key === 'Enter' && rows[selected].contains(document.activeElement))) {
+      app.navigate(`/ui/proposals/${rows[selected].dataset.id}`);
+    }
     else return false;
     return true;
   };
