@@ -117,6 +117,10 @@ async function main() {
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByRole('heading', { name: 'Review backlog' }).waitFor();
     await shot('01-dashboard');
+    await page.keyboard.press('?');
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();
+    await page.getByRole('button', { name: 'Close' }).click();
+    await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor({ state: 'hidden' });
 
     // Open the vendor queue from the backlog.
     await page.getByRole('link', { name: 'vendor', exact: true }).click();
