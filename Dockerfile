@@ -12,6 +12,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+COPY ui ./ui
 RUN cargo build --release --locked --bin golden
 
 FROM debian:bookworm-slim
