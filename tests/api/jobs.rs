@@ -189,5 +189,10 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
     let done = wait_finished(&app, &job_id);
     assert_eq!(done["status"], "finished", "{done}");
     assert_eq!(done["rows_read"], 30);
+    // The upload is removed just after the job is marked finished.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while input.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(!input.exists(), "a finished job's upload is removed");
 }
