@@ -5,30 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use golden::auth::Role;
-use golden::config::{DatabaseUrl, Settings};
+use golden::config::Settings;
 use golden::service::bulk::BATCH_ROWS;
 use serde_json::Value;
 
-use crate::helpers::{SECRET, cli_for, spawn_app};
-
-/// The `golden` binary with the environment that selects `settings`' store (as `cli_for`).
-fn golden_command(settings: &Settings) -> Command {
-    let database = match &settings.database {
-        DatabaseUrl::Sqlite(path) => path.display().to_string(),
-        DatabaseUrl::Postgres(url) => url.clone(),
-    };
-    let mut command = Command::new(env!("CARGO_BIN_EXE_golden"));
-    command
-        .env("GOLDEN_DATA_DIR", &settings.data_dir)
-        .env("DATABASE_URL", database)
-        .env("GOLDEN_RULES_DIR", &settings.rules_dir)
-        .env("GOLDEN_JWT_SECRET", SECRET);
-    command
-}
+use crate::helpers::{cli_for, golden_command, spawn_app};
 
 /// Runs `golden load` and returns its output and the JSON summary on its last stdout line.
 fn load(settings: &Settings, args: &[&str]) -> (Output, Value) {

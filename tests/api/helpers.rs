@@ -23,7 +23,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    fn new(data_dir: &Path) -> Self {
+    pub fn new(data_dir: &Path) -> Self {
         match std::env::var("GOLDEN_TEST_DATABASE_URL") {
             Ok(base) if !base.trim().is_empty() => Self::postgres(base.trim()),
             _ => Self {
@@ -264,16 +264,23 @@ pub fn vendor(system: &str, id: &str, attributes: Value) -> Value {
 
 /// Runs the `golden` binary with the environment that selects `settings`' store.
 pub fn cli_for(settings: &Settings, args: &[&str]) -> std::process::Output {
+    golden_command(settings)
+        .args(args)
+        .output()
+        .expect("run golden")
+}
+
+/// The `golden` binary with the environment that selects `settings`' store.
+pub fn golden_command(settings: &Settings) -> std::process::Command {
     let database = match &settings.database {
         DatabaseUrl::Sqlite(path) => path.display().to_string(),
         DatabaseUrl::Postgres(url) => url.clone(),
     };
-    std::process::Command::new(env!("CARGO_BIN_EXE_golden"))
-        .args(args)
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_golden"));
+    command
         .env("GOLDEN_DATA_DIR", &settings.data_dir)
         .env("DATABASE_URL", database)
         .env("GOLDEN_RULES_DIR", &settings.rules_dir)
-        .env("GOLDEN_JWT_SECRET", SECRET)
-        .output()
-        .expect("run golden")
+        .env("GOLDEN_JWT_SECRET", SECRET);
+    command
 }

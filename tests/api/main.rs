@@ -6,6 +6,7 @@ mod auth;
 mod bulk;
 mod cli;
 mod console;
+mod crash;
 mod errors;
 mod helpers;
 mod ingest;
