@@ -16,6 +16,27 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
+/// When SQLite makes a commit durable (`GOLDEN_SQLITE_SYNC`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteSync {
+    /// The write-ahead log is synced to disk before a commit returns: an acknowledged write
+    /// survives a power cut.
+    Full,
+    /// Synced at checkpoints only: survives a killed process, but a power cut may lose the
+    /// last commits. Faster for streams of small writes.
+    Normal,
+}
+
+impl SqliteSync {
+    /// The `PRAGMA synchronous` value.
+    pub fn pragma(self) -> &'static str {
+        match self {
+            Self::Full => "FULL",
+            Self::Normal => "NORMAL",
+        }
+    }
+}
+
 /// Which database the service talks to, chosen by the URL scheme.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -106,6 +127,8 @@ pub struct Settings {
     pub log_json: bool,
     /// How long a busy SQLite database is waited for before a write fails.
     pub sqlite_busy_timeout: Duration,
+    /// When a SQLite commit counts as durable.
+    pub sqlite_sync: SqliteSync,
 }
 
 impl std::fmt::Debug for Settings {
@@ -120,6 +143,7 @@ impl std::fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_job_bytes", &self.max_job_bytes)
             .field("db_pool_size", &self.db_pool_size)
+            .field("sqlite_sync", &self.sqlite_sync)
             .finish()
     }
 }
@@ -140,6 +164,7 @@ impl Settings {
             db_pool_size: 8,
             log_json: false,
             sqlite_busy_timeout: Duration::from_secs(10),
+            sqlite_sync: SqliteSync::Full,
         }
     }
 
@@ -184,6 +209,18 @@ impl Settings {
                     return Err(ConfigError::Invalid {
                         name: "GOLDEN_LOG_FORMAT",
                         reason: format!("expected json or text, got {other:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(sync) = lookup("GOLDEN_SQLITE_SYNC") {
+            settings.sqlite_sync = match sync.to_ascii_lowercase().as_str() {
+                "full" => SqliteSync::Full,
+                "normal" => SqliteSync::Normal,
+                other => {
+                    return Err(ConfigError::Invalid {
+                        name: "GOLDEN_SQLITE_SYNC",
+                        reason: format!("expected full or normal, got {other:?}"),
                     });
                 }
             };
@@ -242,6 +279,15 @@ mod tests {
         );
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.index_dir(), PathBuf::from("./data/index"));
+        assert_eq!(s.sqlite_sync, SqliteSync::Full);
+    }
+
+    #[test]
+    fn sqlite_sync_is_full_or_normal() {
+        let s = settings(&[("GOLDEN_SQLITE_SYNC", "normal")]).unwrap();
+        assert_eq!(s.sqlite_sync.pragma(), "NORMAL");
+        let err = settings(&[("GOLDEN_SQLITE_SYNC", "off")]).unwrap_err();
+        assert!(err.to_string().contains("GOLDEN_SQLITE_SYNC"), "{err}");
     }
 
     #[test]

@@ -178,7 +178,14 @@ async fn receive(
         file.write_all(&chunk)
             .map_err(|e| internal("cannot store the upload", e))?;
     }
+    // The job row that names this file commits next, and a job may resume from the file
+    // after a crash: its bytes and its directory entry reach the disk first.
     file.flush()
+        .and_then(|()| file.get_ref().sync_all())
+        .and_then(|()| match path.parent() {
+            Some(dir) => std::fs::File::open(dir)?.sync_all(),
+            None => Ok(()),
+        })
         .map_err(|e| internal("cannot store the upload", e))?;
     if size == 0 {
         return Err(ApiError::bad_request("empty_body", "the upload is empty"));

@@ -35,16 +35,18 @@ pub struct SyncState {
 }
 
 impl SyncState {
-    /// Reads the state stored with the last index commit; `None` when the index must be
-    /// rebuilt (new index, or candidate keys changed).
-    pub fn from_payload(payload: Option<&str>, rules: &RuleSet) -> (Self, bool) {
+    /// Reads the state stored with the last index commit, and whether the index must be
+    /// rebuilt: it is new, the candidate keys changed, or it claims events past `feed_end`,
+    /// the database's last sequence (the database was restored from a backup or lost its
+    /// last commits), so it may hold records the database does not.
+    pub fn from_payload(payload: Option<&str>, rules: &RuleSet, feed_end: i64) -> (Self, bool) {
         let fingerprint = fingerprint(rules);
         let stored = payload.and_then(|p| {
             let (seq, print) = p.split_once(':')?;
             Some((seq.parse::<i64>().ok()?, print.to_owned()))
         });
         let (seq, rebuild) = match stored {
-            Some((seq, print)) if print == fingerprint => (seq, false),
+            Some((seq, print)) if print == fingerprint && seq <= feed_end => (seq, false),
             _ => (0, true),
         };
         let state = Self {
@@ -226,4 +228,26 @@ pub fn spawn_background_sync(
                 tracing::warn!(error = %e, "final index commit failed");
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> RuleSet {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules");
+        RuleSet::load_dir(&dir).unwrap()
+    }
+
+    #[test]
+    fn an_index_is_rebuilt_when_new_changed_or_ahead_of_the_database() {
+        let rules = rules();
+        let print = fingerprint(&rules);
+        let (state, rebuild) = SyncState::from_payload(Some(&format!("7:{print}")), &rules, 9);
+        assert_eq!((state.applied_seq, rebuild), (7, false));
+        assert!(SyncState::from_payload(None, &rules, 9).1);
+        assert!(SyncState::from_payload(Some("7:0000"), &rules, 9).1);
+        let (state, rebuild) = SyncState::from_payload(Some(&format!("12:{print}")), &rules, 9);
+        assert_eq!((state.applied_seq, rebuild), (0, true));
+    }
 }

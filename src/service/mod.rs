@@ -53,7 +53,9 @@ impl Golden {
         let payload = index
             .payload()
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let (state, rebuild) = index_sync::SyncState::from_payload(payload.as_deref(), &rules);
+        let feed_end = crate::store::queries::events::last_seq(&mut *store.conn()?)?;
+        let (state, rebuild) =
+            index_sync::SyncState::from_payload(payload.as_deref(), &rules, feed_end);
         let golden = Self {
             settings,
             store,

@@ -71,8 +71,11 @@ impl Store {
             }
             DatabaseUrl::Postgres(_) => Backend::Postgres,
         };
-        let manager =
-            connection::Manager::new(settings.database.clone(), settings.sqlite_busy_timeout);
+        let manager = connection::Manager::new(
+            settings.database.clone(),
+            settings.sqlite_busy_timeout,
+            settings.sqlite_sync,
+        );
         let pool = diesel::r2d2::Pool::builder()
             .max_size(settings.db_pool_size.max(2))
             .connection_timeout(std::time::Duration::from_secs(15))
