@@ -30,6 +30,9 @@ pub enum Pending {
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub records: BTreeMap<Key, Rec>,
+    /// Records written (or in flight) since the last restart: their index documents are the
+    /// ones a kill can catch uncommitted.
+    pub written: BTreeSet<Key>,
     pub pending: Option<Pending>,
     /// The change feed as read after the last acknowledged write.
     pub feed: Vec<Value>,
@@ -194,7 +197,11 @@ fn ingest(client: &Client, ledger: &Mutex<Ledger>, batch: Vec<(Key, Value)>) -> 
         [one] => one.clone(),
         _ => Value::Array(bodies),
     };
-    ledger.lock().expect("ledger").pending = Some(Pending::Records(batch.clone()));
+    {
+        let mut l = ledger.lock().expect("ledger");
+        l.written.extend(batch.iter().map(|(key, _)| key.clone()));
+        l.pending = Some(Pending::Records(batch.clone()));
+    }
     let (status, reply) = client.call("POST", "/v1/vendor/records", &client.ingest, Some(&body))?;
     assert_eq!(status, 200, "ingest: {reply}");
     {
