@@ -79,10 +79,11 @@ fn a_killed_server_keeps_every_acknowledged_write() {
 
     let ledger = ledger.lock().unwrap();
     eprintln!(
-        "crash test: {rounds} rounds, {} acknowledged writes ({} steward actions), {} records, \
-         {} events; {} kills with a write in flight ({} of them committed); {:.1} s",
+        "crash test: {rounds} rounds, {} acknowledged writes ({} steward actions, {} bulk jobs), \
+         {} records, {} events; {} kills with a write in flight ({} of them committed); {:.1} s",
         ledger.acked_writes,
         ledger.acked_steward,
+        ledger.acked_jobs,
         ledger.records.len(),
         ledger.feed.len(),
         ledger.in_flight,

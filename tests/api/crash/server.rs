@@ -128,18 +128,21 @@ impl Client {
             .agent
             .request(method, &format!("{}{path}", self.base))
             .set("Authorization", &format!("Bearer {token}"));
-        let result = match body {
+        reply(match body {
             Some(body) => request.send_json(body.clone()),
             None => request.call(),
-        };
-        let response = match result {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(e) => return Err(e.to_string()),
-        };
-        let status = response.status();
-        let text = response.into_string().map_err(|e| e.to_string())?;
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, value))
+        })
+    }
+
+    /// Posts a file's bytes (a bulk job upload).
+    pub fn upload(&self, path: &str, token: &str, content_type: &str, body: &[u8]) -> Reply {
+        reply(
+            self.agent
+                .post(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {token}"))
+                .set("Content-Type", content_type)
+                .send_bytes(body),
+        )
     }
 
     /// A read that must succeed (used while the server is known to be up).
@@ -163,6 +166,17 @@ impl Client {
             .into_string()
             .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = response.status();
+    let text = response.into_string().map_err(|e| e.to_string())?;
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, value))
 }
 
 /// Tokens for the workload, valid across restarts (the secret stays the same).

@@ -21,8 +21,12 @@ pub struct Rec {
 /// The write in flight when the connection broke: applied wholly or not at all.
 #[derive(Debug, Clone)]
 pub enum Pending {
+    /// An ingest, or the upload of a bulk job (which, once accepted, loads every row).
     Records(Vec<(Key, Value)>),
-    Override { golden_id: String, value: String },
+    Override {
+        golden_id: String,
+        value: String,
+    },
     Steward,
 }
 
@@ -38,6 +42,10 @@ pub struct Ledger {
     pub feed: Vec<Value>,
     /// An acknowledged write whose events were not read yet.
     pub feed_behind: bool,
+    /// Bulk jobs accepted (202) whose rows are not confirmed loaded yet: job ID -> rows.
+    pub jobs: BTreeMap<String, Vec<(Key, Value)>>,
+    /// Bulk jobs the server listed at the last check.
+    pub jobs_seen: usize,
     /// Golden IDs a merge retired: they redirect forever.
     pub merged: BTreeSet<String>,
     /// Proposal ID -> its decided status.
@@ -46,6 +54,7 @@ pub struct Ledger {
     pub overrides: BTreeMap<String, String>,
     pub acked_writes: usize,
     pub acked_steward: usize,
+    pub acked_jobs: usize,
     /// Rounds that killed the server with a write in flight, and how many of those writes
     /// had committed.
     pub in_flight: usize,
@@ -106,7 +115,8 @@ pub fn run(client: &Client, ledger: &Mutex<Ledger>, rng: &mut Rng) {
 
 fn step(client: &Client, ledger: &Mutex<Ledger>, rng: &mut Rng) -> Result<(), String> {
     match rng.below(20) {
-        0..=13 => {
+        13 => upload_job(client, ledger, rng),
+        0..=12 => {
             let batch = {
                 let mut l = ledger.lock().expect("ledger");
                 let size = if rng.below(3) == 0 {
@@ -184,6 +194,42 @@ impl Ledger {
         };
         ((system.into(), format!("{}{e}", &system[..1])), attrs)
     }
+}
+
+/// Uploads a few new vendors as a CSV bulk job; once accepted, the job must load them all,
+/// resuming after a kill if need be.
+fn upload_job(client: &Client, ledger: &Mutex<Ledger>, rng: &mut Rng) -> Result<(), String> {
+    let mut csv = String::from("source_id,name,tax_id,city,rev\n");
+    let rows: Vec<(Key, Value)> = {
+        let mut l = ledger.lock().expect("ledger");
+        (0..3 + rng.below(6))
+            .map(|_| {
+                l.rev += 1;
+                let rev = l.rev;
+                let ((system, id), attrs) = l.new_vendor(rev);
+                let text = |name: &str| attrs[name].as_str().expect("text").to_owned();
+                let row = [id.clone(), text("name"), text("tax_id"), text("city")];
+                csv.push_str(&format!("{},{rev}\n", row.join(",")));
+                let attrs = json!({"name": row[1], "tax_id": row[2], "city": row[3],
+                                   "rev": rev.to_string()});
+                ((system, id), attrs)
+            })
+            .collect()
+    };
+    {
+        let mut l = ledger.lock().expect("ledger");
+        l.written.extend(rows.iter().map(|(key, _)| key.clone()));
+        l.pending = Some(Pending::Records(rows.clone()));
+    }
+    let path = "/v1/vendor/jobs?source=sap";
+    let (status, job) = client.upload(path, &client.ingest, "text/csv", csv.as_bytes())?;
+    assert_eq!(status, 202, "job upload: {job}");
+    let id = job["id"].as_str().expect("job id").to_owned();
+    let mut l = ledger.lock().expect("ledger");
+    l.jobs.insert(id, rows);
+    l.acknowledged(false);
+    l.acked_jobs += 1;
+    Ok(())
 }
 
 fn ingest(client: &Client, ledger: &Mutex<Ledger>, batch: Vec<(Key, Value)>) -> Result<(), String> {
