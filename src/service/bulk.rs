@@ -457,10 +457,35 @@ impl Golden {
                 unfinished.extend(jobs::with_status(&mut conn, "http", status)?);
             }
         }
+        self.remove_orphaned_uploads(&unfinished);
         for job in &unfinished {
             tracing::info!(job = %job.id, after_line = job.last_line, "resuming a bulk job");
             self.spawn_job(&job.id)?;
         }
         Ok(unfinished.len())
+    }
+
+    /// Removes the files in the jobs directory that no unfinished job reads: uploads cut off
+    /// by a crash before their job was created, and inputs of jobs that finished just before
+    /// one. Runs at start, before any upload of this server begins.
+    fn remove_orphaned_uploads(&self, unfinished: &[JobRow]) {
+        let kept: std::collections::HashSet<&std::ffi::OsStr> = unfinished
+            .iter()
+            .filter_map(|job| job.input_path.as_deref())
+            .filter_map(|path| std::path::Path::new(path).file_name())
+            .collect();
+        let Ok(entries) = std::fs::read_dir(self.settings.jobs_dir()) else {
+            return;
+        };
+        for path in entries.flatten().map(|entry| entry.path()) {
+            let orphaned = path.is_file() && path.file_name().is_some_and(|n| !kept.contains(n));
+            if orphaned {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => tracing::info!(file = %path.display(), "removed an orphaned upload"),
+                    Err(e) => tracing::warn!(file = %path.display(), error = %e,
+                        "cannot remove an orphaned upload"),
+                }
+            }
+        }
     }
 }

@@ -164,11 +164,14 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
     let app = spawn_app();
     let settings = app.settings.clone();
     let input = settings.jobs_dir().join("pending.csv");
+    let orphan = settings.jobs_dir().join("0badc0de.csv");
     let mut job_id = String::new();
     let app = app.restart_with(|| {
         // A server stopped with this job queued: its upload is on disk, nothing loaded yet.
         std::fs::create_dir_all(settings.jobs_dir()).unwrap();
         std::fs::write(&input, vendor_csv(30).replace("supplier", "name")).unwrap();
+        // An upload cut off by a crash before its job was created.
+        std::fs::write(&orphan, "source_id,name\n1,Half").unwrap();
         let golden = Golden::open(settings.clone()).unwrap();
         let job = golden
             .start_job(&JobSpec {
@@ -195,4 +198,8 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!input.exists(), "a finished job's upload is removed");
+    assert!(
+        !orphan.exists(),
+        "an upload no job reads is removed at start"
+    );
 }
