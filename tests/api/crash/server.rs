@@ -21,10 +21,7 @@ pub struct Server {
 impl Server {
     /// Starts the binary on `settings`' store and data dir and waits until it answers.
     pub fn start(settings: &Settings, log: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let out = OpenOptions::new()
             .create(true)
             .append(true)
@@ -95,6 +92,19 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A free port below Linux's ephemeral range, so that the servers other tests bind to port 0
+/// cannot take it between this check and the server's start (and answer in its place).
+fn free_port() -> u16 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id();
+    (0..1_000)
+        .map(|i| 20_000 + ((seed as usize + i * 7_919) % 12_000) as u16)
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port")
 }
 
 /// The answer to a request, or `Err` when the connection broke (the server was killed).
