@@ -5,6 +5,7 @@
 mod auth;
 mod bulk;
 mod cli;
+mod crosswalk_cache;
 mod errors;
 mod helpers;
 mod ingest;
