@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(entry.golden_id, "V1");
         assert_eq!(members(&entry).len(), 2);
         assert_eq!(cache.len(), 2);
-        assert!(cache.maps.read().unwrap().goldens.get("V2").is_none());
+        assert!(!cache.maps.read().unwrap().goldens.contains_key("V2"));
     }
 
     #[test]
