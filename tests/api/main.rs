@@ -12,4 +12,5 @@ mod ingest;
 mod jobs;
 mod lookups;
 mod matching;
+mod replicas;
 mod stewardship;
