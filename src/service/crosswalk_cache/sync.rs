@@ -88,15 +88,17 @@ impl Golden {
     }
 
     /// Brings the cache up to this process's own commits (read-your-writes); `false` when
-    /// that failed and the caller must read the database.
+    /// the caller must read the database instead: the catch-up failed, or another thread is
+    /// catching up (a reload after a large load can take seconds; reads should not queue).
     pub(crate) fn crosswalk_cache_current(&self) -> bool {
-        if self
-            .crosswalk_cache
-            .is_current(self.store.last_committed_seq())
-        {
+        let cache = &self.crosswalk_cache;
+        if cache.is_current(self.store.last_committed_seq()) {
             return true;
         }
-        match self.catch_up_crosswalk() {
+        let Ok(_one_at_a_time) = cache.refresh.try_lock() else {
+            return false;
+        };
+        match self.catch_up_locked() {
             Ok(()) => true,
             Err(e) => {
                 tracing::warn!(error = %e, "crosswalk cache catch-up failed; reading the database");
@@ -110,6 +112,12 @@ impl Golden {
     pub fn catch_up_crosswalk(&self) -> Result<(), ServiceError> {
         let cache = &self.crosswalk_cache;
         let _one_at_a_time = cache.refresh.lock().unwrap_or_else(|p| p.into_inner());
+        self.catch_up_locked()
+    }
+
+    /// [`Golden::catch_up_crosswalk`] for a caller holding the refresh lock.
+    fn catch_up_locked(&self) -> Result<(), ServiceError> {
+        let cache = &self.crosswalk_cache;
         self.store.read_snapshot(|conn| {
             let last = events::last_seq(conn)?;
             let from = cache.applied_seq();
