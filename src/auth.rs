@@ -343,7 +343,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let auth = authenticator(dir.path());
         let token = auth
-            .issue("reader", [Role::Reader].into(), vec![], Duration::from_secs(60))
+            .issue(
+                "reader",
+                [Role::Reader].into(),
+                vec![],
+                Duration::from_secs(60),
+            )
             .unwrap();
         let claims = auth.verify(&token).unwrap();
         assert!(auth.verified.read().unwrap().contains_key(&token));
