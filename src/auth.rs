@@ -1,8 +1,9 @@
 //! Bearer JWTs: verifying them, issuing them for local use, and what each role may do.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
+use std::sync::RwLock;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -112,7 +113,17 @@ pub struct Authenticator {
     public_key: Option<(DecodingKey, Algorithm)>,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Tokens verified lately, with their claims. A client sends the same token with every
+    /// request, and decoding and checking it again costs more than the crosswalk lookup it
+    /// guards. Keyed by the whole token, so only an identical token hits; expiry is still
+    /// checked on every use.
+    verified: RwLock<HashMap<String, Claims>>,
 }
+
+/// Seconds of clock skew tolerated on `exp`.
+const LEEWAY: u64 = 5;
+/// Most tokens remembered; the memory is dropped and refilled when full.
+const VERIFIED_MAX: usize = 4_096;
 
 impl Authenticator {
     pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
@@ -126,11 +137,34 @@ impl Authenticator {
             public_key,
             issuer: settings.identity_provider.issuer.clone(),
             audience: settings.identity_provider.audience.clone(),
+            verified: RwLock::default(),
         })
     }
 
-    /// Checks signature, expiry (required) and, when configured, issuer and audience.
+    /// Checks signature, expiry (required) and, when configured, issuer and audience; a
+    /// token verified before is only checked for expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let remembered = self
+            .verified
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(token)
+            .filter(|claims| claims.exp + LEEWAY >= now)
+            .cloned();
+        if let Some(claims) = remembered {
+            return Ok(claims);
+        }
+        let claims = self.decode(token)?;
+        let mut verified = self.verified.write().unwrap_or_else(|p| p.into_inner());
+        if verified.len() >= VERIFIED_MAX {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
         let (key, alg) = match header.alg {
@@ -146,7 +180,7 @@ impl Authenticator {
         };
         let mut validation = Validation::new(alg);
         validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY;
         match &self.issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -338,6 +372,32 @@ mod tests {
             source_system: "oracle"
         }));
         assert!(!claims.allows(Permission::Read));
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_a_tampered_one_is_checked_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let auth = authenticator(dir.path());
+        let token = auth
+            .issue(
+                "reader",
+                [Role::Reader].into(),
+                vec![],
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let claims = auth.verify(&token).unwrap();
+        assert!(auth.verified.read().unwrap().contains_key(&token));
+        let tampered = format!("{token}x");
+        assert!(auth.verify(&tampered).is_err());
+        // Remembered claims past their expiry are not trusted: the token is decoded again,
+        // and a token that does not decode is refused.
+        let expired = Claims { exp: 0, ..claims };
+        auth.verified
+            .write()
+            .unwrap()
+            .insert("not-a-token".into(), expired);
+        assert!(auth.verify("not-a-token").is_err());
     }
 
     #[test]

@@ -125,6 +125,12 @@ pub fn server(
         Ok(n) => tracing::info!(jobs = n, "resumed unfinished bulk jobs"),
         Err(e) => tracing::error!(error = %e, "cannot resume unfinished bulk jobs"),
     }
+    if let Err(e) = golden.catch_up_crosswalk() {
+        tracing::error!(error = %e, "cannot load the crosswalk cache; lookups read the database");
+    }
+    actix_web::rt::spawn(crate::service::index_sync::run_background_sync(
+        golden.clone(),
+    ));
     let golden = web::Data::from(golden);
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {

@@ -25,6 +25,7 @@ type Resolved = HashMap<SourceKey, (String, String)>;
 impl Golden {
     /// Looks up many source keys at once, now or as they stood at `as_of`. Answers come back
     /// in request order; a key with no record (or none yet at `as_of`) is `found: false`.
+    /// Current answers come from the in-memory crosswalk where it holds the key.
     #[tracing::instrument(skip_all, fields(domain = domain, keys = keys.len()))]
     pub fn lookup(
         &self,
@@ -43,9 +44,22 @@ impl Golden {
                 keys.len()
             )));
         }
-        let distinct: Vec<&SourceKey> = keys.iter().collect::<BTreeSet<_>>().into_iter().collect();
-        let mut conn = self.store.conn()?;
+        let mut distinct: Vec<&SourceKey> =
+            keys.iter().collect::<BTreeSet<_>>().into_iter().collect();
         let mut resolved = Resolved::new();
+        if as_of.is_none() && self.crosswalk_cache_current() {
+            let cache = &self.crosswalk_cache;
+            distinct.retain(|key| {
+                let hit = cache.golden_of(&domain.name, &key.source_system, &key.source_id);
+                let missed = hit.is_none();
+                resolved.extend(hit.map(|hit| ((*key).clone(), hit)));
+                missed
+            });
+        }
+        if distinct.is_empty() {
+            return Ok(answer(keys, &resolved, as_of));
+        }
+        let mut conn = self.store.conn()?;
         for chunk in distinct.chunks(CHUNK) {
             let rows = crosswalk::by_keys(&mut conn, &domain.name, chunk)?;
             match as_of {
@@ -58,20 +72,7 @@ impl Golden {
                 Some(at) => resolve_at(&mut conn, rows, at.naive_utc(), &mut resolved)?,
             }
         }
-        let results = keys
-            .iter()
-            .map(|key| {
-                let hit = resolved.get(key);
-                LookupResult {
-                    source_system: key.source_system.clone(),
-                    source_id: key.source_id.clone(),
-                    found: hit.is_some(),
-                    golden_id: hit.map(|(golden_id, _)| golden_id.clone()),
-                    record_status: hit.map(|(_, status)| status.clone()),
-                }
-            })
-            .collect();
-        Ok(LookupAnswer { results, as_of })
+        Ok(answer(keys, &resolved, as_of))
     }
 
     /// The crosswalk entry of one source key, now or as it stood at `as_of`: then the golden
@@ -145,6 +146,24 @@ impl Golden {
             members: member_refs(&members),
         })
     }
+}
+
+/// The answers to `keys` in request order.
+fn answer(keys: &[SourceKey], resolved: &Resolved, as_of: Option<DateTime<Utc>>) -> LookupAnswer {
+    let results = keys
+        .iter()
+        .map(|key| {
+            let hit = resolved.get(key);
+            LookupResult {
+                source_system: key.source_system.clone(),
+                source_id: key.source_id.clone(),
+                found: hit.is_some(),
+                golden_id: hit.map(|(golden_id, _)| golden_id.clone()),
+                record_status: hit.map(|(_, status)| status.clone()),
+            }
+        })
+        .collect();
+    LookupAnswer { results, as_of }
 }
 
 /// Adds the keys of `rows` that had a membership at `at`, with their golden ID and status

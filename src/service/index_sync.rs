@@ -199,35 +199,32 @@ impl Golden {
     }
 }
 
-/// How often the background loop replays the feed and commits the index.
+/// How often the background loop replays the feed.
 const BACKGROUND_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs [`Golden::sync_index`] every second on its own thread until `stop` is set, so
-/// searches see other replicas' writes and pending documents get committed; commits once more
-/// on the way out.
-pub fn spawn_background_sync(
-    golden: std::sync::Arc<Golden>,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    use std::sync::atomic::Ordering;
-    std::thread::Builder::new()
-        .name("index-sync".into())
-        .spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                let synced = golden
-                    .store
-                    .conn()
-                    .map_err(ServiceError::from)
-                    .and_then(|mut conn| golden.sync_index(&mut conn));
-                if let Err(e) = synced {
-                    tracing::warn!(error = %e, "index sync failed; retrying");
-                }
-                std::thread::sleep(BACKGROUND_EVERY);
-            }
-            if let Err(e) = golden.commit_index() {
-                tracing::warn!(error = %e, "final index commit failed");
-            }
+/// Every second, replays the change feed into the candidate index (committing it when due)
+/// and into the in-memory crosswalk, so searches and lookups see other replicas' writes
+/// within about a second. Runs until the task is dropped with the server's runtime; the
+/// work itself runs on a blocking thread.
+pub async fn run_background_sync(golden: std::sync::Arc<Golden>) {
+    let mut tick = tokio::time::interval(BACKGROUND_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let service = golden.clone();
+        let synced = tokio::task::spawn_blocking(move || {
+            let mut conn = service.store.conn()?;
+            service.sync_index(&mut conn)?;
+            drop(conn);
+            service.catch_up_crosswalk()
         })
+        .await;
+        match synced {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "background sync failed; retrying"),
+            Err(e) => tracing::warn!(error = %e, "background sync stopped; retrying"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod crosswalk;
+pub mod crosswalk_cache;
 mod error;
 pub mod events;
 pub mod export;
@@ -34,6 +35,8 @@ pub struct Golden {
     pub rules: Arc<RuleSet>,
     pub index: CandidateIndex,
     index_state: Mutex<index_sync::SyncState>,
+    /// The crosswalk in memory; loaded by the server at start or by the first lookup.
+    crosswalk_cache: crosswalk_cache::CrosswalkCache,
 }
 
 impl Golden {
@@ -62,6 +65,7 @@ impl Golden {
             rules,
             index,
             index_state: Mutex::new(state),
+            crosswalk_cache: Default::default(),
         };
         if rebuild {
             golden.reindex()?;

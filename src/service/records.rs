@@ -98,7 +98,9 @@ impl Golden {
         self.source_record(&domain.name, source_system, source_id)
     }
 
-    /// The golden ID of a source record and every member ID of that golden record.
+    /// The golden ID of a source record and every member ID of that golden record, from the
+    /// in-memory crosswalk when it holds the key, else from the database (a key another
+    /// replica wrote since the cache last caught up, or an unknown key).
     #[tracing::instrument(skip(self))]
     pub fn crosswalk(
         &self,
@@ -107,6 +109,11 @@ impl Golden {
         source_id: &str,
     ) -> Result<CrosswalkEntry, ServiceError> {
         let domain = self.domain(domain)?;
+        if self.crosswalk_cache_current()
+            && let Some(entry) = self.crosswalk_cached(&domain.name, source_system, source_id)
+        {
+            return Ok(entry);
+        }
         let mut conn = self.store.conn()?;
         let row = find(&mut conn, &domain.name, source_system, source_id)?;
         let members = records::members(&mut conn, &row.golden_id)?;

@@ -146,6 +146,31 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs `f` in a read-only transaction that sees one consistent snapshot of the database
+    /// on both backends (on PostgreSQL, repeatable read: every statement sees the same
+    /// commits), so what is read of the change feed matches what is read of the tables.
+    pub fn read_snapshot<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        conn.transaction(|conn| {
+            if self.backend == Backend::Postgres {
+                conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+            }
+            f(conn)
+        })
+    }
+
+    /// The last event sequence this process committed (0 before its first commit).
+    pub fn last_committed_seq(&self) -> i64 {
+        *self.last_seq.borrow()
+    }
+
     /// A receiver that changes whenever this process commits events; its value is the last
     /// sequence committed. Writes by other processes sharing the database are not announced:
     /// waiters must also re-read the feed now and then.

@@ -208,15 +208,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut request = ureq::request(method, &format!("{}{}", self.base, path));
-        if let Some(token) = token {
-            request = request.set("Authorization", &format!("Bearer {token}"));
-        }
-        let result = match body {
-            Some(body) => request.send_json(body.clone()),
-            None => request.call(),
-        };
-        read(result)
+        call_at(&self.base, method, path, token, body)
     }
 
     /// Sends a raw body with a content type, for malformed-input tests.
@@ -239,6 +231,25 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// One JSON request to the server at `base` (`http://host:port`).
+pub fn call_at(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = ureq::request(method, &format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(body) => request.send_json(body.clone()),
+        None => request.call(),
+    };
+    read(result)
 }
 
 pub fn read(result: Result<ureq::Response, ureq::Error>) -> (u16, Value) {

@@ -17,6 +17,7 @@ type KeyFilter<'a> =
 #[diesel(table_name = source_records)]
 pub struct KeyRow {
     pub id: i64,
+    pub domain: String,
     pub source_system: String,
     pub source_id: String,
     pub golden_id: String,
@@ -54,6 +55,26 @@ pub fn by_keys(
     source_records::table
         .filter(source_records::domain.eq(domain))
         .filter(filter)
+        .select(KeyRow::as_select())
+        .load(conn)
+}
+
+/// The crosswalk columns of every record of every domain with an ID above `after`, in ID
+/// order: a page of a full read.
+pub fn key_page(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<KeyRow>> {
+    source_records::table
+        .filter(source_records::id.gt(after))
+        .order(source_records::id.asc())
+        .limit(limit)
+        .select(KeyRow::as_select())
+        .load(conn)
+}
+
+/// The current members of each of `golden_ids`, oldest first.
+pub fn members_of(conn: &mut DbConnection, golden_ids: &[&str]) -> QueryResult<Vec<KeyRow>> {
+    source_records::table
+        .filter(source_records::golden_id.eq_any(golden_ids))
+        .order(source_records::id.asc())
         .select(KeyRow::as_select())
         .load(conn)
 }
