@@ -8,6 +8,7 @@ mod curation;
 pub mod error;
 mod jobs;
 mod lookups;
+mod ops;
 mod records;
 pub mod request_id;
 mod stewardship;
@@ -34,6 +35,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
     .app_data(web::PathConfig::default().error_handler(|err, _| path_error(err).into()))
     .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
     .service(
         web::scope("/v1")
             .route("/events", web::get().to(lookups::events))
@@ -124,6 +127,7 @@ pub fn server(
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(ops::observe))
             .wrap(from_fn(request_id::middleware))
             .app_data(golden.clone())
             .app_data(authenticator.clone())

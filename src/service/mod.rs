@@ -11,6 +11,7 @@ pub mod golden;
 pub mod index_sync;
 pub mod ingest;
 mod matching;
+mod ops;
 pub mod proposals;
 pub mod records;
 pub mod search;
@@ -23,6 +24,7 @@ pub use error::ServiceError;
 
 use crate::config::Settings;
 use crate::index::CandidateIndex;
+use crate::metrics::Metrics;
 use crate::rules::{Domain, RuleSet};
 use crate::store::Store;
 
@@ -32,6 +34,7 @@ pub struct Golden {
     pub store: Store,
     pub rules: Arc<RuleSet>,
     pub index: CandidateIndex,
+    pub metrics: Metrics,
     index_state: Mutex<index_sync::SyncState>,
 }
 
@@ -53,11 +56,13 @@ impl Golden {
             .payload()
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let (state, rebuild) = index_sync::SyncState::from_payload(payload.as_deref(), &rules);
+        let metrics = Metrics::new().map_err(|e| ServiceError::Internal(e.to_string()))?;
         let golden = Self {
             settings,
             store,
             rules,
             index,
+            metrics,
             index_state: Mutex::new(state),
         };
         if rebuild {

@@ -11,4 +11,5 @@ mod ingest;
 mod jobs;
 mod lookups;
 mod matching;
+mod ops;
 mod stewardship;
