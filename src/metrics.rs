@@ -37,7 +37,7 @@ pub struct ProposalBacklog {
 }
 
 /// Where the candidate index stands against the database's change feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct IndexStatus {
     /// The last event sequence the index reflects.
     pub applied_seq: i64,

@@ -76,12 +76,18 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable snake_case code, e.g. `unknown_domain`.
+    #[schema(value_type = String)]
     error: &'a str,
     message: String,
+    /// One entry per field at fault, when the error is about a record's fields.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     details: &'a [FieldError],
+    /// The request's `X-Request-Id`, to quote when reporting the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
 }

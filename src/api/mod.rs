@@ -8,6 +8,7 @@ mod curation;
 pub mod error;
 mod jobs;
 mod lookups;
+pub mod openapi;
 mod ops;
 mod records;
 pub mod request_id;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(ops::readyz))
     .route("/metrics", web::get().to(ops::metrics))
+    .route("/openapi.json", web::get().to(openapi::spec))
     .service(
         web::scope("/v1")
             .route("/events", web::get().to(lookups::events))
@@ -99,11 +101,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .default_service(web::to(not_found));
 }
 
+/// Liveness: the process serves HTTP.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+/// `GET /healthz`: liveness only; the database is not asked (see `/readyz`).
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is alive", body = Health)))]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -9,13 +9,26 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
-use super::error::{ApiError, blocking};
+use super::error::{ApiError, ErrorBody, blocking};
+use crate::metrics::IndexStatus;
 use crate::service::Golden;
 
 /// Longest a readiness probe waits for the database before answering 503.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Readiness: the database answers, and where the index stands.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    status: &'static str,
+    database: &'static str,
+    index: IndexStatus,
+}
+
 /// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "The database answers", body = Readiness),
+    (status = 503, description = "The database does not answer", body = ErrorBody),
+))]
 pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError> {
     let service = golden.clone();
     let probe = blocking(move || service.index_status());
@@ -31,14 +44,18 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
             ));
         }
     };
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "status": "ready",
-        "database": "ok",
-        "index": index,
-    })))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: "ok",
+        index,
+    }))
 }
 
 /// `GET /metrics`: the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format", body = String,
+     content_type = "text/plain"),
+))]
 pub async fn metrics(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError> {
     let service = golden.clone();
     let text = blocking(move || service.render_metrics()).await?;

@@ -49,7 +49,7 @@ pub struct JobSpec {
 }
 
 /// A job's progress and summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: String,
     pub domain: String,

@@ -261,3 +261,23 @@ fn every_error_carries_the_request_id() {
         assert_eq!(body["request_id"].as_str(), header.as_deref(), "{body}");
     }
 }
+
+#[test]
+fn openapi_json_describes_the_api() {
+    let app = spawn_app();
+    let (status, spec) = app.get("/openapi.json", None);
+    assert_eq!(status, 200);
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3."),
+        "{spec}"
+    );
+    let lookup = &spec["paths"]["/v1/crosswalk/{domain}/lookup"]["post"];
+    assert_eq!(
+        lookup["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/LookupRequest"
+    );
+    let not_found = &lookup["responses"]["404"]["content"]["application/json"]["schema"];
+    assert_eq!(not_found["$ref"], "#/components/schemas/ErrorBody");
+    let error = &spec["components"]["schemas"]["ErrorBody"];
+    assert_eq!(error["required"], json!(["error", "message"]));
+}
