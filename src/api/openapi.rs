@@ -2,20 +2,45 @@
 //! request and response types, served at `/openapi.json`. A test checks that every route
 //! registered in [`super::configure`] is described here, so the two cannot drift apart.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 use super::{audit, crosswalk, curation, jobs, lookups, ops, records, stewardship};
 use crate::model::RecordInput;
+use crate::service::Golden;
 
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses(
     (status = 200, description = "This description, OpenAPI 3.1", body = Object),
 ))]
-pub async fn spec() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+pub async fn spec(golden: web::Data<Golden>) -> HttpResponse {
+    let domains: Vec<String> = golden.rules.domains().map(|d| d.name.clone()).collect();
+    HttpResponse::Ok().json(document(&domains))
+}
+
+/// The description with the `{domain}` path parameter narrowed to the domains this service
+/// loaded from its rule files: domains are data, so only the running service knows them.
+pub fn document(domains: &[String]) -> Value {
+    let mut spec = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return spec;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("parameters"))
+        .filter_map(Value::as_array_mut)
+        .flatten();
+    for parameter in parameters {
+        if parameter["name"] == "domain" && parameter["in"] == "path" {
+            parameter["schema"] = json!({"type": "string", "enum": domains});
+        }
+    }
+    spec
 }
 
 #[derive(OpenApi)]
@@ -200,6 +225,15 @@ mod tests {
         assert!(registered.len() >= 26, "{registered:?}");
         assert!(registered.contains(&("get".into(), "/v1/jobs/{id}".into())));
         assert_eq!(registered, described());
+    }
+
+    #[test]
+    fn the_domain_parameter_lists_the_loaded_domains() {
+        let spec = document(&["vendor".into(), "item".into()]);
+        let get = &spec["paths"]["/v1/{domain}/golden/{golden_id}"]["get"];
+        let domain = &get["parameters"][0];
+        assert_eq!(domain["name"], "domain");
+        assert_eq!(domain["schema"]["enum"], json!(["vendor", "item"]));
     }
 
     #[test]
