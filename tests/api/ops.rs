@@ -281,3 +281,33 @@ fn openapi_json_describes_the_api() {
     let error = &spec["components"]["schemas"]["ErrorBody"];
     assert_eq!(error["required"], json!(["error", "message"]));
 }
+
+#[test]
+fn logs_are_json_lines_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |format: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_golden"))
+            .arg("reindex")
+            .env("GOLDEN_DATA_DIR", dir.path().join("data"))
+            .env_remove("DATABASE_URL")
+            .env("GOLDEN_RULES_DIR", crate::helpers::rules_dir())
+            .env("GOLDEN_LOG_FORMAT", format)
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    let output = run("json");
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(entry["level"], "INFO", "{line}");
+        assert!(entry["fields"]["message"].is_string(), "{line}");
+    }
+    let text = String::from_utf8(run("text").stderr).unwrap();
+    assert!(text.contains("index rebuilt"), "{text}");
+    assert!(text.lines().all(|l| !l.starts_with('{')), "{text}");
+    assert!(!run("yaml").status.success());
+}
