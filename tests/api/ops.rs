@@ -311,3 +311,19 @@ fn logs_are_json_lines_when_configured() {
     assert!(text.lines().all(|l| !l.starts_with('{')), "{text}");
     assert!(!run("yaml").status.success());
 }
+
+#[test]
+fn nul_characters_are_refused_as_bad_input() {
+    let app = spawn_app();
+    let admin = app.admin();
+    let record = vendor("sap", "1", json!({"name": "Acme Medical Supply Inc"}));
+    assert_eq!(app.post("/v1/vendor/records", Some(&admin), &record).0, 200);
+    // PostgreSQL cannot hold NUL in text and refuses it (400); SQLite finds nothing (404).
+    let (status, body) = app.get("/v1/crosswalk/vendor/sap/a%00b", Some(&admin));
+    assert!(matches!(status, 400 | 404), "{status} {body}");
+    let (status, body) = app.get("/v1/audit?actor=a%00b", Some(&admin));
+    assert!(matches!(status, 400 | 200), "{status} {body}");
+    let keys = json!({"keys": [{"source_system": "sap", "source_id": "a\u{0}b"}]});
+    let (status, body) = app.post("/v1/crosswalk/vendor/lookup", Some(&admin), &keys);
+    assert!(matches!(status, 400 | 200), "{status} {body}");
+}
