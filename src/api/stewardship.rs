@@ -295,11 +295,10 @@ pub fn required_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, A
         .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
 }
 
-/// A JSON body that may be left out entirely.
+/// A JSON body that may be left out entirely (or sent as `null`).
 fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
+    required_json::<Option<T>>(body).map(Option::unwrap_or_default)
 }

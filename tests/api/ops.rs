@@ -104,6 +104,23 @@ fn open_proposals_are_gauged_per_domain() {
     assert!(text.contains(r#"golden_oldest_open_proposal_age_seconds{domain="vendor"}"#));
     let proposed = r#"golden_ingest_records_total{decision="proposed",domain="vendor",source_system="oracle"}"#;
     assert_eq!(sample(&text, proposed), 1.0, "{text}");
+
+    // Rejected (with a `null` body, which the description allows), it leaves the gauge.
+    let steward = app.token(&[Role::Steward], &[]);
+    let (_, queue) = app.get("/v1/vendor/proposals", Some(&steward));
+    let id = queue["proposals"][0]["id"].as_i64().unwrap();
+    let (status, body) = app.call(
+        "POST",
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&steward),
+        Some(&serde_json::Value::Null),
+    );
+    assert_eq!(status, 200, "{body}");
+    let text = metrics(&app);
+    assert_eq!(
+        sample(&text, r#"golden_open_proposals{domain="vendor"}"#),
+        0.0
+    );
 }
 
 #[test]
