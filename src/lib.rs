@@ -12,6 +12,7 @@ pub mod config;
 pub mod eval;
 pub mod index;
 pub mod matching;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod rules;

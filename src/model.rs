@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A source record as a source system sends it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordInput {
     pub source_system: String,
@@ -13,7 +13,9 @@ pub struct RecordInput {
 }
 
 /// A source system's key for one of its records: what the crosswalk is looked up by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SourceKey {
     pub source_system: String,
@@ -21,7 +23,7 @@ pub struct SourceKey {
 }
 
 /// What happened to one incoming record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Joined an existing golden record with no steward needed.
@@ -52,7 +54,7 @@ impl Decision {
 }
 
 /// A problem with one field (or with the record's envelope) of an incoming record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -2,21 +2,27 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::openapi::{AuthErrors, BadRequest};
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::audit::{AuditFilter, MAX_AUDIT_PAGE};
+use crate::service::views::AuditPage;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     entity_type: Option<String>,
     entity_id: Option<String>,
     actor: Option<String>,
     action: Option<String>,
+    /// Entries older than this entry ID (the previous page's `next_before`).
     before: Option<i64>,
+    /// Page size (1-500).
     #[serde(default = "default_limit")]
     limit: i64,
 }
@@ -31,6 +37,13 @@ fn given(value: &Option<String>) -> Option<&str> {
 }
 
 /// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&before=ID&limit=N`: newest first.
+#[utoipa::path(get, path = "/v1/audit", tag = "feed", params(AuditQuery),
+    responses(
+        (status = 200, description = "Audit entries, newest first", body = AuditPage),
+        BadRequest, AuthErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list(
     golden: web::Data<Golden>,
     caller: Caller,

@@ -5,13 +5,16 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use futures_util::stream;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, blocking};
 use super::lookups::require_read;
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound};
 use crate::model::SourceKey;
 use crate::service::Golden;
 use crate::service::export::CrosswalkFormat;
+use crate::service::views::{CrosswalkEntry, LookupAnswer, ReverseCrosswalk};
 
 /// Parses an `as_of` timestamp, naming the parameter when it is not RFC 3339.
 pub(super) fn parse_as_of(
@@ -34,13 +37,29 @@ pub(super) fn parse_as_of(
     .transpose()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AsOfQuery {
+    /// Answer as things stood at this RFC 3339 moment.
     as_of: Option<String>,
 }
 
 /// `GET /v1/crosswalk/{domain}/{source_system}/{source_id}?as_of=T`.
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}/{source_system}/{source_id}",
+    tag = "crosswalk",
+    params(
+        ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
+        ("source_system" = String, Path, description = "The source system"),
+        ("source_id" = String, Path, description = "The record's ID in that system"),
+        AsOfQuery,
+    ),
+    responses(
+        (status = 200, description = "The golden ID and every member", body = CrosswalkEntry),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -62,15 +81,26 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(entry))
 }
 
-#[derive(Deserialize)]
+/// Up to 5,000 source keys, optionally as of a past moment.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
     keys: Vec<SourceKey>,
+    /// An RFC 3339 timestamp.
     #[serde(default)]
     as_of: Option<String>,
 }
 
 /// `POST /v1/crosswalk/{domain}/lookup` with `{"keys": [...], "as_of": T}`.
+#[utoipa::path(post, path = "/v1/crosswalk/{domain}/lookup", tag = "crosswalk",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
+    request_body = LookupRequest,
+    responses(
+        (status = 200, description = "One answer per key, in request order", body = LookupAnswer),
+        BadRequest, AuthErrors, NotFound, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn lookup(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -87,13 +117,23 @@ pub async fn lookup(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReverseQuery {
+    /// A golden ID; a merged one redirects to its survivor.
     golden_id: String,
 }
 
 /// `GET /v1/crosswalk/{domain}?golden_id=ID`: the source records behind a golden ID.
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}", tag = "crosswalk",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ReverseQuery),
+    responses(
+        (status = 200, description = "The members of the golden record", body = ReverseCrosswalk),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn reverse(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -109,15 +149,30 @@ pub async fn reverse(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// `ndjson` (default) or `csv`.
     #[serde(default)]
+    #[param(inline)]
     format: CrosswalkFormat,
 }
 
 /// `GET /v1/crosswalk/{domain}/export?format=csv|ndjson`: every source record of the domain,
 /// streamed as it is read.
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}/export", tag = "crosswalk",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ExportQuery),
+    responses(
+        (status = 200, description = "Every source record of the domain, streamed",
+         content(
+            (String = "application/x-ndjson"),
+            (String = "text/csv"),
+         )),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn export(
     golden: web::Data<Golden>,
     caller: Caller,

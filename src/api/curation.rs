@@ -4,9 +4,12 @@ use actix_web::{HttpResponse, web};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
 use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
 use crate::service::Golden;
+use crate::service::stewardship::{MergeRequest, OverrideRequest, SplitRequest, SplitResult};
+use crate::service::views::GoldenView;
 
 async fn require_steward(
     golden: &web::Data<Golden>,
@@ -32,6 +35,15 @@ async fn require_steward(
 
 /// `POST /v1/{domain}/golden/{golden_id}/merge` with
 /// `{"other_golden_id", "version", "other_version"?, "comment"?}`: the path's record survives.
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/merge", tag = "golden",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "The survivor after the merge", body = GoldenView),
+        BadRequest, AuthErrors, NotFound, Conflict, Unprocessable, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn merge(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -48,6 +60,15 @@ pub async fn merge(
 
 /// `POST /v1/{domain}/golden/{golden_id}/split` with
 /// `{"records": [{"source_system", "source_id"}], "version", "comment"?}`.
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/split", tag = "golden",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
+    request_body = SplitRequest,
+    responses(
+        (status = 200, description = "Both golden records after the split", body = SplitResult),
+        BadRequest, AuthErrors, NotFound, Conflict, Unprocessable, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn split(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -64,6 +85,15 @@ pub async fn split(
 
 /// `POST /v1/{domain}/golden/{golden_id}/override` with
 /// `{"field", "value" (null removes), "version", "comment"?}`.
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/override", tag = "golden",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
+    request_body = OverrideRequest,
+    responses(
+        (status = 200, description = "The golden record with the override", body = GoldenView),
+        BadRequest, AuthErrors, NotFound, Conflict, Unprocessable, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn override_field(
     golden: web::Data<Golden>,
     caller: Caller,

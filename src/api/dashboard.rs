@@ -3,15 +3,19 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::auth::Caller;
 use super::error::{ApiError, blocking};
 use super::lookups::require_read;
+use super::openapi::AuthErrors;
 use crate::normalize::FieldType;
 use crate::service::Golden;
+use crate::service::stats::Stats;
 
-#[derive(Serialize)]
-struct FieldInfo<'a> {
+/// One declared field of a domain.
+#[derive(Serialize, ToSchema)]
+pub struct FieldInfo<'a> {
     name: &'a str,
     #[serde(rename = "type")]
     field_type: FieldType,
@@ -19,15 +23,29 @@ struct FieldInfo<'a> {
     survivorship: &'static str,
 }
 
-#[derive(Serialize)]
-struct DomainInfo<'a> {
+/// One domain as its rule file declares it.
+#[derive(Serialize, ToSchema)]
+pub struct DomainInfo<'a> {
     name: &'a str,
     label: &'a str,
     id_prefix: &'a str,
     fields: Vec<FieldInfo<'a>>,
 }
 
+/// The declared domains.
+#[derive(Serialize, ToSchema)]
+pub struct DomainList<'a> {
+    domains: Vec<DomainInfo<'a>>,
+}
+
 /// `GET /v1/domains`: every domain the rule files declare, with its fields.
+#[utoipa::path(get, path = "/v1/domains", tag = "operations",
+    responses(
+        (status = 200, description = "The domains with their fields", body = DomainList),
+        AuthErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpResponse, ApiError> {
     require_read(&golden, &caller, "list_domains", None).await?;
     let domains: Vec<DomainInfo<'_>> = golden
@@ -49,11 +67,18 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
                 .collect(),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "domains": domains })))
+    Ok(HttpResponse::Ok().json(DomainList { domains }))
 }
 
 /// `GET /v1/stats`: open proposals per domain with the oldest one's age, and the auto-link
 /// and review rates of every source system.
+#[utoipa::path(get, path = "/v1/stats", tag = "operations",
+    responses(
+        (status = 200, description = "The review backlog and decision rates", body = Stats),
+        AuthErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn stats(golden: web::Data<Golden>, caller: Caller) -> Result<HttpResponse, ApiError> {
     require_read(&golden, &caller, "read_stats", None).await?;
     let service = golden.clone();

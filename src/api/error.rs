@@ -29,6 +29,9 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error("the server is shutting down or overloaded")]
     Unavailable,
+    /// The service runs but cannot serve: its database does not answer.
+    #[error("{0}")]
+    NotReady(String),
 }
 
 impl ApiError {
@@ -48,6 +51,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::NotFound(_) => "not_found",
             Self::Unavailable => "unavailable",
+            Self::NotReady(_) => "not_ready",
             Self::Service(e) => match e {
                 ServiceError::UnknownDomain(_) => "unknown_domain",
                 ServiceError::NotFound(_) => "not_found",
@@ -72,12 +76,18 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error response.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable snake_case code, e.g. `unknown_domain`.
+    #[schema(value_type = String)]
     error: &'a str,
     message: String,
+    /// One entry per field at fault, when the error is about a record's fields.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     details: &'a [FieldError],
+    /// The request's `X-Request-Id`, to quote when reporting the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
 }
@@ -91,7 +101,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Service(e) => match e {
                 ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
@@ -108,7 +118,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let request_id = request_id::current();
-        let message = if status.is_server_error() {
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %self, request_id = request_id.as_deref(), "request failed");
             "internal error; quote the request_id when reporting it".to_owned()
         } else {
@@ -142,6 +152,26 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
         ),
         other => ApiError::bad_request("malformed_json", format!("malformed JSON body: {other}")),
     }
+}
+
+/// The error of a response that actix produced itself rather than a handler (a body over
+/// the payload limit, a broken upload), re-expressed as an [`ApiError`]; `None` for a success
+/// or for a response already shaped here.
+pub fn foreign<B>(response: &actix_web::dev::ServiceResponse<B>) -> Option<ApiError> {
+    let error = response.response().error()?;
+    if error.as_error::<ApiError>().is_some() {
+        return None;
+    }
+    let message = error.to_string();
+    Some(match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(message),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(message),
+        StatusCode::NOT_FOUND => ApiError::NotFound(message),
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
+        StatusCode::FORBIDDEN => ApiError::Forbidden(message),
+        status if status.is_client_error() => ApiError::bad_request("bad_request", message),
+        _ => ApiError::Service(ServiceError::Internal(message)),
+    })
 }
 
 /// Maps a bad query string to 400.

@@ -6,17 +6,20 @@ use std::io::Write;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
-use super::error::{ApiError, blocking};
+use super::error::{ApiError, ErrorBody, blocking};
+use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::Golden;
-use crate::service::bulk::JobSpec;
+use crate::service::bulk::{JobSpec, JobView};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct JobQuery {
     /// Source system of every row; leave out when rows carry a `source_system` column.
     source: Option<String>,
@@ -28,6 +31,21 @@ pub struct JobQuery {
 
 /// `POST /v1/{domain}/jobs?source=SYS&format=csv|ndjson&map=col=field,...` with the file as
 /// the body: stored as it streams in, checked, then loaded in the background. 202 with the job.
+#[utoipa::path(post, path = "/v1/{domain}/jobs", tag = "jobs",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), JobQuery),
+    request_body(description = "The file: CSV with a header row, or NDJSON",
+        content(
+            (String = "text/csv"),
+            (String = "application/x-ndjson"),
+        )),
+    responses(
+        (status = 202, description = "The job, queued; `Location` names it", body = JobView,
+         headers(("Location" = String, description = "The job's URL"))),
+        (status = 413, description = "The file is larger than the limit", body = ErrorBody),
+        BadRequest, AuthErrors, NotFound, Unprocessable,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn create(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -213,6 +231,13 @@ async fn require_read(
 }
 
 /// `GET /v1/jobs/{id}`: progress and, once finished, the summary.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
+    responses(
+        (status = 200, description = "The job's progress and summary", body = JobView),
+        AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -225,9 +250,11 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(job))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// At most this many jobs.
     #[serde(default = "default_limit")]
     limit: i64,
 }
@@ -236,7 +263,20 @@ fn default_limit() -> i64 {
     20
 }
 
+/// The newest jobs first.
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    jobs: Vec<JobView>,
+}
+
 /// `GET /v1/jobs?limit=N`: the newest jobs.
+#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
+    responses(
+        (status = 200, description = "The newest jobs", body = JobList),
+        BadRequest, AuthErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -246,10 +286,18 @@ pub async fn list(
     let service = golden.clone();
     let limit = query.limit;
     let jobs = blocking(move || service.recent_jobs(limit)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "jobs": jobs })))
+    Ok(HttpResponse::Ok().json(JobList { jobs }))
 }
 
 /// `GET /v1/jobs/{id}/rejects`: CSV `line,reason,raw`, in line order.
+#[utoipa::path(get, path = "/v1/jobs/{id}/rejects", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
+    responses(
+        (status = 200, description = "CSV `line,reason,raw`", body = String,
+         content_type = "text/csv"),
+        AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn rejects(
     golden: web::Data<Golden>,
     caller: Caller,

@@ -3,15 +3,17 @@
 use std::time::{Duration, Instant};
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::crosswalk::parse_as_of;
 use super::error::{ApiError, blocking};
+use super::openapi::{AuthErrors, BadRequest, NotFound};
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::events::MAX_PAGE;
-use crate::service::views::EventView;
+use crate::service::views::{EventView, GoldenView};
 
 /// Longest a change-feed request may wait for news.
 const MAX_WAIT_SECONDS: i64 = 60;
@@ -40,13 +42,27 @@ pub(super) async fn require_read(
         .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct GoldenQuery {
+    /// Show the record as it stood at this RFC 3339 moment.
     as_of: Option<String>,
 }
 
 /// `GET /v1/{domain}/golden/{golden_id}[?as_of=T]`.
+#[utoipa::path(get, path = "/v1/{domain}/golden/{golden_id}", tag = "golden",
+    params(
+        ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
+        ("golden_id" = String, Path, description = "Golden ID; a retired one answers with its survivor"),
+        GoldenQuery,
+    ),
+    responses(
+        (status = 200, description = "Fields, lineage and members", body = GoldenView),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn golden_record(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -66,13 +82,17 @@ pub async fn golden_record(
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
+    /// Events after this sequence number.
     #[serde(default)]
     after: i64,
+    /// At most this many events (1-1000).
     #[serde(default = "default_limit")]
     limit: i64,
+    /// Only events of this domain.
     domain: Option<String>,
     /// Seconds to wait for an event when there is none yet.
     #[serde(default)]
@@ -83,8 +103,22 @@ fn default_limit() -> i64 {
     100
 }
 
+/// One page of the change feed; `next_after` continues it.
+#[derive(Serialize, ToSchema)]
+pub struct EventsPage {
+    events: Vec<EventView>,
+    next_after: i64,
+}
+
 /// `GET /v1/events?after=SEQ&limit=N&domain=D&wait=SECONDS`: the change feed, oldest first.
 /// With `wait`, an empty answer is held back until an event arrives or the wait ends.
+#[utoipa::path(get, path = "/v1/events", tag = "feed", params(EventsQuery),
+    responses(
+        (status = 200, description = "Events, oldest first", body = EventsPage),
+        BadRequest, AuthErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn events(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -107,7 +141,7 @@ pub async fn events(
     let deadline = Instant::now() + Duration::from_secs(query.wait.unsigned_abs());
     let events = wait_for_events(&golden, &query, deadline).await?;
     let next_after = events.last().map_or(query.after, |e| e.seq);
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events, "next_after": next_after })))
+    Ok(HttpResponse::Ok().json(EventsPage { events, next_after }))
 }
 
 /// Reads the feed until it has events for the query or `deadline` passes. Between reads it

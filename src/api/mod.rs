@@ -9,6 +9,8 @@ mod dashboard;
 pub mod error;
 mod jobs;
 mod lookups;
+pub mod openapi;
+mod ops;
 mod records;
 pub mod request_id;
 mod stewardship;
@@ -36,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
     .app_data(web::PathConfig::default().error_handler(|err, _| path_error(err).into()))
     .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(ops::readyz))
+    .route("/metrics", web::get().to(ops::metrics))
+    .route("/openapi.json", web::get().to(openapi::spec))
     .configure(ui::routes)
     .service(
         web::scope("/v1")
@@ -101,11 +106,21 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
     .default_service(web::to(not_found));
 }
 
+/// Liveness: the process serves HTTP.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+/// `GET /healthz`: liveness only; the database is not asked (see `/readyz`).
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is alive", body = Health)))]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -135,6 +150,7 @@ pub fn server(
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(ops::observe))
             .wrap(from_fn(request_id::middleware))
             .app_data(golden.clone())
             .app_data(authenticator.clone())

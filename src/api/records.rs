@@ -5,17 +5,20 @@ use std::collections::BTreeSet;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, RecordBatch};
 use crate::auth::{Permission, Role};
 use crate::model::Decision;
 use crate::service::Golden;
 use crate::service::ingest::parse_batch;
-use crate::service::views::RecordResult;
+use crate::service::views::{RecordResult, RecordView};
 
-#[derive(Serialize, Default)]
-struct Summary {
+/// How many records of a batch ended which way.
+#[derive(Serialize, Default, ToSchema)]
+pub struct Summary {
     received: usize,
     new: usize,
     auto_linked: usize,
@@ -46,8 +49,25 @@ impl Summary {
     }
 }
 
+/// A result per record, in request order, and the counts.
+#[derive(Serialize, ToSchema)]
+pub struct IngestAnswer {
+    results: Vec<RecordResult>,
+    summary: Summary,
+}
+
 /// `POST /v1/{domain}/records`: one record or an array. Answers 200 with a result per record,
 /// or 422 when every record was rejected.
+#[utoipa::path(post, path = "/v1/{domain}/records", tag = "records",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
+    request_body = RecordBatch,
+    responses(
+        (status = 200, description = "Stored; a result per record", body = IngestAnswer),
+        (status = 422, description = "Every record was rejected", body = IngestAnswer),
+        BadRequest, AuthErrors, NotFound, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn post(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -90,7 +110,7 @@ pub async fn post(
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(serde_json::json!({ "results": results, "summary": summary })))
+    Ok(response.json(IngestAnswer { results, summary }))
 }
 
 fn attempt<'a>(domain: &'a str, system: Option<&'a str>) -> Attempt<'a> {
@@ -131,6 +151,19 @@ async fn require_record_access(
 }
 
 /// `GET /v1/{domain}/records/{source_system}/{source_id}`.
+#[utoipa::path(get, path = "/v1/{domain}/records/{source_system}/{source_id}",
+    tag = "records",
+    params(
+        ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
+        ("source_system" = String, Path, description = "The source system"),
+        ("source_id" = String, Path, description = "The record's ID in that system"),
+    ),
+    responses(
+        (status = 200, description = "The record and its version history", body = RecordView),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -145,6 +178,19 @@ pub async fn get(
 }
 
 /// `DELETE /v1/{domain}/records/{source_system}/{source_id}`: the source retired the record.
+#[utoipa::path(delete, path = "/v1/{domain}/records/{source_system}/{source_id}",
+    tag = "records",
+    params(
+        ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
+        ("source_system" = String, Path, description = "The source system"),
+        ("source_id" = String, Path, description = "The record's ID in that system"),
+    ),
+    responses(
+        (status = 200, description = "The retired record; its history is kept", body = RecordView),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn delete(
     golden: web::Data<Golden>,
     caller: Caller,

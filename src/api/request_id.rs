@@ -8,7 +8,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::{ResponseError, body::EitherBody};
 use tracing::Instrument;
+
+use super::error;
 
 pub const HEADER: &str = "x-request-id";
 
@@ -51,7 +54,7 @@ fn accepted(value: &HeaderValue) -> Option<String> {
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let id = req
         .headers()
         .get(HEADER)
@@ -64,10 +67,18 @@ pub async fn middleware(
         path = %req.path(),
     );
     let started = std::time::Instant::now();
-    let mut response = REQUEST_ID
+    let response = REQUEST_ID
         .scope(id.clone(), next.call(req))
         .instrument(span.clone())
         .await?;
+    // An error raised by actix itself (a body extractor's limit, say) gets our error shape.
+    let mut response = match error::foreign(&response) {
+        Some(own) => {
+            let rebuilt = REQUEST_ID.sync_scope(id.clone(), || own.error_response());
+            response.into_response(rebuilt).map_into_right_body()
+        }
+        None => response.map_into_left_body(),
+    };
     let status = response.status();
     span.in_scope(|| {
         tracing::debug!(

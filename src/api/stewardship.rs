@@ -1,22 +1,34 @@
 //! Search and the proposal queue.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
 use super::request_id;
 use crate::auth::Permission;
 use crate::service::Golden;
-use crate::service::proposals::{QueueQuery, parse_sort};
+use crate::service::proposals::{ProposalDetail, ProposalView, QueuePage, QueueQuery, parse_sort};
+use crate::service::search::SearchHit;
 use crate::service::stewardship::{Actor, DecisionRequest};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// Free text: a name, an identifier, a phone number ...
     q: String,
+    /// At most this many hits (1-100).
     #[serde(default = "default_limit")]
     limit: usize,
+}
+
+/// Search hits, best first.
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    results: Vec<SearchHit>,
 }
 
 fn default_limit() -> usize {
@@ -24,6 +36,14 @@ fn default_limit() -> usize {
 }
 
 /// `GET /v1/{domain}/golden?q=TEXT&limit=N`: fuzzy search, best first.
+#[utoipa::path(get, path = "/v1/{domain}/golden", tag = "golden",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), SearchQuery),
+    responses(
+        (status = 200, description = "Golden records, best first", body = SearchResults),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn search(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -38,7 +58,7 @@ pub async fn search(
     let query = query.into_inner();
     let service = golden.clone();
     let hits = blocking(move || service.search(&domain, &query.q, query.limit)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": hits })))
+    Ok(HttpResponse::Ok().json(SearchResults { results: hits }))
 }
 
 fn attempt<'a>(action: &'a str, domain: &'a str, id: Option<&'a str>) -> Attempt<'a> {
@@ -50,22 +70,29 @@ fn attempt<'a>(action: &'a str, domain: &'a str, id: Option<&'a str>) -> Attempt
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ProposalsQuery {
+    /// `open` (default), `approved`, `rejected` or `superseded`.
     #[serde(default = "default_status")]
     status: String,
+    /// Lowest match probability.
     min_score: Option<f64>,
+    /// Highest match probability.
     max_score: Option<f64>,
+    /// Only proposals opened for a record of this system.
     source_system: Option<String>,
     /// Only proposals at least this old, e.g. `2d` or `12h`.
     min_age: Option<String>,
     /// Only proposals at most this old.
     max_age: Option<String>,
+    /// `oldest` (default), `newest`, `score_desc` or `score_asc`.
     #[serde(default = "default_sort")]
     sort: String,
     #[serde(default)]
     offset: i64,
+    /// Page size (1-500).
     #[serde(default = "default_page")]
     limit: i64,
 }
@@ -112,6 +139,14 @@ impl ProposalsQuery {
 
 /// `GET /v1/{domain}/proposals?status=&min_score=&max_score=&source_system=&min_age=&max_age=
 /// &sort=&offset=&limit=`: the review queue.
+#[utoipa::path(get, path = "/v1/{domain}/proposals", tag = "proposals",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ProposalsQuery),
+    responses(
+        (status = 200, description = "One page of the queue", body = QueuePage),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn list(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -135,6 +170,15 @@ pub async fn list(
 
 /// `GET /v1/proposals/{id}`: one proposal with its field-by-field explanation and both
 /// golden records.
+#[utoipa::path(get, path = "/v1/proposals/{id}", tag = "proposals",
+    params(("id" = i64, Path, description = "Proposal ID")),
+    responses(
+        (status = 200, description = "The proposal, its explanation, both golden records",
+         body = ProposalDetail),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn get(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -165,6 +209,15 @@ fn proposal_attempt<'a>(action: &'a str, id: &'a str) -> Attempt<'a> {
 
 /// `POST /v1/proposals/{id}/approve` with `{"comment", "golden_version", "other_version"}`
 /// (all optional; an empty body is fine).
+#[utoipa::path(post, path = "/v1/proposals/{id}/approve", tag = "proposals",
+    params(("id" = i64, Path, description = "Proposal ID")),
+    request_body(content = Option<DecisionRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "Approved: the two golden records merged", body = ProposalView),
+        BadRequest, AuthErrors, NotFound, Conflict, Unprocessable, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn approve(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -175,6 +228,15 @@ pub async fn approve(
 }
 
 /// `POST /v1/proposals/{id}/reject` with `{"comment"}` (optional).
+#[utoipa::path(post, path = "/v1/proposals/{id}/reject", tag = "proposals",
+    params(("id" = i64, Path, description = "Proposal ID")),
+    request_body(content = Option<DecisionRequest>, description = "Optional"),
+    responses(
+        (status = 200, description = "Rejected: remembered as different", body = ProposalView),
+        BadRequest, AuthErrors, NotFound, Conflict, Unprocessable, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
 pub async fn reject(
     golden: web::Data<Golden>,
     caller: Caller,
@@ -233,11 +295,10 @@ pub fn required_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, A
         .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
 }
 
-/// A JSON body that may be left out entirely.
+/// A JSON body that may be left out entirely (or sent as `null`).
 fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("malformed JSON body: {e}")))
+    required_json::<Option<T>>(body).map(Option::unwrap_or_default)
 }

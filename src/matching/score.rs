@@ -8,9 +8,10 @@ use super::{Standardized, probability};
 use crate::rules::matching::{Comparison, MatchRules, Method};
 
 /// One comparison's evidence: both values, the method, the similarity and its contribution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldEvidence {
     pub field: String,
+    #[schema(value_type = String)]
     pub method: Method,
     pub left: Option<String>,
     pub right: Option<String>,
@@ -21,7 +22,7 @@ pub struct FieldEvidence {
 }
 
 /// The score of a pair and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PairScore {
     /// Match probability, what the thresholds apply to.
     pub probability: f64,

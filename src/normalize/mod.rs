@@ -24,7 +24,9 @@ pub mod web;
 pub use identifiers::gs1_check_digit_ok;
 
 /// The type of a declared field; picks its validator and standardizer. Deserialized from rule files in snake_case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     OrgName,

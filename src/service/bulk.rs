@@ -49,7 +49,7 @@ pub struct JobSpec {
 }
 
 /// A job's progress and summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobView {
     pub id: String,
     pub domain: String,
@@ -337,6 +337,7 @@ impl Golden {
             }
         }
         let rows_total = (inputs.len() + rejects.len()) as i64;
+        let rejected_rows = rejects.len() as u64;
         let mut record = |tx: &mut Tx<'_>, results: &[RecordResult]| {
             let mut counts = BatchCounts {
                 rows: rows_total,
@@ -370,7 +371,16 @@ impl Golden {
             jobs::add_batch(tx.conn(), &job.id, &counts, at)?;
             Ok(())
         };
-        self.ingest_with(&job.domain, inputs, Some(&mut record))?;
+        let results = self.ingest_with(&job.domain, inputs, Some(&mut record))?;
+        let rejected_records = results
+            .iter()
+            .filter(|r| r.decision == Decision::Rejected)
+            .count() as u64;
+        self.metrics.observe_bulk_batch(
+            &job.domain,
+            rows_total as u64,
+            rejected_rows + rejected_records,
+        );
         Ok(())
     }
 }

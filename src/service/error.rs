@@ -55,7 +55,21 @@ impl ServiceError {
 
 impl From<diesel::result::Error> for ServiceError {
     fn from(e: diesel::result::Error) -> Self {
+        if refused_nul(&e) {
+            return Self::invalid("text may not contain the NUL character (\\u0000)");
+        }
         Self::Store(StoreError::Query(e))
+    }
+}
+
+/// PostgreSQL refuses NUL in text (SQLite stores it): that is the caller's input at fault,
+/// wherever it came in (a path, a query parameter, a body), not a server error.
+fn refused_nul(e: &diesel::result::Error) -> bool {
+    match e {
+        diesel::result::Error::DatabaseError(_, info) => {
+            info.message().contains("invalid byte sequence") && info.message().contains("0x00")
+        }
+        _ => false,
     }
 }
 

@@ -27,7 +27,7 @@ fn write_error(e: std::io::Error) -> ServiceError {
 }
 
 /// How a crosswalk export is encoded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CrosswalkFormat {
     /// A header row, then one row per record.

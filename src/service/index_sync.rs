@@ -105,6 +105,14 @@ impl Golden {
         .map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
+    /// The last change-feed sequence the index reflects.
+    pub fn applied_seq(&self) -> Result<i64, ServiceError> {
+        self.index_state
+            .lock()
+            .map(|state| state.applied_seq)
+            .map_err(|_| ServiceError::Internal("index state poisoned".into()))
+    }
+
     /// Applies every committed event after the index's position; commits the index when
     /// enough has piled up.
     pub fn sync_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {

@@ -79,6 +79,7 @@ impl Golden {
             }
         }
         if valid.is_empty() && also.is_none() {
+            self.metrics.observe_ingest(&domain.name, &results);
             return Ok(results);
         }
         let results = self.store.write(|tx| {
@@ -98,6 +99,7 @@ impl Golden {
             // Make the batch searchable now rather than at the next write.
             self.sync_index(&mut *self.store.conn()?)?;
         }
+        self.metrics.observe_ingest(&domain.name, &results);
         Ok(results)
     }
 }

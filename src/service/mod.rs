@@ -12,6 +12,7 @@ pub mod golden;
 pub mod index_sync;
 pub mod ingest;
 mod matching;
+mod ops;
 pub mod proposals;
 pub mod records;
 pub mod search;
@@ -25,6 +26,7 @@ pub use error::ServiceError;
 
 use crate::config::Settings;
 use crate::index::CandidateIndex;
+use crate::metrics::Metrics;
 use crate::rules::{Domain, RuleSet};
 use crate::store::Store;
 
@@ -34,6 +36,7 @@ pub struct Golden {
     pub store: Store,
     pub rules: Arc<RuleSet>,
     pub index: CandidateIndex,
+    pub metrics: Metrics,
     index_state: Mutex<index_sync::SyncState>,
     /// The crosswalk in memory; loaded by the server at start or by the first lookup.
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
@@ -59,11 +62,13 @@ impl Golden {
         let feed_end = crate::store::queries::events::last_seq(&mut *store.conn()?)?;
         let (state, rebuild) =
             index_sync::SyncState::from_payload(payload.as_deref(), &rules, feed_end);
+        let metrics = Metrics::new().map_err(|e| ServiceError::Internal(e.to_string()))?;
         let golden = Self {
             settings,
             store,
             rules,
             index,
+            metrics,
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
         };

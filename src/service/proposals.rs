@@ -53,7 +53,7 @@ pub(super) fn open_proposal(
 }
 
 /// A proposal with its explanation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalView {
     pub id: i64,
     pub domain: String,
@@ -104,7 +104,7 @@ pub const STATUSES: &[&str] = &["open", "approved", "rejected", "superseded"];
 pub const MAX_PAGE: i64 = 500;
 
 /// A proposal with both golden records side by side, as a steward reviews it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProposalDetail {
     #[serde(flatten)]
     pub proposal: ProposalView,
@@ -132,7 +132,7 @@ pub struct QueueQuery {
 }
 
 /// One page of the queue and how many proposals match in all.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueuePage {
     pub proposals: Vec<ProposalView>,
     pub total: i64,

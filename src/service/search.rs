@@ -16,7 +16,7 @@ use crate::store::queries::records;
 pub const MAX_RESULTS: usize = 100;
 
 /// One search hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     pub golden_id: String,
     pub status: String,

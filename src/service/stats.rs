@@ -11,7 +11,7 @@ use super::{Golden, ServiceError};
 use crate::store::queries::stats::{self, OpenProposals, SourceCount};
 
 /// The review backlog of one domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DomainBacklog {
     pub domain: String,
     pub open_proposals: i64,
@@ -22,7 +22,7 @@ pub struct DomainBacklog {
 }
 
 /// How the records one source system sent to one domain were decided.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SourceRates {
     pub domain: String,
     pub source_system: String,
@@ -38,7 +38,7 @@ pub struct SourceRates {
 }
 
 /// The dashboard's answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub at: DateTime<Utc>,
     pub domains: Vec<DomainBacklog>,

@@ -14,7 +14,7 @@ pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// The outcome of one record of an ingest request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordResult {
     /// Position of the record in the request (0-based).
     pub index: usize,
@@ -32,7 +32,7 @@ pub struct RecordResult {
 }
 
 /// One stored version of a source record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     pub version: i64,
     pub change: String,
@@ -41,7 +41,7 @@ pub struct VersionView {
 }
 
 /// A source record with its history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecordView {
     pub domain: String,
     pub source_system: String,
@@ -57,7 +57,7 @@ pub struct RecordView {
 }
 
 /// A member of a golden record, as the crosswalk names it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberRef {
     pub source_system: String,
     pub source_id: String,
@@ -65,7 +65,7 @@ pub struct MemberRef {
 }
 
 /// A golden record: its surviving fields, their lineage, its members.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoldenView {
     pub golden_id: String,
     pub domain: String,
@@ -85,7 +85,7 @@ pub struct GoldenView {
 }
 
 /// The crosswalk's answer for one source key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CrosswalkEntry {
     pub domain: String,
     pub source_system: String,
@@ -101,7 +101,7 @@ pub struct CrosswalkEntry {
 }
 
 /// One change-feed event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub seq: i64,
     pub kind: String,
@@ -114,7 +114,7 @@ pub struct EventView {
 }
 
 /// The crosswalk's answer for one key of a batch lookup; `found: false` carries only the key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LookupResult {
     pub source_system: String,
     pub source_id: String,
@@ -126,7 +126,7 @@ pub struct LookupResult {
 }
 
 /// A batch lookup's answers, in request order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LookupAnswer {
     pub results: Vec<LookupResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,7 +134,7 @@ pub struct LookupAnswer {
 }
 
 /// The source records behind a golden ID, after following the redirects of retired IDs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReverseCrosswalk {
     /// The golden ID that answers now.
     pub golden_id: String,
@@ -144,7 +144,7 @@ pub struct ReverseCrosswalk {
 }
 
 /// One audit log entry; `before` and `after` are the stored states parsed back into JSON.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -161,7 +161,7 @@ pub struct AuditView {
 }
 
 /// A page of the audit log, newest first; `next_before` continues it (null at the end).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     pub entries: Vec<AuditView>,
     pub next_before: Option<i64>,

@@ -39,7 +39,7 @@ pub struct Override<'a> {
 
 /// Where a surviving value came from and which rule chose it. The source is `None` when a
 /// steward's override supplied the value; `overridden_by` then names the steward.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Lineage {
     #[serde(default)]
     pub source_system: Option<String>,

@@ -14,5 +14,6 @@ mod ingest;
 mod jobs;
 mod lookups;
 mod matching;
+mod ops;
 mod replicas;
 mod stewardship;

@@ -8,6 +8,8 @@ pub(crate) use merge::supersede_open_of;
 mod overrides;
 mod split;
 
+pub use split::SplitResult;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -27,7 +29,7 @@ pub struct Actor {
 }
 
 /// A source record named by its source keys.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordKey {
     pub source_system: String,
@@ -36,7 +38,7 @@ pub struct RecordKey {
 
 /// Approving or rejecting a proposal. The versions are optional guards: when given, the
 /// decision is refused (409) if either golden record changed since the steward looked.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     pub comment: Option<String>,
@@ -45,7 +47,7 @@ pub struct DecisionRequest {
 }
 
 /// Merging `other_golden_id` into the golden record named in the path, which survives.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     pub other_golden_id: String,
@@ -57,7 +59,7 @@ pub struct MergeRequest {
 }
 
 /// Splitting source records out of a golden record into a new one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SplitRequest {
     pub records: Vec<RecordKey>,
@@ -66,7 +68,7 @@ pub struct SplitRequest {
 }
 
 /// Setting a field's value by hand (`value: null` removes the override).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRequest {
     pub field: String,

@@ -15,7 +15,7 @@ use crate::store::models::{NewDoNotMatch, SourceRecordRow};
 use crate::store::queries::{proposals, records};
 
 /// Both golden records after a split.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SplitResult {
     /// The record split from, with the members it kept.
     pub golden: GoldenView,

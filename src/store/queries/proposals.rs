@@ -276,3 +276,15 @@ pub fn open_touching(
         .select((proposals::golden_id, proposals::other_golden_id))
         .load(conn)
 }
+
+/// Per domain: how many proposals are open and when the oldest was opened.
+pub fn open_backlog(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<(String, i64, Option<NaiveDateTime>)>> {
+    use diesel::dsl::{count_star, min};
+    proposals::table
+        .filter(proposals::status.eq("open"))
+        .group_by(proposals::domain)
+        .select((proposals::domain, count_star(), min(proposals::created_at)))
+        .load(conn)
+}

@@ -1,0 +1,258 @@
+//! The OpenAPI description of the HTTP API, generated from the handlers' annotations and the
+//! request and response types, served at `/openapi.json`. A test checks that every route
+//! registered in [`super::configure`] is described here, so the two cannot drift apart.
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+
+use super::error::ErrorBody;
+use super::{audit, crosswalk, curation, dashboard, jobs, lookups, ops, records, stewardship};
+use crate::model::RecordInput;
+use crate::service::Golden;
+
+/// `GET /openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses(
+    (status = 200, description = "This description, OpenAPI 3.1", body = Object),
+))]
+pub async fn spec(golden: web::Data<Golden>) -> HttpResponse {
+    let domains: Vec<String> = golden.rules.domains().map(|d| d.name.clone()).collect();
+    HttpResponse::Ok().json(document(&domains))
+}
+
+/// The description with the `{domain}` path parameter narrowed to the domains this service
+/// loaded from its rule files: domains are data, so only the running service knows them.
+pub fn document(domains: &[String]) -> Value {
+    let mut spec = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) else {
+        return spec;
+    };
+    let parameters = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("parameters"))
+        .filter_map(Value::as_array_mut)
+        .flatten();
+    for parameter in parameters {
+        if parameter["name"] == "domain" && parameter["in"] == "path" {
+            parameter["schema"] = json!({"type": "string", "enum": domains});
+        }
+    }
+    spec
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Golden",
+        description = "Master data management: source records in, golden records and the \
+                       crosswalk out."
+    ),
+    paths(
+        super::healthz,
+        ops::readyz,
+        ops::metrics,
+        spec,
+        dashboard::domains,
+        dashboard::stats,
+        lookups::events,
+        audit::list,
+        jobs::list,
+        jobs::get,
+        jobs::rejects,
+        crosswalk::lookup,
+        crosswalk::export,
+        crosswalk::reverse,
+        crosswalk::get,
+        stewardship::get,
+        stewardship::approve,
+        stewardship::reject,
+        records::post,
+        jobs::create,
+        stewardship::search,
+        stewardship::list,
+        records::get,
+        records::delete,
+        lookups::golden_record,
+        curation::merge,
+        curation::split,
+        curation::override_field,
+    ),
+    modifiers(&BearerJwt),
+    tags(
+        (name = "operations", description = "Liveness, readiness, metrics and this description"),
+        (name = "records", description = "Source records from source systems"),
+        (name = "crosswalk", description = "Source keys to golden IDs and back"),
+        (name = "golden", description = "Golden records: read, search, curate"),
+        (name = "proposals", description = "The stewards' review queue"),
+        (name = "jobs", description = "Bulk loads of whole files"),
+        (name = "feed", description = "The change feed and the audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer JWT every `/v1` route requires.
+struct BearerJwt;
+
+impl Modify for BearerJwt {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// One record, or an array of up to 10,000.
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RecordBatch {
+    One(RecordInput),
+    Many(Vec<RecordInput>),
+}
+
+/// The errors of every route behind a token.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthErrors {
+    /// No token, or a bad or expired one.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody<'static>),
+    /// The token lacks the role (the refusal is audited).
+    #[response(status = 403)]
+    Forbidden(ErrorBody<'static>),
+}
+
+/// A query string or path segment that does not parse.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BadRequest {
+    /// Malformed JSON, a bad query parameter or path segment.
+    #[response(status = 400)]
+    BadRequest(ErrorBody<'static>),
+}
+
+/// A JSON body refused before it is read.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors {
+    /// The body is larger than the limit.
+    #[response(status = 413)]
+    TooLarge(ErrorBody<'static>),
+    /// The body is not JSON.
+    #[response(status = 415)]
+    NotJson(ErrorBody<'static>),
+}
+
+/// An unknown domain or an ID that does not exist.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum NotFound {
+    /// `unknown_domain` or `not_found`.
+    #[response(status = 404)]
+    NotFound(ErrorBody<'static>),
+}
+
+/// A steward's stale view or an action that clashes with what is stored.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Conflict {
+    /// The record changed since the steward looked, or the proposal is already decided.
+    #[response(status = 409)]
+    Conflict(ErrorBody<'static>),
+}
+
+/// Well-formed, but not applicable to what is stored.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Unprocessable {
+    /// An unknown field, a record that is not a member, a value that fails its check.
+    #[response(status = 422)]
+    Unprocessable(ErrorBody<'static>),
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Method and full path of every `.route(...)` in `configure`, read from its source so a
+    /// route added there without a description here fails the test.
+    fn registered() -> BTreeSet<(String, String)> {
+        let source = include_str!("mod.rs");
+        let start = source.find("pub fn configure").unwrap();
+        let body = &source[start..];
+        let body = &body[..body.find("\n}\n").unwrap()];
+        let scope = body.find("web::scope(\"/v1\")").unwrap();
+        body.match_indices(".route(")
+            .map(|(at, _)| {
+                let call = &body[at..];
+                let path = call.split('"').nth(1).unwrap();
+                let method = call.split("web::").nth(1).unwrap();
+                let method = &method[..method.find('(').unwrap()];
+                let prefix = if at > scope { "/v1" } else { "" };
+                (method.to_owned(), format!("{prefix}{path}"))
+            })
+            .collect()
+    }
+
+    fn described() -> BTreeSet<(String, String)> {
+        let spec = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let paths = spec["paths"].as_object().unwrap();
+        paths
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().unwrap().keys();
+                methods
+                    .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+                    .map(|m| (m.clone(), path.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_registered_route_is_described_and_nothing_else() {
+        let registered = registered();
+        assert!(registered.len() >= 26, "{registered:?}");
+        assert!(registered.contains(&("get".into(), "/v1/jobs/{id}".into())));
+        assert_eq!(registered, described());
+    }
+
+    #[test]
+    fn the_domain_parameter_lists_the_loaded_domains() {
+        let spec = document(&["vendor".into(), "item".into()]);
+        let get = &spec["paths"]["/v1/{domain}/golden/{golden_id}"]["get"];
+        let domain = &get["parameters"][0];
+        assert_eq!(domain["name"], "domain");
+        assert_eq!(domain["schema"]["enum"], json!(["vendor", "item"]));
+    }
+
+    #[test]
+    fn routes_behind_a_token_say_so() {
+        let spec = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        assert_eq!(
+            spec["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                let secured = operation["security"].is_array();
+                assert_eq!(secured, path.starts_with("/v1/"), "{path}");
+                if secured {
+                    assert!(operation["responses"]["401"].is_object(), "{path}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Endpoints for operators, outside `/v1` and without a token: readiness and metrics. They
+//! reveal counts, sequence numbers and the names of domains and source systems, nothing of the
+//! records themselves; expose them only where the scraper and the orchestrator reach.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+
+use super::error::{ApiError, ErrorBody, blocking};
+use crate::metrics::IndexStatus;
+use crate::service::Golden;
+
+/// Longest a readiness probe waits for the database before answering 503.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Readiness: the database answers, and where the index stands.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    status: &'static str,
+    database: &'static str,
+    index: IndexStatus,
+}
+
+/// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "The database answers", body = Readiness),
+    (status = 503, description = "The database does not answer", body = ErrorBody),
+))]
+pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError> {
+    let service = golden.clone();
+    let probe = blocking(move || service.index_status());
+    let index = match tokio::time::timeout(READY_TIMEOUT, probe).await {
+        Ok(Ok(index)) => index,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database does not answer");
+            return Err(ApiError::NotReady("the database does not answer".into()));
+        }
+        Err(_) => {
+            return Err(ApiError::NotReady(
+                "the database did not answer in time".into(),
+            ));
+        }
+    };
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: "ok",
+        index,
+    }))
+}
+
+/// `GET /metrics`: the Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+    (status = 200, description = "Prometheus text format", body = String,
+     content_type = "text/plain"),
+))]
+pub async fn metrics(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError> {
+    let service = golden.clone();
+    let text = blocking(move || service.render_metrics()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
+
+/// Counts every request by its route pattern (`/v1/jobs/{id}`, never the raw path), method and
+/// status, with its latency. Requests that match no route share the `unmatched` pattern.
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let golden = req.app_data::<web::Data<Golden>>().cloned();
+    let started = Instant::now();
+    let response = next.call(req).await?;
+    if let Some(golden) = golden {
+        let pattern = response.request().match_pattern();
+        golden.metrics.observe_request(
+            pattern.as_deref().unwrap_or("unmatched"),
+            response.request().method().as_str(),
+            response.status().as_str(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(response)
+}
