@@ -468,6 +468,17 @@ impl Golden {
             }
         }
         self.remove_orphaned_uploads(&unfinished);
+        // Replicas share the jobs table but not their data dirs: each resumes only the jobs
+        // whose upload it holds, and leaves the others to the replica that accepted them.
+        let own_dir = std::fs::canonicalize(self.settings.jobs_dir()).ok();
+        unfinished.retain(|job| {
+            let dir = job
+                .input_path
+                .as_deref()
+                .and_then(|path| std::path::Path::new(path).parent())
+                .and_then(|dir| std::fs::canonicalize(dir).ok());
+            dir.is_some() && dir == own_dir
+        });
         for job in &unfinished {
             tracing::info!(job = %job.id, after_line = job.last_line, "resuming a bulk job");
             self.spawn_job(&job.id)?;

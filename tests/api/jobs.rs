@@ -165,7 +165,12 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
     let settings = app.settings.clone();
     let input = settings.jobs_dir().join("pending.csv");
     let orphan = settings.jobs_dir().join("0badc0de.csv");
+    // Another replica's upload: it lives in that replica's data dir, not in this one's.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let foreign_input = elsewhere.path().join("theirs.csv");
+    std::fs::write(&foreign_input, vendor_csv(5).replace("supplier", "name")).unwrap();
     let mut job_id = String::new();
+    let mut foreign_id = String::new();
     let app = app.restart_with(|| {
         // A server stopped with this job queued: its upload is on disk, nothing loaded yet.
         std::fs::create_dir_all(settings.jobs_dir()).unwrap();
@@ -188,6 +193,19 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
             })
             .unwrap();
         job_id = job.id;
+        let spec = |input: &std::path::Path| JobSpec {
+            domain: "vendor".into(),
+            source: Some("acq".into()),
+            origin: "http",
+            input_name: "theirs.csv".into(),
+            input_path: Some(input.display().to_string()),
+            input_hash: None,
+            bytes_total: None,
+            allowed_sources: None,
+            mapping: Mapping::default(),
+            created_by: "tester".into(),
+        };
+        foreign_id = golden.start_job(&spec(&foreign_input)).unwrap().id;
     });
     let done = wait_finished(&app, &job_id);
     assert_eq!(done["status"], "finished", "{done}");
@@ -198,6 +216,14 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!input.exists(), "a finished job's upload is removed");
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, foreign) = app.get(&format!("/v1/jobs/{foreign_id}"), Some(&reader));
+    assert_eq!(status, 200, "{foreign}");
+    assert_eq!(
+        foreign["status"], "queued",
+        "a job whose upload another replica holds is left to that replica: {foreign}"
+    );
+    assert!(foreign_input.exists());
     assert!(
         !orphan.exists(),
         "an upload no job reads is removed at start"
