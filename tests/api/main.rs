@@ -5,6 +5,7 @@
 mod auth;
 mod bulk;
 mod cli;
+mod equivalence;
 mod errors;
 mod helpers;
 mod ingest;
