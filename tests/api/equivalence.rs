@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, read, spawn_app};
 
 /// Records in the file: a few thousand, with duplicates across five source systems.
-const RECORDS: usize = 2_500;
+const RECORDS: usize = 2_000;
 
 const SOURCES: [&str; 5] = ["SAP_ECC", "ORACLE_EBS", "WORKDAY", "LAWSON", "ACQ_MERIDIAN"];
 const FIELDS: [&str; 8] = [
@@ -51,12 +51,52 @@ impl Rng {
 }
 
 const WORDS: &[&str] = &[
-    "acme", "apex", "summit", "pioneer", "liberty", "national", "premier", "allied", "united",
-    "global", "metro", "central", "coastal", "valley", "river", "harbor", "keystone", "heritage",
-    "evergreen", "cardinal", "eagle", "beacon", "horizon", "frontier", "medical", "surgical",
-    "health", "supply", "labs", "diagnostics", "pharma", "instruments", "devices", "systems",
-    "services", "logistics", "distribution", "industries", "products", "partners", "group",
-    "imaging", "dental", "orthopedic", "sterile", "clinical",
+    "acme",
+    "apex",
+    "summit",
+    "pioneer",
+    "liberty",
+    "national",
+    "premier",
+    "allied",
+    "united",
+    "global",
+    "metro",
+    "central",
+    "coastal",
+    "valley",
+    "river",
+    "harbor",
+    "keystone",
+    "heritage",
+    "evergreen",
+    "cardinal",
+    "eagle",
+    "beacon",
+    "horizon",
+    "frontier",
+    "medical",
+    "surgical",
+    "health",
+    "supply",
+    "labs",
+    "diagnostics",
+    "pharma",
+    "instruments",
+    "devices",
+    "systems",
+    "services",
+    "logistics",
+    "distribution",
+    "industries",
+    "products",
+    "partners",
+    "group",
+    "imaging",
+    "dental",
+    "orthopedic",
+    "sterile",
+    "clinical",
 ];
 const SUFFIXES: &[&str] = &[
     "Inc",
@@ -106,9 +146,13 @@ fn entity(rng: &mut Rng) -> Entity {
     Entity {
         name,
         suffix: SUFFIXES[rng.below(SUFFIXES.len())],
-        tax_id: rng
-            .chance(0.5)
-            .then(|| format!("{}-{}", 10 + rng.below(89), 1_000_000 + rng.below(8_999_999))),
+        tax_id: rng.chance(0.5).then(|| {
+            format!(
+                "{}-{}",
+                10 + rng.below(89),
+                1_000_000 + rng.below(8_999_999)
+            )
+        }),
         address: (
             1 + rng.below(9_998),
             rng.pick(STREETS),
@@ -172,7 +216,13 @@ fn render(e: &Entity, rng: &mut Rng, variant: bool) -> Vec<String> {
     let tax = e
         .tax_id
         .clone()
-        .map(|t| if rng.chance(0.5) { t.replace('-', "") } else { t })
+        .map(|t| {
+            if rng.chance(0.5) {
+                t.replace('-', "")
+            } else {
+                t
+            }
+        })
         .unwrap_or_default();
     let country = ["US", "USA", "United States", ""][rng.below(4)].to_owned();
     let mut drop = |value: String, p: f64| {
@@ -204,7 +254,10 @@ fn vendor_rows(n: usize) -> Vec<(Key, Vec<String>)> {
     let mut push = |rng: &mut Rng, rows: &mut Vec<(Key, Vec<String>)>, fields| {
         let s = rng.below(SOURCES.len());
         next_id[s] += 1;
-        let key = (SOURCES[s].to_owned(), format!("{}{:07}", &SOURCES[s][..2], next_id[s]));
+        let key = (
+            SOURCES[s].to_owned(),
+            format!("{}{:07}", &SOURCES[s][..2], next_id[s]),
+        );
         rows.push((key, fields));
     };
     while rows.len() < n {
@@ -384,7 +437,10 @@ fn load_one_by_one(app: &TestApp, rows: &[(Key, Vec<String>)]) -> BTreeMap<Key, 
         let body = json!({"source_system": system, "source_id": id, "attributes": attributes});
         let (status, results) = app.post("/v1/vendor/records", Some(&ingest), &body);
         assert!(status == 200 || status == 422, "{status} {results}");
-        let decision = results["results"][0]["decision"].as_str().unwrap().to_owned();
+        let decision = results["results"][0]["decision"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         if decision != "rejected" {
             decisions.insert((system.clone(), id.clone()), decision);
         }
@@ -406,9 +462,10 @@ fn a_bulk_job_decides_exactly_as_loading_record_by_record() {
     let single_decisions = load_one_by_one(&single, &rows);
     let single_outcome = outcome(&single, single_decisions);
     eprintln!(
-        "equivalence: {} rows, bulk {bulk_seconds:.1}s, all {:.1}s",
+        "equivalence: {} rows, bulk {bulk_seconds:.1}s, all {:.1}s; {}",
         rows.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        job
     );
 
     // The file is realistic: it has matches of every kind and some bad rows.
@@ -419,8 +476,8 @@ fn a_bulk_job_decides_exactly_as_loading_record_by_record() {
             .filter(|d| *d == decision)
             .count()
     };
-    assert!(counts("auto_linked") > 300, "{job}");
-    assert!(counts("proposed") > 20, "{job}");
+    assert!(counts("auto_linked") > 250, "{job}");
+    assert!(counts("proposed") > 15, "{job}");
     assert!(job["rejected"].as_i64().unwrap() > 0, "{job}");
     assert_eq!(
         bulk_outcome.decisions.len() as i64 + job["rejected"].as_i64().unwrap(),

@@ -118,6 +118,7 @@ pub fn join_golden(
 pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<SourceRecordRow>> {
     source_records::table
         .filter(source_records::id.eq_any(ids))
+        .order(source_records::id)
         .select(SourceRecordRow::as_select())
         .load(conn)
 }
