@@ -6,19 +6,23 @@
 //! There is one writer. Documents added since the last commit are also kept in an in-memory
 //! overlay ([`Postings`]) so they are searchable at once; commits happen in batches.
 
+mod committed;
 mod postings;
+pub mod rank;
 
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 
-use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::schema::{FAST, Field, INDEXED, STRING, Schema};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 use thiserror::Error;
 
 pub use postings::Postings;
+use rank::Hit;
+
+/// The record ID field, a fast field so ranking can break ties by it.
+const RECORD_ID: &str = "record_id";
 
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
@@ -34,6 +38,8 @@ pub enum IndexError {
     },
     #[error("candidate index directory: {0}")]
     OpenDirectory(#[from] tantivy::directory::error::OpenDirectoryError),
+    #[error("candidate index postings: {0}")]
+    Postings(#[from] std::io::Error),
     #[error("candidate index is busy or poisoned")]
     Poisoned,
 }
@@ -48,7 +54,7 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let fields = Fields {
-        record_id: builder.add_u64_field("record_id", INDEXED | STORED),
+        record_id: builder.add_u64_field(RECORD_ID, INDEXED | FAST),
         domain: builder.add_text_field("domain", STRING),
         terms: builder.add_text_field("terms", STRING),
     };
@@ -72,7 +78,20 @@ impl CandidateIndex {
             source,
         })?;
         let (schema, fields) = schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
+            // An index written with an older schema is only a cache: start afresh, and the
+            // missing commit payload makes the service rebuild it.
+            Err(TantivyError::SchemaError(_)) => {
+                std::fs::remove_dir_all(dir)
+                    .and_then(|()| std::fs::create_dir_all(dir))
+                    .map_err(|source| IndexError::Directory {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                Index::create(MmapDirectory::open(dir)?, schema, Default::default())?
+            }
+            other => other?,
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -174,55 +193,58 @@ impl CandidateIndex {
         terms: &[(String, f32)],
         limit: usize,
     ) -> Result<Vec<i64>, IndexError> {
+        self.search_with(domain, terms, limit, None)
+    }
+
+    /// [`CandidateIndex::search`] over `newer` too: records not in the index yet (those of a
+    /// write transaction). Ranked as [`rank`] says, so the answer does not depend on which
+    /// records are committed, pending or in `newer`.
+    pub fn search_with(
+        &self,
+        domain: &str,
+        terms: &[(String, f32)],
+        limit: usize,
+        newer: Option<&Postings>,
+    ) -> Result<Vec<i64>, IndexError> {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
         let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
-        let mut found: Vec<i64> = pending
-            .search(domain, terms, limit)
-            .into_iter()
-            .map(|(id, _)| id as i64)
-            .collect();
         let searcher = self.reader.searcher();
-        if searcher.num_docs() > 0 {
-            let should: Vec<(Occur, Box<dyn Query>)> = terms
-                .iter()
-                .map(|(term, boost)| {
-                    let query = TermQuery::new(
-                        Term::from_field_text(self.fields.terms, term),
-                        IndexRecordOption::Basic,
-                    );
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(query), *boost)) as Box<dyn Query>,
-                    )
-                })
-                .collect();
-            let query = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.fields.domain, domain),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-                (Occur::Must, Box::new(BooleanQuery::new(should))),
-            ]);
-            let hits = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
-            for (_, address) in hits {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                if let Some(id) = doc
-                    .get_first(self.fields.record_id)
-                    .and_then(|v| v.as_u64())
-                {
-                    let id = id as i64;
-                    if !found.contains(&id) && !pending.contains(id as u64) {
-                        found.push(id);
-                    }
-                }
+        let committed = searcher.num_docs() > 0;
+        let overlays: Vec<&Postings> = [Some(&*pending), newer].into_iter().flatten().collect();
+        let mut weighted = Vec::with_capacity(terms.len());
+        for (term, boost) in terms {
+            let mut doc_freq: u64 = overlays.iter().map(|p| p.doc_freq(term)).sum();
+            if committed {
+                doc_freq += searcher.doc_freq(&Term::from_field_text(self.fields.terms, term))?;
             }
+            weighted.push((term.clone(), rank::weight(*boost, doc_freq)));
         }
-        Ok(found)
+        // A record in a newer place shadows its older version in an older one.
+        let mut hits: Vec<Hit> = pending
+            .search(domain, &weighted, limit)
+            .into_iter()
+            .filter(|h| !newer.is_some_and(|n| n.contains(h.record_id())))
+            .collect();
+        if let Some(newer) = newer {
+            hits.extend(newer.search(domain, &weighted, limit));
+        }
+        if committed {
+            let shadowed = |id: u64| overlays.iter().any(|p| p.contains(id));
+            let query = committed::Query {
+                terms_field: self.fields.terms,
+                domain_field: self.fields.domain,
+                record_id: RECORD_ID,
+                domain,
+                weighted: &weighted,
+            };
+            hits.extend(committed::top_hits(&searcher, &query, limit, shadowed)?);
+        }
+        Ok(rank::best(hits, limit)
+            .into_iter()
+            .map(|h| h.record_id() as i64)
+            .collect())
     }
 }
 
@@ -267,5 +289,45 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn candidates_do_not_depend_on_where_records_live() {
+        let words = [
+            "acme", "apex", "medical", "supply", "labs", "inc", "north", "west",
+        ];
+        let doc = |i: usize| -> Vec<(String, f32)> {
+            (0..words.len())
+                .filter(|w| (i >> w) & 1 == 1 || i.is_multiple_of(w + 2))
+                .map(|w| (words[w].to_string(), 1.0 + (w % 3) as f32))
+                .collect()
+        };
+        let query = terms(&["acme", "medical", "labs", "west"]);
+        let dir = tempfile::tempdir().unwrap();
+        let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+        let mut newer = Postings::default();
+        for i in 1..=150 {
+            index.upsert("vendor", i as i64, &doc(i)).unwrap();
+        }
+        let all_pending = index.search("vendor", &query, 12).unwrap();
+        index.commit("1").unwrap();
+        assert_eq!(index.search("vendor", &query, 12).unwrap(), all_pending);
+        // Split three ways: committed, pending and a write transaction's own records.
+        let dir = tempfile::tempdir().unwrap();
+        let split = CandidateIndex::open_or_create(dir.path()).unwrap();
+        for i in 1..=150 {
+            match i % 3 {
+                0 => newer.insert("vendor", i as u64, &doc(i)),
+                _ => split.upsert("vendor", i as i64, &doc(i)).unwrap(),
+            }
+            if i == 70 {
+                split.commit("1").unwrap();
+            }
+        }
+        let found = split
+            .search_with("vendor", &query, 12, Some(&newer))
+            .unwrap();
+        assert_eq!(found, all_pending);
+        assert_eq!(found.len(), 12);
     }
 }

@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::rank::{Hit, Weight, best};
+
 /// Terms to record IDs, with each record's terms for removal.
 #[derive(Debug, Default)]
 pub struct Postings {
@@ -55,25 +57,26 @@ impl Postings {
         self.by_record.clear();
     }
 
-    /// Records of `domain` sharing terms with the query, best first. A term shared by many
-    /// records counts for less, as in BM25's IDF.
-    pub fn search(&self, domain: &str, query: &[(String, f32)], limit: usize) -> Vec<(u64, f32)> {
-        let mut scores: HashMap<u64, f32> = HashMap::new();
-        for (term, boost) in query {
-            if let Some(ids) = self.by_term.get(term) {
-                let weight = boost / (1.0 + (ids.len() as f32).ln());
-                for id in ids {
-                    *scores.entry(*id).or_default() += weight;
-                }
+    /// Records holding `term`.
+    pub fn doc_freq(&self, term: &str) -> u64 {
+        self.by_term.get(term).map_or(0, |ids| ids.len() as u64)
+    }
+
+    /// The best `limit` records of `domain` sharing terms with the weighted query, in the
+    /// order of [`super::rank`].
+    pub fn search(&self, domain: &str, query: &[(String, Weight)], limit: usize) -> Vec<Hit> {
+        let mut scores: HashMap<u64, u64> = HashMap::new();
+        for (term, weight) in query {
+            for id in self.by_term.get(term).into_iter().flatten() {
+                *scores.entry(*id).or_default() += u64::from(*weight);
             }
         }
-        let mut ranked: Vec<(u64, f32)> = scores
+        let hits = scores
             .into_iter()
             .filter(|(id, _)| self.by_record.get(id).is_some_and(|(d, _)| d == domain))
+            .map(|(id, score)| Hit::new(score, id))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(limit);
-        ranked
+        best(hits, limit)
     }
 
     /// Moves everything from `other` into `self`.
@@ -97,16 +100,21 @@ mod tests {
         words.iter().map(|w| (w.to_string(), 1.0)).collect()
     }
 
+    fn query(words: &[&str]) -> Vec<(String, Weight)> {
+        words.iter().map(|w| (w.to_string(), 1000)).collect()
+    }
+
     #[test]
     fn finds_by_shared_terms_within_a_domain() {
         let mut p = Postings::default();
         p.insert("vendor", 1, &terms(&["acme", "medical"]));
         p.insert("vendor", 2, &terms(&["acme", "labs"]));
         p.insert("item", 3, &terms(&["acme", "medical"]));
-        let hits = p.search("vendor", &terms(&["acme", "medical"]), 10);
-        assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [1, 2]);
+        let hits = p.search("vendor", &query(&["acme", "medical"]), 10);
+        assert_eq!(hits.iter().map(Hit::record_id).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(p.doc_freq("acme"), 3);
         p.remove(1);
-        assert_eq!(p.search("vendor", &terms(&["medical"]), 10), []);
+        assert_eq!(p.search("vendor", &query(&["medical"]), 10), []);
         assert_eq!(p.len(), 2);
     }
 }

@@ -6,6 +6,7 @@
 //! fingerprint of the candidate keys; a restart catches up from there, and changed keys
 //! trigger a rebuild.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -15,7 +16,7 @@ use crate::matching::{Standardized, keys};
 use crate::model::record_status;
 use crate::rules::RuleSet;
 use crate::store::DbConnection;
-use crate::store::models::SourceRecordRow;
+use crate::store::models::{EventRow, SourceRecordRow};
 use crate::store::queries::{events, records};
 
 /// Documents held in the overlay before the on-disk index commits.
@@ -113,6 +114,46 @@ impl Golden {
             .map_err(|_| ServiceError::Internal("index state poisoned".into()))
     }
 
+    /// Re-indexes the records that `events` touched, as they are now, reading them a domain
+    /// at a time rather than one query each.
+    fn index_records_of(
+        &self,
+        conn: &mut DbConnection,
+        events: &[EventRow],
+    ) -> Result<(), ServiceError> {
+        let mut touched: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+        for event in events {
+            if !event.kind.starts_with("record.") || event.kind == "record.linked" {
+                continue;
+            }
+            let (Some(domain), Ok(payload)) = (
+                event.domain.as_deref(),
+                serde_json::from_str::<serde_json::Value>(&event.payload),
+            ) else {
+                continue;
+            };
+            let key = |name: &str| payload[name].as_str().map(str::to_owned);
+            if let (Some(system), Some(id)) = (key("source_system"), key("source_id")) {
+                touched
+                    .entry(domain.to_owned())
+                    .or_default()
+                    .insert((system, id));
+            }
+        }
+        for (domain, keys) in touched {
+            let keys: Vec<(&str, &str)> =
+                keys.iter().map(|(s, i)| (s.as_str(), i.as_str())).collect();
+            let mut rows: Vec<SourceRecordRow> = records::find_many(conn, &domain, &keys)?
+                .into_values()
+                .collect();
+            rows.sort_by_key(|r| r.id);
+            for row in &rows {
+                self.index_row(row)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Applies every committed event after the index's position; commits the index when
     /// enough has piled up.
     pub fn sync_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
@@ -125,23 +166,7 @@ impl Golden {
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
-            for event in &page {
-                if !event.kind.starts_with("record.") || event.kind == "record.linked" {
-                    continue;
-                }
-                let (Some(domain), Ok(payload)) = (
-                    event.domain.as_deref(),
-                    serde_json::from_str::<serde_json::Value>(&event.payload),
-                ) else {
-                    continue;
-                };
-                let key = |name: &str| payload[name].as_str().map(str::to_owned);
-                if let (Some(system), Some(id)) = (key("source_system"), key("source_id"))
-                    && let Some(row) = records::find(conn, domain, &system, &id)?
-                {
-                    self.index_row(&row)?;
-                }
-            }
+            self.index_records_of(conn, &page)?;
             state.applied_seq = last;
         }
         let due = self.index.pending_len() >= COMMIT_EVERY_DOCS

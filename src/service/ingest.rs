@@ -1,6 +1,8 @@
 //! Ingesting source records: validate, store a new version when something changed, keep every
 //! record in exactly one golden record, and append the change-feed events.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden};
@@ -86,8 +88,23 @@ impl Golden {
             self.sync_index(tx.conn())?;
             let mut batch = BatchIndex::default();
             let mut results = results;
+            let mut known = known_records(tx, &domain.name, &valid)?;
+            let mut seen = HashSet::new();
             for (index, record) in &valid {
-                results.push(self.store_record(tx, &mut batch, &domain, *index, record)?);
+                let key = (record.source_system.clone(), record.source_id.clone());
+                // A key sent twice in one batch finds what its first copy stored.
+                let existing = match known.remove(&key) {
+                    Some(row) => Some(row),
+                    None if seen.contains(&key) => records::find(
+                        tx.conn(),
+                        &domain.name,
+                        &record.source_system,
+                        &record.source_id,
+                    )?,
+                    None => None,
+                };
+                seen.insert(key);
+                results.push(self.store_record(tx, &mut batch, &domain, *index, record, existing)?);
             }
             results.sort_by_key(|r| r.index);
             if let Some(also) = also {
@@ -102,6 +119,21 @@ impl Golden {
         self.metrics.observe_ingest(&domain.name, &results);
         Ok(results)
     }
+}
+
+/// The stored rows of a batch's records, read in a few queries before any is written. Storing
+/// one record never changes another record's row, so the rows stay current through the
+/// batch (a key sent twice is the exception, handled by the caller).
+fn known_records(
+    tx: &mut Tx<'_>,
+    domain: &str,
+    valid: &[(usize, ValidRecord)],
+) -> Result<HashMap<(String, String), SourceRecordRow>, ServiceError> {
+    let keys: Vec<(&str, &str)> = valid
+        .iter()
+        .map(|(_, r)| (r.source_system.as_str(), r.source_id.as_str()))
+        .collect();
+    Ok(records::find_many(tx.conn(), domain, &keys)?)
 }
 
 fn rejected(index: usize, keys: Option<(String, String)>, errors: Vec<FieldError>) -> RecordResult {
@@ -126,13 +158,8 @@ impl Golden {
         domain: &Domain,
         index: usize,
         record: &ValidRecord,
+        existing: Option<SourceRecordRow>,
     ) -> Result<RecordResult, ServiceError> {
-        let existing = records::find(
-            tx.conn(),
-            &domain.name,
-            &record.source_system,
-            &record.source_id,
-        )?;
         let (decision, golden_id, version) = match existing {
             None => self.insert_new(tx, batch, domain, record)?,
             Some(row)

@@ -54,17 +54,13 @@ impl Golden {
         let terms = keys::terms(rules, record);
         let mut ids = self
             .index
-            .search(&domain.name, &terms, rules.max_candidates)
+            .search_with(
+                &domain.name,
+                &terms,
+                rules.max_candidates,
+                Some(&batch.postings),
+            )
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        for (id, _) in batch
-            .postings
-            .search(&domain.name, &terms, rules.max_candidates)
-        {
-            let id = id as i64;
-            if !ids.contains(&id) {
-                ids.push(id);
-            }
-        }
         ids.retain(|id| Some(*id) != record_id);
         let ranked = if ids.is_empty() {
             Vec::new()

@@ -8,6 +8,7 @@ mod cli;
 mod console;
 mod crash;
 mod crosswalk_cache;
+mod equivalence;
 mod errors;
 mod helpers;
 mod ingest;

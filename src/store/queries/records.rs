@@ -1,5 +1,7 @@
 //! Source records, their versions and their golden membership.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -22,6 +24,34 @@ pub fn find(
         .select(SourceRecordRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records of `domain` by source key, a query per source system and 500 keys: a batch's
+/// lookups in a few round trips instead of one each.
+pub fn find_many(
+    conn: &mut DbConnection,
+    domain: &str,
+    keys: &[(&str, &str)],
+) -> QueryResult<HashMap<(String, String), SourceRecordRow>> {
+    let mut by_system: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (system, id) in keys {
+        by_system.entry(system).or_default().push(id);
+    }
+    let mut found = HashMap::with_capacity(keys.len());
+    for (system, ids) in by_system {
+        for chunk in ids.chunks(500) {
+            let rows = source_records::table
+                .filter(source_records::domain.eq(domain))
+                .filter(source_records::source_system.eq(system))
+                .filter(source_records::source_id.eq_any(chunk))
+                .select(SourceRecordRow::as_select())
+                .load(conn)?;
+            for row in rows {
+                found.insert((row.source_system.clone(), row.source_id.clone()), row);
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub fn insert(conn: &mut DbConnection, record: &NewSourceRecord<'_>) -> QueryResult<i64> {
@@ -118,6 +148,7 @@ pub fn join_golden(
 pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<SourceRecordRow>> {
     source_records::table
         .filter(source_records::id.eq_any(ids))
+        .order(source_records::id)
         .select(SourceRecordRow::as_select())
         .load(conn)
 }
