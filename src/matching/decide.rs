@@ -6,8 +6,13 @@ use crate::rules::matching::MatchRules;
 /// What to do with an incoming record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Join this golden record.
-    AutoLink { golden_id: String, score: PairScore },
+    /// Join this golden record. `bridged` are other golden records the record also matches at
+    /// review level or better: it links them, so a merge of each with `golden_id` is proposed.
+    AutoLink {
+        golden_id: String,
+        score: PairScore,
+        bridged: Vec<(String, PairScore)>,
+    },
     /// Get a golden record of its own and open a proposal against each of these.
     Propose(Vec<(String, PairScore)>),
     /// Stay apart.
@@ -19,7 +24,14 @@ pub fn decide(rules: &MatchRules, ranked: Vec<(String, PairScore)>) -> Outcome {
     let mut ranked = ranked.into_iter().peekable();
     match ranked.peek() {
         Some((_, best)) if best.probability >= rules.auto_link => match ranked.next() {
-            Some((golden_id, score)) => Outcome::AutoLink { golden_id, score },
+            Some((golden_id, score)) => Outcome::AutoLink {
+                golden_id,
+                score,
+                bridged: ranked
+                    .take_while(|(_, s)| s.probability >= rules.review)
+                    .take(rules.max_proposals)
+                    .collect(),
+            },
             None => Outcome::New,
         },
         Some((_, best)) if best.probability >= rules.review => {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::golden::{create_golden, recompute_golden};
 use super::matching::BatchIndex;
 use super::proposals::open_proposal;
-use super::stewardship::absorb_into;
+use super::stewardship::{absorb_into, crosses_do_not_match};
 use super::views::RecordResult;
 use super::{Golden, ServiceError};
 use crate::matching::Outcome;
@@ -199,7 +199,9 @@ impl Golden {
             &record.standardized,
         )?;
         let (decision, golden_id, link) = match &matched.outcome {
-            Outcome::AutoLink { golden_id, score } => (
+            Outcome::AutoLink {
+                golden_id, score, ..
+            } => (
                 Decision::AutoLinked,
                 golden_id.clone(),
                 json!({"reason": "auto_linked", "score": score.probability}),
@@ -261,7 +263,15 @@ impl Golden {
             &linked,
         )?;
         match matched.outcome {
-            Outcome::AutoLink { .. } => recompute_golden(tx, domain, &golden_id)?,
+            Outcome::AutoLink { bridged, .. } => {
+                recompute_golden(tx, domain, &golden_id)?;
+                for (other, score) in bridged {
+                    let pending = proposals::open_between(tx.conn(), &golden_id, &other)?;
+                    if !pending && !crosses_do_not_match(tx, &golden_id, &other)? {
+                        open_proposal(tx, domain, &golden_id, &other, record_id, &score)?;
+                    }
+                }
+            }
             Outcome::Propose(candidates) => {
                 for (other, score) in candidates {
                     open_proposal(tx, domain, &golden_id, &other, record_id, &score)?;

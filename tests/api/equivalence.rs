@@ -358,31 +358,31 @@ fn feed(app: &TestApp) -> Vec<Value> {
 }
 
 /// Decisions as the feed tells them: a record is auto-linked when linked for that reason,
-/// proposed when a proposal opens from its new golden record, new otherwise.
+/// proposed when a proposal opens from its new golden record in the same write (before the next
+/// record is linked), new otherwise. A proposal opened after an auto-link comes from a record
+/// that bridges two golden records and says nothing about the record that created them.
 fn decisions_from_feed(app: &TestApp) -> BTreeMap<Key, String> {
-    let events = feed(app);
-    let proposing: BTreeSet<&str> = events
-        .iter()
-        .filter(|e| e["kind"] == "proposal.opened")
-        .filter_map(|e| e["data"]["golden_id"].as_str())
-        .collect();
-    events
-        .iter()
-        .filter(|e| e["kind"] == "record.linked")
-        .map(|e| {
-            let d = &e["data"];
+    let mut decisions = BTreeMap::new();
+    let mut last_new: Option<(Key, String)> = None;
+    for event in feed(app) {
+        let d = &event["data"];
+        if event["kind"] == "record.linked" {
             let key = (
                 d["source_system"].as_str().unwrap().to_owned(),
                 d["source_id"].as_str().unwrap().to_owned(),
             );
-            let decision = match d["reason"].as_str() {
-                Some("auto_linked") => "auto_linked",
-                _ if proposing.contains(d["golden_id"].as_str().unwrap()) => "proposed",
-                _ => "new",
-            };
-            (key, decision.to_owned())
-        })
-        .collect()
+            let auto = d["reason"] == "auto_linked";
+            let decision = if auto { "auto_linked" } else { "new" };
+            decisions.insert(key.clone(), decision.to_owned());
+            last_new = (!auto).then(|| (key, d["golden_id"].as_str().unwrap().to_owned()));
+        } else if event["kind"] == "proposal.opened"
+            && let Some((key, golden)) = &last_new
+            && d["golden_id"].as_str() == Some(golden.as_str())
+        {
+            decisions.insert(key.clone(), "proposed".to_owned());
+        }
+    }
+    decisions
 }
 
 fn outcome(app: &TestApp, decisions: BTreeMap<Key, String>) -> Outcome {

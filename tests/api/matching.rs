@@ -314,3 +314,55 @@ fn product_family_members_stay_apart_and_one_part_number_links() {
     assert_eq!(again["decision"], "auto_linked", "{again}");
     assert_eq!(again["golden_id"], small["golden_id"]);
 }
+
+#[test]
+fn a_record_that_links_two_golden_records_proposes_their_merge() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle", "erp"]);
+    let site = json!({"name": "Bright Start Learning Center", "address_line1": "10 Main Street",
+        "postal_code": "60624", "phone": "3125550100"});
+    let a = post(&app, &token, vendor("sap", "1", site));
+    let b = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "1",
+            json!({"name": "Lakeview Youth Centers Bright Start"}),
+        ),
+    );
+    assert_eq!(a["decision"], "new");
+    assert_eq!(
+        b["decision"], "new",
+        "a partial name alone is too weak: {b}"
+    );
+
+    // A third record matches the first surely and the second at review level: it bridges them.
+    let bridge = json!({"name": "Lakeview Youth Centers Bright Start Learning Center",
+        "address_line1": "10 Main St", "postal_code": "60624", "phone": "3125550100"});
+    let c = post(&app, &token, vendor("erp", "1", bridge.clone()));
+    assert_eq!(c["decision"], "auto_linked", "{c}");
+    assert_eq!(c["golden_id"], a["golden_id"]);
+
+    let steward = app.token(&[Role::Steward], &[]);
+    let (status, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
+    assert_eq!(status, 200, "{page}");
+    let proposals = page["proposals"].as_array().unwrap();
+    assert_eq!(proposals.len(), 1, "{page}");
+    assert_eq!(proposals[0]["golden_id"], a["golden_id"]);
+    assert_eq!(proposals[0]["other_golden_id"], b["golden_id"]);
+    assert_eq!(proposals[0]["record"]["source_system"], "erp");
+
+    // Once a steward says they differ, another bridging record does not propose it again.
+    let id = proposals[0]["id"].as_i64().unwrap();
+    let (status, body) = app.post(
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&steward),
+        &json!({"comment": "two programs at one address"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let d = post(&app, &token, vendor("erp", "2", bridge));
+    assert_eq!(d["decision"], "auto_linked", "{d}");
+    let (_, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
+    assert_eq!(page["total"], 0, "{page}");
+}

@@ -191,7 +191,7 @@ fn is_active(tx: &mut Tx<'_>, id: &str) -> Result<bool, ServiceError> {
 }
 
 /// Whether a steward said some record of `a` differs from some record of `b`.
-pub(super) fn crosses_do_not_match(
+pub(in crate::service) fn crosses_do_not_match(
     tx: &mut Tx<'_>,
     a: &str,
     b: &str,

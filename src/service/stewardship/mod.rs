@@ -8,6 +8,7 @@ pub(crate) use merge::supersede_open_of;
 mod overrides;
 mod split;
 
+pub(super) use merge::crosses_do_not_match;
 pub use split::SplitResult;
 
 use serde::Deserialize;
