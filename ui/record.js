@@ -148,13 +148,13 @@ async function showHistory(domain, member, row, cell, toggle) {
 
 async function loadAudit(section, goldenId) {
   try {
-    const page = await get(withQuery('/v1/audit', { entity_type: 'golden', entity_id: goldenId, limit: 50 }));
+    const page = await get(withQuery('/v1/audit', { golden_id: goldenId, limit: 50 }));
     if (!page.entries.length) {
       section.append(h('p', { class: 'muted' }, 'No steward action on this record yet.'));
       return;
     }
     section.append(h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'When'), h('th', {}, 'Who'), h('th', {}, 'Action'), h('th', {}, 'Outcome'), h('th', {}, 'Why'), h('th', {}, 'Request ID'))),
-      h('tbody', {}, page.entries.map((e) => h('tr', {}, h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, e.action), h('td', {}, e.outcome), h('td', {}, show(e.reason)), h('td', {}, h('code', {}, show(e.request_id))))))));
+      h('tbody', {}, page.entries.map((e) => h('tr', {}, h('td', {}, when(e.at)), h('td', {}, e.actor), h('td', {}, e.entity_type === 'proposal' ? `${e.action} proposal #${e.entity_id}` : e.action), h('td', {}, e.outcome), h('td', {}, show(e.reason)), h('td', {}, h('code', {}, show(e.request_id))))))));
   } catch (err) {
     section.append(errorBox(err));
   }

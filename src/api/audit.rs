@@ -20,6 +20,9 @@ pub struct AuditQuery {
     entity_id: Option<String>,
     actor: Option<String>,
     action: Option<String>,
+    /// Only entries about this golden record: its own curation (split, merge, override) and
+    /// the decisions on every proposal that paired it with another record.
+    golden_id: Option<String>,
     /// Entries older than this entry ID (the previous page's `next_before`).
     before: Option<i64>,
     /// Page size (1-500).
@@ -36,7 +39,8 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
 }
 
-/// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&before=ID&limit=N`: newest first.
+/// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&golden_id=&before=ID&limit=N`: newest
+/// first.
 #[utoipa::path(get, path = "/v1/audit", tag = "feed", params(AuditQuery),
     responses(
         (status = 200, description = "Audit entries, newest first", body = AuditPage),
@@ -76,8 +80,9 @@ pub async fn list(
             actor: given(&query.actor),
             action: given(&query.action),
             before: query.before,
+            about_golden: None,
         };
-        service.audit_log(&filter, query.limit)
+        service.audit_log(&filter, given(&query.golden_id), query.limit)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::views::{AuditPage, AuditView, utc};
 use super::{Golden, ServiceError};
 use crate::store::models::{AuditRow, NewAudit};
-use crate::store::queries::audit;
+use crate::store::queries::{audit, proposals};
 
 pub use crate::store::queries::audit::AuditFilter;
 
@@ -51,15 +51,29 @@ pub const MAX_AUDIT_PAGE: i64 = 500;
 impl Golden {
     /// A page of the audit log, newest first, narrowed by `filter`. `next_before` is set only
     /// when older entries remain.
+    /// With `golden_id`, only the entries about that golden record: its curation and the
+    /// decisions on proposals that involved it.
     pub fn audit_log(
         &self,
         filter: &AuditFilter<'_>,
+        golden_id: Option<&str>,
         limit: i64,
     ) -> Result<AuditPage, ServiceError> {
         let limit = limit.clamp(1, MAX_AUDIT_PAGE);
         let mut conn = self.store.conn()?;
+        let proposal_ids: Vec<String> = match golden_id {
+            Some(golden) => proposals::ids_involving(&mut conn, golden)?
+                .iter()
+                .map(i64::to_string)
+                .collect(),
+            None => Vec::new(),
+        };
+        let filter = AuditFilter {
+            about_golden: golden_id.map(|golden| (golden, proposal_ids.as_slice())),
+            ..*filter
+        };
         // One extra row tells whether another page follows.
-        let mut rows = audit::list(&mut conn, filter, limit + 1)?;
+        let mut rows = audit::list(&mut conn, &filter, limit + 1)?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let next_before = if more {

@@ -182,6 +182,32 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
         "still redirects"
     );
 
+    // The golden record's own trail: the decision on its proposal and its split, newest first.
+    let (status, trail) = app.get(&format!("/v1/audit?golden_id={g1}"), Some(&steward));
+    assert_eq!(status, 200, "{trail}");
+    let actions: Vec<(&str, &str)> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["entity_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let pid_text = pid.to_string();
+    assert_eq!(
+        actions,
+        [
+            ("split", g1.as_str()),
+            ("approve_proposal", pid_text.as_str())
+        ],
+        "{trail}"
+    );
+    let (_, trail) = app.get(&format!("/v1/audit?golden_id={g3}"), Some(&steward));
+    assert_eq!(trail["entries"].as_array().unwrap().len(), 0, "{trail}");
+
     // A split remembers that the records differ: an update doesn't bring them back together.
     let updated = ingest(
         &app,

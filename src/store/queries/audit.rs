@@ -22,6 +22,9 @@ pub struct AuditFilter<'a> {
     pub action: Option<&'a str>,
     /// Only entries with a smaller ID: the next page of a newest-first listing.
     pub before: Option<i64>,
+    /// Only entries about this golden record: its own curation, and the decisions on these
+    /// proposals (the ones that paired it with another record).
+    pub about_golden: Option<(&'a str, &'a [String])>,
 }
 
 /// Newest first, narrowed by `filter`.
@@ -46,6 +49,16 @@ pub fn list(
     }
     if let Some(action) = filter.action {
         query = query.filter(audit_log::action.eq(action));
+    }
+    if let Some((golden_id, proposal_ids)) = filter.about_golden {
+        query = query.filter(
+            audit_log::entity_type
+                .eq("golden")
+                .and(audit_log::entity_id.eq(golden_id))
+                .or(audit_log::entity_type
+                    .eq("proposal")
+                    .and(audit_log::entity_id.eq_any(proposal_ids))),
+        );
     }
     if let Some(before) = filter.before {
         query = query.filter(audit_log::id.lt(before));

@@ -138,6 +138,19 @@ pub fn open_involving(conn: &mut DbConnection, golden_id: &str) -> QueryResult<V
         .load(conn)
 }
 
+/// The IDs of every proposal, in any status, that pairs `golden_id` with another record.
+pub fn ids_involving(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<i64>> {
+    proposals::table
+        .filter(
+            proposals::golden_id
+                .eq(golden_id)
+                .or(proposals::other_golden_id.eq(golden_id)),
+        )
+        .order(proposals::id.asc())
+        .select(proposals::id)
+        .load(conn)
+}
+
 /// Whether an open proposal already pairs `a` and `b`, either way round.
 pub fn open_between(conn: &mut DbConnection, a: &str, b: &str) -> QueryResult<bool> {
     let found: i64 = proposals::table
