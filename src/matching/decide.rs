@@ -6,8 +6,9 @@ use crate::rules::matching::MatchRules;
 /// What to do with an incoming record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Join this golden record. `bridged` are other golden records the record also matches at
-    /// review level or better: it links them, so a merge of each with `golden_id` is proposed.
+    /// Join this golden record. `bridged` are other golden records the record would join just
+    /// as surely: it links them, so a merge of each with `golden_id` is proposed (merging golden
+    /// records stays a steward's decision).
     AutoLink {
         golden_id: String,
         score: PairScore,
@@ -28,7 +29,7 @@ pub fn decide(rules: &MatchRules, ranked: Vec<(String, PairScore)>) -> Outcome {
                 golden_id,
                 score,
                 bridged: ranked
-                    .take_while(|(_, s)| s.probability >= rules.review)
+                    .take_while(|(_, s)| s.probability >= rules.auto_link)
                     .take(rules.max_proposals)
                     .collect(),
             },

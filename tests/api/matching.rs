@@ -322,24 +322,19 @@ fn a_record_that_links_two_golden_records_proposes_their_merge() {
     let site = json!({"name": "Bright Start Learning Center", "address_line1": "10 Main Street",
         "postal_code": "60624", "phone": "3125550100"});
     let a = post(&app, &token, vendor("sap", "1", site));
-    let b = post(
-        &app,
-        &token,
-        vendor(
-            "oracle",
-            "1",
-            json!({"name": "Lakeview Youth Centers Bright Start"}),
-        ),
-    );
+    let program = json!({"name": "Lakeview Youth Centers Bright Start",
+        "email": "info@brightstart.org", "website": "https://brightstart.org"});
+    let b = post(&app, &token, vendor("oracle", "1", program));
     assert_eq!(a["decision"], "new");
     assert_eq!(
         b["decision"], "new",
-        "a partial name alone is too weak: {b}"
+        "a partly shared name is too weak: {b}"
     );
 
-    // A third record matches the first surely and the second at review level: it bridges them.
+    // A third record carries what each of them says and matches both surely: it bridges them.
     let bridge = json!({"name": "Lakeview Youth Centers Bright Start Learning Center",
-        "address_line1": "10 Main St", "postal_code": "60624", "phone": "3125550100"});
+        "address_line1": "10 Main St", "postal_code": "60624", "phone": "3125550100",
+        "email": "info@brightstart.org", "website": "https://brightstart.org"});
     let c = post(&app, &token, vendor("erp", "1", bridge.clone()));
     assert_eq!(c["decision"], "auto_linked", "{c}");
     assert_eq!(c["golden_id"], a["golden_id"]);
