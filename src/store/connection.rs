@@ -77,6 +77,19 @@ impl ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+/// Switches a SQLite file to WAL once, before the pool opens its connections. The mode is kept
+/// in the file; switching needs the file to itself, so connections opened together by the
+/// pool would otherwise race for it and fail with "database is locked".
+pub fn enable_wal(path: &std::path::Path, busy_timeout: Duration) -> Result<(), String> {
+    let mut conn =
+        SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| e.to_string())?;
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+        busy_timeout.as_millis()
+    ))
+    .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

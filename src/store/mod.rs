@@ -67,6 +67,9 @@ impl Store {
                         StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
                     })?;
                 }
+                connection::enable_wal(path, settings.sqlite_busy_timeout).map_err(|e| {
+                    StoreError::Setup(format!("cannot open {}: {e}", path.display()))
+                })?;
                 Backend::Sqlite
             }
             DatabaseUrl::Postgres(_) => Backend::Postgres,
