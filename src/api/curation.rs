@@ -1,15 +1,19 @@
 //! Hand curation of golden records: merge, split, override.
 
 use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
 use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
-use crate::service::Golden;
-use crate::service::stewardship::{MergeRequest, OverrideRequest, SplitRequest, SplitResult};
+use crate::service::stewardship::{
+    Actor, MergeRequest, OverrideRequest, SplitRequest, SplitResult,
+};
 use crate::service::views::GoldenView;
+use crate::service::{Golden, ServiceError};
 
 async fn require_steward(
     golden: &web::Data<Golden>,
@@ -33,6 +37,28 @@ async fn require_steward(
         .await
 }
 
+/// One curation request: the caller must be a steward for the domain (checked, and audited when
+/// refused, before the body is read), then the JSON body goes to `act` off the async runtime.
+async fn curate<Request, Answer>(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+    action: &'static str,
+    act: fn(&Golden, &str, &str, &Request, &Actor) -> Result<Answer, ServiceError>,
+) -> Result<HttpResponse, ApiError>
+where
+    Request: DeserializeOwned + Send + 'static,
+    Answer: Serialize + Send + 'static,
+{
+    let (domain, id) = path.into_inner();
+    require_steward(&golden, &caller, action, &domain, &id).await?;
+    let (request, actor) = (required_json::<Request>(&body)?, actor(&caller));
+    let service = golden.clone();
+    let answer = blocking(move || act(&service, &domain, &id, &request, &actor)).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
 /// `POST /v1/{domain}/golden/{golden_id}/merge` with
 /// `{"other_golden_id", "version", "other_version"?, "comment"?}`: the path's record survives.
 #[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/merge", tag = "golden",
@@ -50,12 +76,7 @@ pub async fn merge(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, id) = path.into_inner();
-    require_steward(&golden, &caller, "merge", &domain, &id).await?;
-    let (request, actor) = (required_json(&body)?, actor(&caller));
-    let service = golden.clone();
-    let view = blocking(move || service.merge_golden(&domain, &id, &request, &actor)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    curate(golden, caller, path, body, "merge", Golden::merge_golden).await
 }
 
 /// `POST /v1/{domain}/golden/{golden_id}/split` with
@@ -75,12 +96,7 @@ pub async fn split(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, id) = path.into_inner();
-    require_steward(&golden, &caller, "split", &domain, &id).await?;
-    let (request, actor) = (required_json(&body)?, actor(&caller));
-    let service = golden.clone();
-    let result = blocking(move || service.split_golden(&domain, &id, &request, &actor)).await?;
-    Ok(HttpResponse::Ok().json(result))
+    curate(golden, caller, path, body, "split", Golden::split_golden).await
 }
 
 /// `POST /v1/{domain}/golden/{golden_id}/override` with
@@ -100,10 +116,13 @@ pub async fn override_field(
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (domain, id) = path.into_inner();
-    require_steward(&golden, &caller, "override_field", &domain, &id).await?;
-    let (request, actor) = (required_json(&body)?, actor(&caller));
-    let service = golden.clone();
-    let view = blocking(move || service.override_field(&domain, &id, &request, &actor)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    curate(
+        golden,
+        caller,
+        path,
+        body,
+        "override_field",
+        Golden::override_field,
+    )
+    .await
 }
