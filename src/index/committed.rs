@@ -4,43 +4,83 @@
 //! held, the lightest terms whose weights together fall short of the worst hit cannot make a
 //! document enter on their own; only the postings of the other terms are walked, and the
 //! light ones are looked up (seeked) for the documents found. Common terms (trigrams, frequent
-//! words) weigh little, so most of their long postings are skipped.
+//! words) weigh little, so most of their long postings are skipped; terms that do not drive
+//! the search (see [`super::rank`]) are only ever looked up.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use tantivy::postings::SegmentPostings;
+use tantivy::postings::{SegmentPostings, TermInfo};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
 
 use super::IndexError;
-use super::rank::{Hit, Weight};
+use super::rank::{Hit, QueryTerm, Weight};
 
-/// What to search: the fields, the domain and the weighted terms.
+/// The query's terms as found in each committed segment: looked up once, both to count the
+/// records holding them and to read their postings.
+pub(super) struct Lookup {
+    /// Per segment, per query term.
+    segments: Vec<Vec<Option<TermInfo>>>,
+}
+
+impl Lookup {
+    pub fn new(searcher: &Searcher, field: Field, terms: &[String]) -> Result<Self, IndexError> {
+        let terms: Vec<Term> = terms
+            .iter()
+            .map(|t| Term::from_field_text(field, t))
+            .collect();
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            let index = segment.inverted_index(field)?;
+            segments.push(
+                terms
+                    .iter()
+                    .map(|t| index.get_term_info(t))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+        Ok(Self { segments })
+    }
+
+    /// Committed documents holding the `i`th term (deleted ones included until merged away).
+    pub fn doc_freq(&self, i: usize) -> u64 {
+        self.segments
+            .iter()
+            .filter_map(|terms| terms[i].as_ref())
+            .map(|info| u64::from(info.doc_freq))
+            .sum()
+    }
+}
+
+/// What to search: the fields, the domain and the weighted terms (in the order of the
+/// [`Lookup`]'s terms).
 pub(super) struct Query<'a> {
     pub terms_field: Field,
     pub domain_field: Field,
     pub record_id: &'a str,
     pub domain: &'a str,
-    pub weighted: &'a [(String, Weight)],
+    pub weighted: &'a [QueryTerm],
 }
 
 /// The best `limit` committed documents for `query`, leaving out `shadowed` records.
 pub(super) fn top_hits(
     searcher: &Searcher,
+    lookup: &Lookup,
     query: &Query<'_>,
     limit: usize,
     shadowed: impl Fn(u64) -> bool,
 ) -> Result<Vec<Hit>, IndexError> {
     let mut kept: BinaryHeap<Reverse<Hit>> = BinaryHeap::with_capacity(limit + 1);
-    for segment in searcher.segment_readers() {
-        search_segment(segment, query, limit, &shadowed, &mut kept)?;
+    for (segment, infos) in searcher.segment_readers().iter().zip(&lookup.segments) {
+        search_segment(segment, infos, query, limit, &shadowed, &mut kept)?;
     }
     Ok(kept.into_iter().map(|Reverse(h)| h).collect())
 }
 
 fn search_segment(
     segment: &SegmentReader,
+    infos: &[Option<TermInfo>],
     query: &Query<'_>,
     limit: usize,
     shadowed: &impl Fn(u64) -> bool,
@@ -54,20 +94,25 @@ fn search_segment(
         return Ok(());
     };
     let terms = segment.inverted_index(query.terms_field)?;
-    // Lightest first; `below[i]` is the total weight of lists[..=i].
+    // Driving lists, lightest first, and the common terms' lists, only looked up.
     let mut lists: Vec<(Weight, SegmentPostings)> = Vec::with_capacity(query.weighted.len());
-    for (term, weight) in query.weighted {
-        let term = Term::from_field_text(query.terms_field, term);
-        if *weight > 0
-            && let Some(postings) = terms.read_postings(&term, IndexRecordOption::Basic)?
-        {
-            lists.push((*weight, postings));
+    let mut common: Vec<(Weight, SegmentPostings)> = Vec::with_capacity(query.weighted.len());
+    for (term, info) in query.weighted.iter().zip(infos) {
+        let Some(info) = info.as_ref().filter(|_| term.weight > 0) else {
+            continue;
+        };
+        let postings = terms.read_postings_from_terminfo(info, IndexRecordOption::Basic)?;
+        match term.drives {
+            true => lists.push((term.weight, postings)),
+            false => common.push((term.weight, postings)),
         }
     }
     lists.sort_by_key(|(w, _)| *w);
+    let common_total: u64 = common.iter().map(|(w, _)| u64::from(*w)).sum();
+    // `below[i]`: the most a document found only in lists[..=i] can score.
     let below: Vec<u64> = lists
         .iter()
-        .scan(0u64, |sum, (w, _)| {
+        .scan(common_total, |sum, (w, _)| {
             *sum += u64::from(*w);
             Some(*sum)
         })
@@ -96,7 +141,8 @@ fn search_segment(
                 postings.advance();
             }
         }
-        for (weight, postings) in lists[..essential].iter_mut().rev() {
+        let looked_up = lists[..essential].iter_mut().rev().chain(common.iter_mut());
+        for (weight, postings) in looked_up {
             if postings.doc() < doc {
                 postings.seek(doc);
             }

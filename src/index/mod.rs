@@ -44,6 +44,17 @@ pub enum IndexError {
     Poisoned,
 }
 
+/// Merges segments sooner than tantivy's default: every search looks each term up in every
+/// segment, so fewer segments make matching faster, and merges run on a thread of their own.
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_min_num_segments(MERGE_AT_SEGMENTS);
+    policy
+}
+
+/// Segments of a size class that trigger their merge (tantivy's default is 8).
+const MERGE_AT_SEGMENTS: usize = 3;
+
 #[derive(Clone, Copy)]
 struct Fields {
     record_id: Field,
@@ -97,6 +108,7 @@ impl CandidateIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         Ok(Self {
             index,
             reader,
@@ -186,14 +198,16 @@ impl CandidateIndex {
     }
 
     /// Record IDs of `domain` that share terms with the query, best first (committed
-    /// documents and the overlay together, without duplicates).
+    /// documents and the overlay together, without duplicates). Terms held by more than
+    /// `common` records only add to the score of records found through rarer ones.
     pub fn search(
         &self,
         domain: &str,
         terms: &[(String, f32)],
         limit: usize,
+        common: u64,
     ) -> Result<Vec<i64>, IndexError> {
-        self.search_with(domain, terms, limit, None)
+        self.search_with(domain, terms, limit, common, None)
     }
 
     /// [`CandidateIndex::search`] over `newer` too: records not in the index yet (those of a
@@ -204,6 +218,7 @@ impl CandidateIndex {
         domain: &str,
         terms: &[(String, f32)],
         limit: usize,
+        common: u64,
         newer: Option<&Postings>,
     ) -> Result<Vec<i64>, IndexError> {
         if terms.is_empty() || limit == 0 {
@@ -213,14 +228,15 @@ impl CandidateIndex {
         let searcher = self.reader.searcher();
         let committed = searcher.num_docs() > 0;
         let overlays: Vec<&Postings> = [Some(&*pending), newer].into_iter().flatten().collect();
-        let mut weighted = Vec::with_capacity(terms.len());
-        for (term, boost) in terms {
-            let mut doc_freq: u64 = overlays.iter().map(|p| p.doc_freq(term)).sum();
-            if committed {
-                doc_freq += searcher.doc_freq(&Term::from_field_text(self.fields.terms, term))?;
-            }
-            weighted.push((term.clone(), rank::weight(*boost, doc_freq)));
+        let names: Vec<String> = terms.iter().map(|(term, _)| term.clone()).collect();
+        let lookup = committed::Lookup::new(&searcher, self.fields.terms, &names)?;
+        let mut counted = Vec::with_capacity(terms.len());
+        for (i, (term, boost)) in terms.iter().enumerate() {
+            let doc_freq =
+                lookup.doc_freq(i) + overlays.iter().map(|p| p.doc_freq(term)).sum::<u64>();
+            counted.push((term.clone(), *boost, doc_freq));
         }
+        let weighted = rank::query_terms(counted, common);
         // A record in a newer place shadows its older version in an older one.
         let mut hits: Vec<Hit> = pending
             .search(domain, &weighted, limit)
@@ -239,7 +255,9 @@ impl CandidateIndex {
                 domain,
                 weighted: &weighted,
             };
-            hits.extend(committed::top_hits(&searcher, &query, limit, shadowed)?);
+            hits.extend(committed::top_hits(
+                &searcher, &lookup, &query, limit, shadowed,
+            )?);
         }
         Ok(rank::best(hits, limit)
             .into_iter()
@@ -267,13 +285,23 @@ mod tests {
                 .upsert("vendor", 1, &terms(&["acme", "chicago"]))
                 .unwrap();
             index.upsert("vendor", 2, &terms(&["zenith"])).unwrap();
-            assert_eq!(index.search("vendor", &terms(&["acme"]), 5).unwrap(), [1]);
+            assert_eq!(
+                index
+                    .search("vendor", &terms(&["acme"]), 5, u64::MAX)
+                    .unwrap(),
+                [1]
+            );
             index.commit("42").unwrap();
             assert_eq!(index.pending_len(), 0);
-            assert_eq!(index.search("vendor", &terms(&["acme"]), 5).unwrap(), [1]);
+            assert_eq!(
+                index
+                    .search("vendor", &terms(&["acme"]), 5, u64::MAX)
+                    .unwrap(),
+                [1]
+            );
             assert!(
                 index
-                    .search("item", &terms(&["acme"]), 5)
+                    .search("item", &terms(&["acme"]), 5, u64::MAX)
                     .unwrap()
                     .is_empty()
             );
@@ -285,7 +313,7 @@ mod tests {
         index.commit("43").unwrap();
         assert!(
             index
-                .search("vendor", &terms(&["acme"]), 5)
+                .search("vendor", &terms(&["acme"]), 5, u64::MAX)
                 .unwrap()
                 .is_empty()
         );
@@ -302,32 +330,44 @@ mod tests {
                 .map(|w| (words[w].to_string(), 1.0 + (w % 3) as f32))
                 .collect()
         };
-        let query = terms(&["acme", "medical", "labs", "west"]);
-        let dir = tempfile::tempdir().unwrap();
-        let index = CandidateIndex::open_or_create(dir.path()).unwrap();
-        let mut newer = Postings::default();
-        for i in 1..=150 {
-            index.upsert("vendor", i as i64, &doc(i)).unwrap();
-        }
-        let all_pending = index.search("vendor", &query, 12).unwrap();
-        index.commit("1").unwrap();
-        assert_eq!(index.search("vendor", &query, 12).unwrap(), all_pending);
-        // Split three ways: committed, pending and a write transaction's own records.
-        let dir = tempfile::tempdir().unwrap();
-        let split = CandidateIndex::open_or_create(dir.path()).unwrap();
-        for i in 1..=150 {
-            match i % 3 {
-                0 => newer.insert("vendor", i as u64, &doc(i)),
-                _ => split.upsert("vendor", i as i64, &doc(i)).unwrap(),
+        let mut query = terms(&["acme", "medical", "labs", "west"]);
+        query[3].1 = 0.1;
+        let holds_west = |id: &i64| doc(*id as usize).iter().any(|(t, _)| t == "west");
+        let west_records = (1..=150i64).filter(|i| holds_west(i)).count();
+        assert!(west_records < 45);
+        // Every term drives; then only "west", the one term held by fewer than 60 records.
+        for common in [u64::MAX, 60] {
+            let expected_len = if common == 60 { west_records } else { 45 };
+            let dir = tempfile::tempdir().unwrap();
+            let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+            for i in 1..=150 {
+                index.upsert("vendor", i as i64, &doc(i)).unwrap();
             }
-            if i == 70 {
-                split.commit("1").unwrap();
+            let all_pending = index.search("vendor", &query, 45, common).unwrap();
+            assert_eq!(all_pending.iter().all(holds_west), common == 60);
+            index.commit("1").unwrap();
+            assert_eq!(
+                index.search("vendor", &query, 45, common).unwrap(),
+                all_pending
+            );
+            // Split three ways: committed, pending and a write transaction's own records.
+            let dir = tempfile::tempdir().unwrap();
+            let split = CandidateIndex::open_or_create(dir.path()).unwrap();
+            let mut newer = Postings::default();
+            for i in 1..=150 {
+                match i % 3 {
+                    0 => newer.insert("vendor", i as u64, &doc(i)),
+                    _ => split.upsert("vendor", i as i64, &doc(i)).unwrap(),
+                }
+                if i == 70 {
+                    split.commit("1").unwrap();
+                }
             }
+            let found = split
+                .search_with("vendor", &query, 45, common, Some(&newer))
+                .unwrap();
+            assert_eq!(found, all_pending);
+            assert_eq!(found.len(), expected_len);
         }
-        let found = split
-            .search_with("vendor", &query, 12, Some(&newer))
-            .unwrap();
-        assert_eq!(found, all_pending);
-        assert_eq!(found.len(), 12);
     }
 }

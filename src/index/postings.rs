@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::rank::{Hit, Weight, best};
+use super::rank::{Hit, QueryTerm, best};
 
 /// Terms to record IDs, with each record's terms for removal.
 #[derive(Debug, Default)]
@@ -62,13 +62,20 @@ impl Postings {
         self.by_term.get(term).map_or(0, |ids| ids.len() as u64)
     }
 
-    /// The best `limit` records of `domain` sharing terms with the weighted query, in the
-    /// order of [`super::rank`].
-    pub fn search(&self, domain: &str, query: &[(String, Weight)], limit: usize) -> Vec<Hit> {
+    /// The best `limit` records of `domain` sharing a driving term with the weighted query,
+    /// in the order of [`super::rank`].
+    pub fn search(&self, domain: &str, query: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let mut scores: HashMap<u64, u64> = HashMap::new();
-        for (term, weight) in query {
-            for id in self.by_term.get(term).into_iter().flatten() {
-                *scores.entry(*id).or_default() += u64::from(*weight);
+        for term in query.iter().filter(|t| t.drives) {
+            for id in self.by_term.get(&term.term).into_iter().flatten() {
+                *scores.entry(*id).or_default() += u64::from(term.weight);
+            }
+        }
+        for term in query.iter().filter(|t| !t.drives) {
+            for id in self.by_term.get(&term.term).into_iter().flatten() {
+                if let Some(score) = scores.get_mut(id) {
+                    *score += u64::from(term.weight);
+                }
             }
         }
         let hits = scores
@@ -100,8 +107,15 @@ mod tests {
         words.iter().map(|w| (w.to_string(), 1.0)).collect()
     }
 
-    fn query(words: &[&str]) -> Vec<(String, Weight)> {
-        words.iter().map(|w| (w.to_string(), 1000)).collect()
+    fn query(words: &[&str]) -> Vec<QueryTerm> {
+        words
+            .iter()
+            .map(|w| QueryTerm {
+                term: w.to_string(),
+                weight: 1000,
+                drives: true,
+            })
+            .collect()
     }
 
     #[test]

@@ -5,6 +5,12 @@
 //! Each place therefore returns its part of one global order, and merging their best hits
 //! gives the same candidates however the records happen to be split between them: a bulk
 //! load and a record-at-a-time load see the same candidates.
+//!
+//! Only terms held by few records *drive* the search: a record is a candidate when it shares
+//! at least one of them. Common terms (frequent words and trigrams) still add their weight to
+//! those candidates, but walking their long postings would cost time in proportion to the
+//! store for records that share nothing distinctive (as in Lucene's common-terms query).
+//! Which terms drive depends only on the same global counts, so every place agrees.
 
 use std::cmp::Reverse;
 
@@ -17,6 +23,30 @@ pub type Weight = u32;
 pub fn weight(boost: f32, doc_freq: u64) -> Weight {
     let idf = 1.0 / (1.0 + (doc_freq.max(1) as f64).ln());
     (f64::from(boost.max(0.0)) * idf * 1000.0).round() as Weight
+}
+
+/// A query term with its weight, and whether it brings in candidates on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryTerm {
+    pub term: String,
+    pub weight: Weight,
+    pub drives: bool,
+}
+
+/// Weighs `terms` (each with its boost and how many records hold it). Terms held by at most
+/// `common` records drive the search; when every term is more common than that, the rarest
+/// do, so a record with nothing distinctive still finds its candidates.
+pub fn query_terms(terms: Vec<(String, f32, u64)>, common: u64) -> Vec<QueryTerm> {
+    let rarest = terms.iter().map(|(_, _, df)| *df).min().unwrap_or(0);
+    let limit = common.max(rarest);
+    terms
+        .into_iter()
+        .map(|(term, boost, doc_freq)| QueryTerm {
+            term,
+            weight: weight(boost, doc_freq),
+            drives: doc_freq <= limit,
+        })
+        .collect()
 }
 
 /// A ranked candidate; greater is better.
@@ -64,5 +94,21 @@ mod tests {
         ];
         let ids: Vec<u64> = best(hits, 3).iter().map(Hit::record_id).collect();
         assert_eq!(ids, [3, 2, 9]);
+    }
+
+    #[test]
+    fn common_terms_drive_only_when_nothing_is_rarer_and_then_the_rarest_do() {
+        let drives = |terms: Vec<(String, f32, u64)>| -> Vec<bool> {
+            query_terms(terms, 100).iter().map(|t| t.drives).collect()
+        };
+        let term = |t: &str, df| (t.to_string(), 1.0, df);
+        assert_eq!(
+            drives(vec![term("acme", 3), term("inc", 5_000), term("x", 100)]),
+            [true, false, true]
+        );
+        assert_eq!(
+            drives(vec![term("inc", 5_000), term("co", 101), term("ltd", 101)]),
+            [false, true, true]
+        );
     }
 }

@@ -135,6 +135,7 @@ mod tests {
             review: 0.5,
             prior: -4.0,
             max_candidates: 10,
+            common_term_records: 500,
             max_proposals: 1,
             proposal_margin: 2.0,
             same_source_weight: 0.0,

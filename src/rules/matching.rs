@@ -121,6 +121,10 @@ pub struct MatchRules {
     pub prior: f64,
     /// Candidate records taken from the index per incoming record.
     pub max_candidates: usize,
+    /// A candidate key term held by more records than this only adds to the score of
+    /// candidates found through rarer terms, so finding candidates does not slow down as the
+    /// store grows.
+    pub common_term_records: u64,
     /// Merge proposals opened per incoming record (best candidates first).
     pub max_proposals: usize,
     /// A proposal beyond the best is opened only within this many log2-odds of the best: a
@@ -143,6 +147,8 @@ pub(super) struct RawMatching {
     prior: f64,
     #[serde(default = "default_candidates")]
     max_candidates: usize,
+    #[serde(default = "default_common_term_records")]
+    common_term_records: u64,
     #[serde(default = "default_proposals")]
     max_proposals: usize,
     #[serde(default = "default_margin")]
@@ -157,6 +163,10 @@ pub(super) struct RawMatching {
 
 fn default_candidates() -> usize {
     20
+}
+
+fn default_common_term_records() -> u64 {
+    500
 }
 
 fn default_proposals() -> usize {
@@ -261,6 +271,7 @@ impl RawMatching {
             review: self.review.into_inner(),
             prior: self.prior,
             max_candidates: self.max_candidates.clamp(1, 500),
+            common_term_records: self.common_term_records.max(1),
             max_proposals: self.max_proposals.clamp(1, 20),
             proposal_margin: self.proposal_margin.max(0.0),
             same_source_weight: self.same_source_weight,

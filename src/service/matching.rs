@@ -58,6 +58,7 @@ impl Golden {
                 &domain.name,
                 &terms,
                 rules.max_candidates,
+                rules.common_term_records,
                 Some(&batch.postings),
             )
             .map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -56,7 +56,7 @@ impl Golden {
         let terms = keys::terms(rules, &query);
         let ids = self
             .index
-            .search(&domain.name, &terms, limit * 4)
+            .search(&domain.name, &terms, limit * 4, rules.common_term_records)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let mut conn = self.store.conn()?;
         let mut best: HashMap<String, f64> = HashMap::new();
