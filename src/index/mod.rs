@@ -19,7 +19,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Ta
 use thiserror::Error;
 
 pub use postings::Postings;
-use rank::Hit;
+use rank::{Hit, QueryTerm};
 
 /// The record ID field, a fast field so ranking can break ties by it.
 const RECORD_ID: &str = "record_id";
@@ -226,44 +226,189 @@ impl CandidateIndex {
         }
         let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
         let searcher = self.reader.searcher();
-        let committed = searcher.num_docs() > 0;
-        let overlays: Vec<&Postings> = [Some(&*pending), newer].into_iter().flatten().collect();
-        let names: Vec<String> = terms.iter().map(|(term, _)| term.clone()).collect();
-        let lookup = committed::Lookup::new(&searcher, self.fields.terms, &names)?;
-        let mut counted = Vec::with_capacity(terms.len());
-        for (i, (term, boost)) in terms.iter().enumerate() {
-            let doc_freq =
-                lookup.doc_freq(i) + overlays.iter().map(|p| p.doc_freq(term)).sum::<u64>();
-            counted.push((term.clone(), *boost, doc_freq));
-        }
-        let weighted = rank::query_terms(counted, common);
-        // A record in a newer place shadows its older version in an older one.
-        let mut hits: Vec<Hit> = pending
-            .search(domain, &weighted, limit)
-            .into_iter()
-            .filter(|h| !newer.is_some_and(|n| n.contains(h.record_id())))
-            .collect();
-        if let Some(newer) = newer {
-            hits.extend(newer.search(domain, &weighted, limit));
-        }
-        if committed {
-            let shadowed = |id: u64| overlays.iter().any(|p| p.contains(id));
-            let query = committed::Query {
-                terms_field: self.fields.terms,
-                domain_field: self.fields.domain,
-                record_id: RECORD_ID,
-                domain,
-                weighted: &weighted,
-            };
-            hits.extend(committed::top_hits(
-                &searcher, &lookup, &query, limit, shadowed,
-            )?);
-        }
-        Ok(rank::best(hits, limit)
-            .into_iter()
-            .map(|h| h.record_id() as i64)
-            .collect())
+        let lookup = self.lookup(&searcher, terms)?;
+        let committed_df: Vec<u64> = (0..terms.len()).map(|i| lookup.doc_freq(i)).collect();
+        let weighted = weigh(terms, &committed_df, &[Some(&*pending), newer], common);
+        let mut hits = overlay_hits(&pending, newer, domain, &weighted, limit);
+        hits.extend(
+            self.committed_hits(&searcher, &lookup, domain, &weighted, limit, |id| {
+                pending.contains(id) || newer.is_some_and(|n| n.contains(id))
+            })?,
+        );
+        Ok(ids(hits, limit))
     }
+
+    /// Works out the committed part of a search ahead of a write transaction's records (for
+    /// a batch, in parallel), to be finished by [`CandidateIndex::search_prepared`].
+    /// `stored_before` counts, per term, the transaction's records that will be stored before
+    /// this one (and so be in `newer` when it is searched).
+    pub fn prepare(
+        &self,
+        domain: &str,
+        terms: &[(String, f32)],
+        stored_before: &[u64],
+        limit: usize,
+        common: u64,
+    ) -> Result<Prepared, IndexError> {
+        let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
+        let searcher = self.reader.searcher();
+        let lookup = self.lookup(&searcher, terms)?;
+        let committed_df: Vec<u64> = (0..terms.len()).map(|i| lookup.doc_freq(i)).collect();
+        let known_df: Vec<u64> = committed_df
+            .iter()
+            .zip(stored_before)
+            .map(|(committed, before)| committed + before)
+            .collect();
+        let weighted = weigh(terms, &known_df, &[Some(&*pending)], common);
+        let hits = if terms.is_empty() || limit == 0 {
+            Vec::new()
+        } else {
+            self.committed_hits(&searcher, &lookup, domain, &weighted, limit, |id| {
+                pending.contains(id)
+            })?
+        };
+        Ok(Prepared {
+            generation: searcher.generation().generation_id(),
+            committed_df,
+            weighted,
+            hits,
+        })
+    }
+
+    /// [`CandidateIndex::search_with`], reusing `prepared` when nothing it depends on changed
+    /// since: the same committed segments, the same weights (the records stored since did not
+    /// change how many hold the query's terms enough to matter), and none of its hits stored
+    /// again. Otherwise searches afresh; either way the answer is the same.
+    pub fn search_prepared(
+        &self,
+        domain: &str,
+        terms: &[(String, f32)],
+        limit: usize,
+        common: u64,
+        newer: &Postings,
+        prepared: &Prepared,
+    ) -> Result<Vec<i64>, IndexError> {
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        {
+            let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
+            let generation = self.reader.searcher().generation().generation_id();
+            let weighted = weigh(
+                terms,
+                &prepared.committed_df,
+                &[Some(&*pending), Some(newer)],
+                common,
+            );
+            let current = generation == prepared.generation
+                && weighted == prepared.weighted
+                && !prepared
+                    .hits
+                    .iter()
+                    .any(|h| pending.contains(h.record_id()) || newer.contains(h.record_id()));
+            if current {
+                let mut hits = overlay_hits(&pending, Some(newer), domain, &weighted, limit);
+                hits.extend_from_slice(&prepared.hits);
+                return Ok(ids(hits, limit));
+            }
+        }
+        self.search_with(domain, terms, limit, common, Some(newer))
+    }
+
+    fn lookup(
+        &self,
+        searcher: &tantivy::Searcher,
+        terms: &[(String, f32)],
+    ) -> Result<committed::Lookup, IndexError> {
+        let names: Vec<String> = terms.iter().map(|(term, _)| term.clone()).collect();
+        committed::Lookup::new(searcher, self.fields.terms, &names)
+    }
+
+    /// The best committed documents, leaving out `shadowed` records (those with a newer copy
+    /// elsewhere).
+    fn committed_hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        lookup: &committed::Lookup,
+        domain: &str,
+        weighted: &[QueryTerm],
+        limit: usize,
+        shadowed: impl Fn(u64) -> bool,
+    ) -> Result<Vec<Hit>, IndexError> {
+        if searcher.num_docs() == 0 {
+            return Ok(Vec::new());
+        }
+        let query = committed::Query {
+            terms_field: self.fields.terms,
+            domain_field: self.fields.domain,
+            record_id: RECORD_ID,
+            domain,
+            weighted,
+        };
+        committed::top_hits(searcher, lookup, &query, limit, shadowed)
+    }
+}
+
+/// The committed part of one search, worked out ahead; see [`CandidateIndex::prepare`].
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    generation: u64,
+    committed_df: Vec<u64>,
+    weighted: Vec<QueryTerm>,
+    hits: Vec<Hit>,
+}
+
+impl Prepared {
+    /// The committed records it found.
+    pub fn record_ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.hits.iter().map(|h| h.record_id() as i64)
+    }
+}
+
+/// Weighs the query's terms by how many records hold each: `committed_df` in the committed
+/// index plus those in `overlays`.
+fn weigh(
+    terms: &[(String, f32)],
+    committed_df: &[u64],
+    overlays: &[Option<&Postings>],
+    common: u64,
+) -> Vec<QueryTerm> {
+    let counted = terms
+        .iter()
+        .zip(committed_df)
+        .map(|((term, boost), committed)| {
+            let overlaid: u64 = overlays.iter().flatten().map(|p| p.doc_freq(term)).sum();
+            (term.clone(), *boost, committed + overlaid)
+        })
+        .collect();
+    rank::query_terms(counted, common)
+}
+
+/// The best records of the uncommitted overlay and of `newer`; a record in `newer` shadows
+/// its older version in the overlay.
+fn overlay_hits(
+    pending: &Postings,
+    newer: Option<&Postings>,
+    domain: &str,
+    weighted: &[QueryTerm],
+    limit: usize,
+) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = pending
+        .search(domain, weighted, limit)
+        .into_iter()
+        .filter(|h| !newer.is_some_and(|n| n.contains(h.record_id())))
+        .collect();
+    if let Some(newer) = newer {
+        hits.extend(newer.search(domain, weighted, limit));
+    }
+    hits
+}
+
+fn ids(hits: Vec<Hit>, limit: usize) -> Vec<i64> {
+    rank::best(hits, limit)
+        .into_iter()
+        .map(|h| h.record_id() as i64)
+        .collect()
 }
 
 #[cfg(test)]
@@ -369,5 +514,44 @@ mod tests {
             assert_eq!(found, all_pending);
             assert_eq!(found.len(), expected_len);
         }
+    }
+
+    #[test]
+    fn a_prepared_search_answers_as_a_fresh_one_whatever_was_stored_since() {
+        let doc = |words: &[&str]| terms(words);
+        let dir = tempfile::tempdir().unwrap();
+        let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+        index.upsert("vendor", 1, &doc(&["acme", "labs"])).unwrap();
+        index.upsert("vendor", 2, &doc(&["acme", "west"])).unwrap();
+        index
+            .upsert("vendor", 3, &doc(&["zenith", "labs"]))
+            .unwrap();
+        index.commit("1").unwrap();
+        let query = doc(&["acme", "labs"]);
+        let fresh = |newer: &Postings| {
+            index
+                .search_with("vendor", &query, 2, u64::MAX, Some(newer))
+                .unwrap()
+        };
+        let prepared = index
+            .prepare("vendor", &query, &[0, 0], 2, u64::MAX)
+            .unwrap();
+        let mut newer = Postings::default();
+        let reused = |newer: &Postings| {
+            index
+                .search_prepared("vendor", &query, 2, u64::MAX, newer, &prepared)
+                .unwrap()
+        };
+        assert_eq!(reused(&newer), [1, 2]);
+        // Records stored since change the weights, and one of them is a new copy of record
+        // 2 that now ranks below record 3.
+        newer.insert("vendor", 4, &doc(&["acme", "labs"]));
+        newer.insert("vendor", 2, &doc(&["west"]));
+        assert_eq!(reused(&newer), fresh(&newer));
+        assert_eq!(reused(&newer), [1, 4]);
+        // After a commit the prepared search is from another generation.
+        index.upsert("vendor", 5, &doc(&["acme", "labs"])).unwrap();
+        index.commit("2").unwrap();
+        assert_eq!(reused(&newer), fresh(&newer));
     }
 }

@@ -71,10 +71,29 @@ impl Postings {
                 *scores.entry(*id).or_default() += u64::from(term.weight);
             }
         }
-        for term in query.iter().filter(|t| !t.drives) {
-            for id in self.by_term.get(&term.term).into_iter().flatten() {
-                if let Some(score) = scores.get_mut(id) {
-                    *score += u64::from(term.weight);
+        if scores.is_empty() {
+            return Vec::new();
+        }
+        for term in query.iter().filter(|t| !t.drives && t.weight > 0) {
+            let Some(holders) = self.by_term.get(&term.term) else {
+                continue;
+            };
+            // Walk the shorter side: the term's records, or the candidates' own terms.
+            if holders.len() <= scores.len() {
+                for id in holders {
+                    if let Some(score) = scores.get_mut(id) {
+                        *score += u64::from(term.weight);
+                    }
+                }
+            } else {
+                for (id, score) in scores.iter_mut() {
+                    let holds = self
+                        .by_record
+                        .get(id)
+                        .is_some_and(|(_, terms)| terms.contains(&term.term));
+                    if holds {
+                        *score += u64::from(term.weight);
+                    }
                 }
             }
         }

@@ -93,7 +93,7 @@ pub(super) fn recompute_golden(
     let now = tx.now();
     golden::update_fields(
         tx.conn(),
-        id,
+        &current,
         status,
         &serde_json::to_string(&survived.fields)?,
         &serde_json::to_string(&survived.lineage)?,

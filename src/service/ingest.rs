@@ -89,6 +89,10 @@ impl Golden {
             let mut batch = BatchIndex::default();
             let mut results = results;
             let mut known = known_records(tx, &domain.name, &valid)?;
+            if valid.len() >= PREPARE_FROM {
+                batch.prepared =
+                    self.prepare_batch(tx.conn(), &domain, &new_records(&valid, &known))?;
+            }
             let mut seen = HashSet::new();
             for (index, record) in &valid {
                 let key = (record.source_system.clone(), record.source_id.clone());
@@ -119,6 +123,27 @@ impl Golden {
         self.metrics.observe_ingest(&domain.name, &results);
         Ok(results)
     }
+}
+
+/// Batches this large prepare their matching in parallel first; a handful of records would
+/// gain nothing from it.
+const PREPARE_FROM: usize = 16;
+
+/// The batch's records not stored before, each key once (a key sent twice is new only the
+/// first time).
+fn new_records<'a>(
+    valid: &'a [(usize, ValidRecord)],
+    known: &HashMap<(String, String), SourceRecordRow>,
+) -> Vec<&'a ValidRecord> {
+    let mut seen = HashSet::new();
+    valid
+        .iter()
+        .map(|(_, record)| record)
+        .filter(|r| {
+            let key = (r.source_system.clone(), r.source_id.clone());
+            !known.contains_key(&key) && seen.insert(key)
+        })
+        .collect()
 }
 
 /// The stored rows of a batch's records, read in a few queries before any is written. Storing
@@ -190,6 +215,9 @@ impl Golden {
         domain: &Domain,
         record: &ValidRecord,
     ) -> Result<(Decision, String, i64), ServiceError> {
+        let prepared = batch
+            .prepared
+            .take(&record.source_system, &record.source_id);
         let matched = self.find_match(
             tx.conn(),
             batch,
@@ -197,6 +225,7 @@ impl Golden {
             None,
             &record.source_system,
             &record.standardized,
+            prepared,
         )?;
         let (decision, golden_id, link) = match &matched.outcome {
             Outcome::AutoLink {
@@ -296,6 +325,7 @@ impl Golden {
         record: &ValidRecord,
         row: SourceRecordRow,
     ) -> Result<(Decision, String, i64), ServiceError> {
+        batch.touch(row.id);
         let version = row.version + 1;
         let change = if row.status == record_status::RETIRED {
             "restored"
@@ -344,6 +374,7 @@ impl Golden {
             Some(row.id),
             &record.source_system,
             &record.standardized,
+            None,
         )?;
         let decision = match matched.outcome {
             Outcome::AutoLink { golden_id, .. } => {

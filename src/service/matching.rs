@@ -1,9 +1,12 @@
 //! Matching one incoming record inside its write transaction: candidates from the index (and
 //! from records stored earlier in the same batch), scored against each candidate golden
-//! record's members, decided by the domain's thresholds.
+//! record's members, decided by the domain's thresholds. What a batch prepared ahead (see
+//! [`super::prepare`]) is used where it still holds.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+use super::prepare::{PreparedBatch, PreparedRecord, Touched};
 use super::{Golden, ServiceError};
 use crate::index::Postings;
 use crate::matching::{self, Outcome, PairScore, Standardized, keys, score};
@@ -11,17 +14,28 @@ use crate::model::record_status;
 use crate::rules::Domain;
 use crate::rules::matching::MatchRules;
 use crate::store::DbConnection;
+use crate::store::models::SourceRecordRow;
 use crate::store::queries::{proposals, records};
 
-/// Records stored by the current transaction, searchable before it commits.
+/// Records stored by the current transaction, searchable before it commits, and what the
+/// batch prepared for its new records.
 #[derive(Default)]
 pub struct BatchIndex {
     postings: Postings,
+    touched: Touched,
+    pub prepared: PreparedBatch,
 }
 
 impl BatchIndex {
+    /// A record stored by the transaction, new or a new version.
     pub fn add(&mut self, domain: &str, record_id: i64, terms: &[(String, f32)]) {
         self.postings.insert(domain, record_id as u64, terms);
+        self.touched.insert(record_id);
+    }
+
+    /// A record whose row the transaction changed without re-indexing it yet.
+    pub fn touch(&mut self, record_id: i64) {
+        self.touched.insert(record_id);
     }
 }
 
@@ -35,7 +49,8 @@ pub struct MatchResult {
 impl Golden {
     /// Finds the best golden records for `record` and decides. `record_id` is set when the
     /// record is already stored (then it is not its own candidate, and its do-not-match pairs
-    /// apply).
+    /// apply); `prepared` is what its batch worked out for it ahead.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn find_match(
         &self,
         conn: &mut DbConnection,
@@ -44,6 +59,7 @@ impl Golden {
         record_id: Option<i64>,
         source_system: &str,
         record: &Standardized,
+        prepared: Option<PreparedRecord>,
     ) -> Result<MatchResult, ServiceError> {
         let Some(rules) = &domain.matching else {
             return Ok(MatchResult {
@@ -51,18 +67,38 @@ impl Golden {
                 terms: Vec::new(),
             });
         };
-        let terms = keys::terms(rules, record);
-        let mut ids = self
-            .index
-            .search_with(
-                &domain.name,
-                &terms,
-                rules.max_candidates,
-                rules.common_term_records,
-                Some(&batch.postings),
-            )
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let (limit, common) = (rules.max_candidates, rules.common_term_records);
+        let (terms, ids, odds) = match prepared {
+            Some(p) => {
+                let ids = self.index.search_prepared(
+                    &domain.name,
+                    &p.terms,
+                    limit,
+                    common,
+                    &batch.postings,
+                    &p.search,
+                );
+                (p.terms, ids, p.odds)
+            }
+            None => {
+                let terms = keys::terms(rules, record);
+                let ids = self.index.search_with(
+                    &domain.name,
+                    &terms,
+                    limit,
+                    common,
+                    Some(&batch.postings),
+                );
+                (terms, ids, HashMap::new())
+            }
+        };
+        let mut ids = ids.map_err(|e| ServiceError::Internal(e.to_string()))?;
         ids.retain(|id| Some(*id) != record_id);
+        let known = Known {
+            batch: &batch.prepared,
+            touched: &batch.touched,
+            odds: &odds,
+        };
         let ranked = if ids.is_empty() {
             Vec::new()
         } else {
@@ -75,7 +111,7 @@ impl Golden {
                 excluded: &excluded,
                 source_system,
             };
-            rank(conn, rules, domain, record, &candidates)?
+            rank(conn, rules, domain, record, &candidates, &known)?
         };
         Ok(MatchResult {
             outcome: matching::decide(rules, ranked),
@@ -142,6 +178,54 @@ struct Candidates<'a> {
     source_system: &'a str,
 }
 
+/// What the batch read and scored ahead, valid for the records it has not written since.
+struct Known<'a> {
+    batch: &'a PreparedBatch,
+    touched: &'a Touched,
+    /// The incoming record's log-odds against candidates, worked out ahead.
+    odds: &'a HashMap<i64, f64>,
+}
+
+/// A candidate record's row and, when read ahead, its parsed standardized values.
+struct CandidateRow<'a> {
+    row: Cow<'a, SourceRecordRow>,
+    standardized: Option<&'a Standardized>,
+}
+
+/// The candidates' rows, in ID order: read ahead where the batch has not written them since,
+/// from the database otherwise.
+fn candidate_rows<'a>(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    known: &Known<'a>,
+) -> Result<Vec<CandidateRow<'a>>, ServiceError> {
+    let batch = known.batch;
+    let ahead = |id: &i64| !known.touched.contains(id) && batch.row(*id).is_some();
+    let unread: Vec<i64> = ids.iter().copied().filter(|id| !ahead(id)).collect();
+    let mut rows: Vec<CandidateRow<'a>> = if unread.is_empty() {
+        Vec::new()
+    } else {
+        records::by_ids(conn, &unread)?
+            .into_iter()
+            .map(|row| CandidateRow {
+                row: Cow::Owned(row),
+                standardized: None,
+            })
+            .collect()
+    };
+    rows.extend(
+        ids.iter()
+            .filter(|id| ahead(id))
+            .filter_map(|id| batch.row(*id))
+            .map(|c| CandidateRow {
+                row: Cow::Borrowed(&c.row),
+                standardized: Some(&c.standardized),
+            }),
+    );
+    rows.sort_by_key(|c| c.row.id);
+    Ok(rows)
+}
+
 /// Scores the candidates and returns one entry per golden record (its best member), best
 /// first, with the full explanation.
 fn rank(
@@ -150,21 +234,28 @@ fn rank(
     domain: &Domain,
     record: &Standardized,
     candidates: &Candidates<'_>,
+    known: &Known<'_>,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
-    let mut best: HashMap<String, (f64, Standardized)> = HashMap::new();
-    for row in records::by_ids(conn, candidates.ids)? {
+    let mut best: HashMap<String, (f64, Cow<'_, Standardized>)> = HashMap::new();
+    for CandidateRow { row, standardized } in candidate_rows(conn, candidates.ids, known)? {
         if row.domain != domain.name
             || row.status != record_status::ACTIVE
             || candidates.excluded.contains(&row.golden_id)
         {
             continue;
         }
-        let candidate: Standardized = serde_json::from_str(&row.standardized)?;
-        let odds = score::log_odds(rules, record, &candidate);
+        let candidate = match standardized {
+            Some(parsed) => Cow::Borrowed(parsed),
+            None => Cow::Owned(serde_json::from_str::<Standardized>(&row.standardized)?),
+        };
+        let odds = match (standardized, known.odds.get(&row.id)) {
+            (Some(_), Some(odds)) => *odds,
+            _ => score::log_odds(rules, record, &candidate),
+        };
         match best.get(&row.golden_id) {
             Some((current, _)) if *current >= odds => {}
             _ => {
-                best.insert(row.golden_id, (odds, candidate));
+                best.insert(row.golden_id.clone(), (odds, candidate));
             }
         }
     }
@@ -174,7 +265,7 @@ fn rank(
         let goldens: Vec<String> = best.keys().cloned().collect();
         holding_source(conn, &goldens, candidates.source_system)?
     };
-    let mut ranked: Vec<(String, f64, Standardized)> = best
+    let mut ranked: Vec<(String, f64, Cow<'_, Standardized>)> = best
         .into_iter()
         .map(|(golden, (odds, candidate))| {
             let odds = if same_source.contains(&golden) {

@@ -13,6 +13,7 @@ pub mod index_sync;
 pub mod ingest;
 mod matching;
 mod ops;
+mod prepare;
 pub mod proposals;
 pub mod records;
 pub mod search;

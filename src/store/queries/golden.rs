@@ -22,28 +22,51 @@ pub fn insert(conn: &mut DbConnection, golden: &NewGolden<'_>) -> QueryResult<()
     diesel::insert_into(golden_records::table)
         .values(golden)
         .execute(conn)?;
-    record_history(conn, golden.golden_id, golden.updated_at)
+    add_history(
+        conn,
+        &NewGoldenHistory {
+            golden_id: golden.golden_id,
+            version: golden.version,
+            status: golden.status,
+            redirect_to: None,
+            fields: golden.fields,
+            lineage: golden.lineage,
+            recorded_at: golden.updated_at,
+        },
+    )
 }
 
-/// Stores recomputed fields and status, bumping the version, and records the new state.
+/// Stores recomputed fields and status of `current` (as read in this transaction), bumping
+/// the version, and records the new state.
 pub fn update_fields(
     conn: &mut DbConnection,
-    golden_id: &str,
+    current: &GoldenRow,
     status: &str,
     fields: &str,
     lineage: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(golden_records::table.find(golden_id))
+    diesel::update(golden_records::table.find(&current.golden_id))
         .set((
             golden_records::status.eq(status),
             golden_records::fields.eq(fields),
             golden_records::lineage.eq(lineage),
-            golden_records::version.eq(golden_records::version + 1),
+            golden_records::version.eq(current.version + 1),
             golden_records::updated_at.eq(at),
         ))
         .execute(conn)?;
-    record_history(conn, golden_id, at)
+    add_history(
+        conn,
+        &NewGoldenHistory {
+            golden_id: &current.golden_id,
+            version: current.version + 1,
+            status,
+            redirect_to: current.redirect_to.as_deref(),
+            fields,
+            lineage,
+            recorded_at: at,
+        },
+    )
 }
 
 /// Marks `golden_id` merged into `survivor`, and points every ID that redirected to it at the
@@ -76,8 +99,9 @@ fn record_history(conn: &mut DbConnection, golden_id: &str, at: NaiveDateTime) -
         .find(golden_id)
         .select(GoldenRow::as_select())
         .first(conn)?;
-    diesel::insert_into(golden_record_history::table)
-        .values(&NewGoldenHistory {
+    add_history(
+        conn,
+        &NewGoldenHistory {
             golden_id: &row.golden_id,
             version: row.version,
             status: &row.status,
@@ -85,7 +109,13 @@ fn record_history(conn: &mut DbConnection, golden_id: &str, at: NaiveDateTime) -
             fields: &row.fields,
             lineage: &row.lineage,
             recorded_at: at,
-        })
+        },
+    )
+}
+
+fn add_history(conn: &mut DbConnection, entry: &NewGoldenHistory<'_>) -> QueryResult<()> {
+    diesel::insert_into(golden_record_history::table)
+        .values(entry)
         .execute(conn)
         .map(drop)
 }

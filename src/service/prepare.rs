@@ -1,0 +1,165 @@
+//! Matching work for a batch's new records, done before any of them is stored and in
+//! parallel across cores: each record's candidate-key terms, the committed part of its
+//! candidate search, and its scores against the committed candidates found there.
+//!
+//! Storing the records one after another then only checks that each piece still holds (the
+//! index is where it was, the weights came out the same, no candidate was stored again) and
+//! adds what the records stored before it contribute; whatever no longer holds is worked out
+//! afresh. The decisions are therefore those of storing the records one at a time.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::{Golden, ServiceError};
+use crate::index::Prepared;
+use crate::matching::{Standardized, keys, score};
+use crate::model::record_status;
+use crate::rules::Domain;
+use crate::store::DbConnection;
+use crate::store::models::SourceRecordRow;
+use crate::store::queries::records;
+use crate::validate::ValidRecord;
+
+/// Candidate rows read per query.
+const ROWS_PER_QUERY: usize = 2_000;
+
+/// A record's key in its batch.
+type Key = (String, String);
+
+/// Candidate-key terms with their boosts.
+type Terms = Vec<(String, f32)>;
+
+/// What was worked out ahead for one new record.
+pub struct PreparedRecord {
+    pub terms: Terms,
+    pub search: Prepared,
+    /// Log-odds against each committed candidate record found by `search`.
+    pub odds: HashMap<i64, f64>,
+}
+
+/// A committed candidate record, read and parsed once for the whole batch.
+pub struct CandidateRow {
+    pub row: SourceRecordRow,
+    pub standardized: Standardized,
+}
+
+/// The preparation of a whole batch.
+#[derive(Default)]
+pub struct PreparedBatch {
+    records: HashMap<Key, PreparedRecord>,
+    rows: HashMap<i64, CandidateRow>,
+}
+
+impl PreparedBatch {
+    /// Takes the preparation of the record with this key (a key is prepared once).
+    pub fn take(&mut self, source_system: &str, source_id: &str) -> Option<PreparedRecord> {
+        self.records
+            .remove(&(source_system.to_owned(), source_id.to_owned()))
+    }
+
+    /// A committed candidate's row as it was before the batch.
+    pub fn row(&self, record_id: i64) -> Option<&CandidateRow> {
+        self.rows.get(&record_id)
+    }
+}
+
+impl Golden {
+    /// Prepares the matching of `new`, the batch's records not stored before.
+    pub(super) fn prepare_batch(
+        &self,
+        conn: &mut DbConnection,
+        domain: &Domain,
+        new: &[&ValidRecord],
+    ) -> Result<PreparedBatch, ServiceError> {
+        let Some(rules) = &domain.matching else {
+            return Ok(PreparedBatch::default());
+        };
+        let terms: Vec<Terms> = new
+            .par_iter()
+            .map(|record| keys::terms(rules, &record.standardized))
+            .collect();
+        let stored_before = stored_before(&terms);
+        let searched: Vec<(&ValidRecord, Terms, Prepared)> = new
+            .par_iter()
+            .zip(terms)
+            .zip(stored_before)
+            .map(|((record, terms), before)| {
+                let search = self.index.prepare(
+                    &domain.name,
+                    &terms,
+                    &before,
+                    rules.max_candidates,
+                    rules.common_term_records,
+                )?;
+                Ok((*record, terms, search))
+            })
+            .collect::<Result<_, crate::index::IndexError>>()
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let wanted: BTreeSet<i64> = searched
+            .iter()
+            .flat_map(|(_, _, search)| search.record_ids())
+            .collect();
+        let wanted: Vec<i64> = wanted.into_iter().collect();
+        let mut rows = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(ROWS_PER_QUERY) {
+            rows.extend(records::by_ids(conn, chunk)?);
+        }
+        let rows: HashMap<i64, CandidateRow> = rows
+            .into_par_iter()
+            .filter(|row| row.domain == domain.name && row.status == record_status::ACTIVE)
+            .map(|row| {
+                let standardized: Standardized = serde_json::from_str(&row.standardized)?;
+                Ok((row.id, CandidateRow { row, standardized }))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        let records = searched
+            .into_par_iter()
+            .map(|(record, terms, search)| {
+                let odds = search
+                    .record_ids()
+                    .filter_map(|id| rows.get(&id).map(|c| (id, c)))
+                    .map(|(id, c)| {
+                        (
+                            id,
+                            score::log_odds(rules, &record.standardized, &c.standardized),
+                        )
+                    })
+                    .collect();
+                let key = (record.source_system.clone(), record.source_id.clone());
+                (
+                    key,
+                    PreparedRecord {
+                        terms,
+                        search,
+                        odds,
+                    },
+                )
+            })
+            .collect();
+        Ok(PreparedBatch { records, rows })
+    }
+}
+
+/// For each record, how many of the records before it hold each of its terms: they will be
+/// in the batch's own index when it is matched.
+fn stored_before(terms: &[Terms]) -> Vec<Vec<u64>> {
+    let mut held: HashMap<&str, u64> = HashMap::new();
+    terms
+        .iter()
+        .map(|record| {
+            let before = record
+                .iter()
+                .map(|(term, _)| held.get(term.as_str()).copied().unwrap_or(0))
+                .collect();
+            for (term, _) in record {
+                *held.entry(term.as_str()).or_default() += 1;
+            }
+            before
+        })
+        .collect()
+}
+
+/// The record IDs written in a batch so far: rows read before the batch no longer describe
+/// them.
+pub type Touched = HashSet<i64>;
