@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden};
-use super::matching::BatchIndex;
+use super::matching::{BatchIndex, Incoming};
 use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
 use super::views::RecordResult;
@@ -218,15 +218,12 @@ impl Golden {
         let prepared = batch
             .prepared
             .take(&record.source_system, &record.source_id);
-        let matched = self.find_match(
-            tx.conn(),
-            batch,
-            domain,
-            None,
-            &record.source_system,
-            &record.standardized,
-            prepared,
-        )?;
+        let incoming = Incoming {
+            record_id: None,
+            source_system: &record.source_system,
+            standardized: &record.standardized,
+        };
+        let matched = self.find_match(tx.conn(), batch, domain, &incoming, prepared)?;
         let (decision, golden_id, link) = match &matched.outcome {
             Outcome::AutoLink {
                 golden_id, score, ..
@@ -367,15 +364,12 @@ impl Golden {
         if !alone {
             return Ok((Decision::Updated, row.golden_id, version));
         }
-        let matched = self.find_match(
-            tx.conn(),
-            batch,
-            domain,
-            Some(row.id),
-            &record.source_system,
-            &record.standardized,
-            None,
-        )?;
+        let incoming = Incoming {
+            record_id: Some(row.id),
+            source_system: &record.source_system,
+            standardized: &record.standardized,
+        };
+        let matched = self.find_match(tx.conn(), batch, domain, &incoming, None)?;
         let decision = match matched.outcome {
             Outcome::AutoLink { golden_id, .. } => {
                 absorb_into(tx, domain, &golden_id, &row.golden_id)?;

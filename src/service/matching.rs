@@ -39,6 +39,16 @@ impl BatchIndex {
     }
 }
 
+/// The record being matched.
+#[derive(Clone, Copy)]
+pub struct Incoming<'a> {
+    /// Set when the record is already stored: then it is not its own candidate, and its
+    /// do-not-match pairs apply.
+    pub record_id: Option<i64>,
+    pub source_system: &'a str,
+    pub standardized: &'a Standardized,
+}
+
 /// What matching found for one record.
 pub struct MatchResult {
     pub outcome: Outcome,
@@ -47,20 +57,21 @@ pub struct MatchResult {
 }
 
 impl Golden {
-    /// Finds the best golden records for `record` and decides. `record_id` is set when the
-    /// record is already stored (then it is not its own candidate, and its do-not-match pairs
-    /// apply); `prepared` is what its batch worked out for it ahead.
-    #[allow(clippy::too_many_arguments)]
+    /// Finds the best golden records for `incoming` and decides; `prepared` is what its batch
+    /// worked out for it ahead.
     pub(super) fn find_match(
         &self,
         conn: &mut DbConnection,
         batch: &BatchIndex,
         domain: &Domain,
-        record_id: Option<i64>,
-        source_system: &str,
-        record: &Standardized,
+        incoming: &Incoming<'_>,
         prepared: Option<PreparedRecord>,
     ) -> Result<MatchResult, ServiceError> {
+        let Incoming {
+            record_id,
+            source_system,
+            standardized: record,
+        } = *incoming;
         let Some(rules) = &domain.matching else {
             return Ok(MatchResult {
                 outcome: Outcome::New,
