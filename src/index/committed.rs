@@ -43,13 +43,18 @@ impl Lookup {
         Ok(Self { segments })
     }
 
-    /// Committed documents holding the `i`th term (deleted ones included until merged away).
-    pub fn doc_freq(&self, i: usize) -> u64 {
-        self.segments
-            .iter()
-            .filter_map(|terms| terms[i].as_ref())
-            .map(|info| u64::from(info.doc_freq))
-            .sum()
+    /// Committed documents holding each term, in query order (deleted ones included until
+    /// merged away).
+    pub fn doc_freqs(&self, terms: usize) -> Vec<u64> {
+        (0..terms)
+            .map(|i| {
+                self.segments
+                    .iter()
+                    .filter_map(|infos| infos[i].as_ref())
+                    .map(|info| u64::from(info.doc_freq))
+                    .sum()
+            })
+            .collect()
     }
 }
 

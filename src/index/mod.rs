@@ -227,7 +227,7 @@ impl CandidateIndex {
         let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
         let searcher = self.reader.searcher();
         let lookup = self.lookup(&searcher, terms)?;
-        let committed_df: Vec<u64> = (0..terms.len()).map(|i| lookup.doc_freq(i)).collect();
+        let committed_df = lookup.doc_freqs(terms.len());
         let weighted = weigh(terms, &committed_df, &[Some(&*pending), newer], common);
         let mut hits = overlay_hits(&pending, newer, domain, &weighted, limit);
         hits.extend(
@@ -253,7 +253,7 @@ impl CandidateIndex {
         let pending = self.pending.read().map_err(|_| IndexError::Poisoned)?;
         let searcher = self.reader.searcher();
         let lookup = self.lookup(&searcher, terms)?;
-        let committed_df: Vec<u64> = (0..terms.len()).map(|i| lookup.doc_freq(i)).collect();
+        let committed_df = lookup.doc_freqs(terms.len());
         let known_df: Vec<u64> = committed_df
             .iter()
             .zip(stored_before)

@@ -493,28 +493,24 @@ fn a_bulk_job_decides_exactly_as_loading_record_by_record() {
         .collect();
     assert!(differing.is_empty(), "decisions differ: {differing:?}");
     assert_eq!(bulk_outcome.decisions, single_outcome.decisions);
-    assert!(
-        bulk_outcome.partition == single_outcome.partition,
-        "golden records differ: {} only in bulk, {} only one by one",
-        bulk_outcome
-            .partition
-            .difference(&single_outcome.partition)
-            .count(),
-        single_outcome
-            .partition
-            .difference(&bulk_outcome.partition)
-            .count()
+    assert_same(
+        "golden records",
+        &bulk_outcome.partition,
+        &single_outcome.partition,
     );
+    assert_same(
+        "open proposals",
+        &bulk_outcome.proposals,
+        &single_outcome.proposals,
+    );
+}
+
+/// Fails with how many entries each side holds alone when the two sets differ.
+fn assert_same<T: Ord>(what: &str, bulk: &BTreeSet<T>, single: &BTreeSet<T>) {
     assert!(
-        bulk_outcome.proposals == single_outcome.proposals,
-        "open proposals differ: {} only in bulk, {} only one by one",
-        bulk_outcome
-            .proposals
-            .difference(&single_outcome.proposals)
-            .count(),
-        single_outcome
-            .proposals
-            .difference(&bulk_outcome.proposals)
-            .count()
+        bulk == single,
+        "{what} differ: {} only in bulk, {} only one by one",
+        bulk.difference(single).count(),
+        single.difference(bulk).count()
     );
 }
