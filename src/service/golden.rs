@@ -1,6 +1,8 @@
 //! Golden records: creating them, recomputing their fields, and reading them (following the
 //! redirects of retired IDs).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
@@ -10,7 +12,7 @@ use super::{Golden, ServiceError};
 use crate::model::{golden_id, golden_status, record_status};
 use crate::rules::Domain;
 use crate::store::models::{GoldenRow, NewGolden, OverrideRow, SourceRecordRow};
-use crate::store::queries::{counters, crosswalk, golden, records};
+use crate::store::queries::{crosswalk, golden, records};
 use crate::store::{DbConnection, StoreError, Tx};
 use crate::survivorship::{self, Member, Override, Survived};
 use crate::validate::ValidRecord;
@@ -41,11 +43,11 @@ pub(super) fn issue_golden(
     domain: &Domain,
     survived: &Survived,
 ) -> Result<String, ServiceError> {
-    let number = counters::next(tx.conn(), &format!("golden:{}", domain.name))?;
+    let number = tx.next_number(&format!("golden:{}", domain.name))?;
     let id = golden_id(&domain.id_prefix, number);
     let now = tx.now();
     golden::insert(
-        tx.conn(),
+        tx,
         &NewGolden {
             golden_id: &id,
             domain: &domain.name,
@@ -63,7 +65,7 @@ pub(super) fn issue_golden(
         Some(&id),
         &json!({"golden_id": id, "version": 1, "status": golden_status::ACTIVE,
                 "fields": survived.fields}),
-    )?;
+    );
     Ok(id)
 }
 
@@ -74,25 +76,65 @@ pub(super) fn recompute_golden(
     domain: &Domain,
     id: &str,
 ) -> Result<(), ServiceError> {
-    let members = records::members(tx.conn(), id)?;
+    recompute_goldens(tx, domain, &[id.to_owned()])
+}
+
+/// [`recompute_golden`] for several golden records, read together in a few queries.
+pub(super) fn recompute_goldens(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    ids: &[String],
+) -> Result<(), ServiceError> {
+    let mut members: HashMap<String, Vec<SourceRecordRow>> = HashMap::new();
+    for row in records::members_of_many(tx.conn(), ids)? {
+        members.entry(row.golden_id.clone()).or_default().push(row);
+    }
+    let mut overrides: HashMap<String, Vec<OverrideRow>> = HashMap::new();
+    for row in golden::overrides_of_many(tx.conn(), ids)? {
+        overrides
+            .entry(row.golden_id.clone())
+            .or_default()
+            .push(row);
+    }
+    let mut current: HashMap<String, GoldenRow> = golden::find_many(tx.conn(), ids)?
+        .into_iter()
+        .map(|row| (row.golden_id.clone(), row))
+        .collect();
+    for id in ids {
+        let current = current
+            .remove(id)
+            .ok_or_else(|| StoreError::Corrupt(format!("golden record {id} is missing")))?;
+        let members = members.remove(id).unwrap_or_default();
+        let overrides = overrides.remove(id).unwrap_or_default();
+        store_recomputed(tx, domain, current, &members, &overrides)?;
+    }
+    Ok(())
+}
+
+/// Stores the fields survivorship gives `current` with `members`, and announces them.
+fn store_recomputed(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    current: GoldenRow,
+    members: &[SourceRecordRow],
+    overrides: &[OverrideRow],
+) -> Result<(), ServiceError> {
+    let id = current.golden_id.as_str();
     let active: Vec<&SourceRecordRow> = members
         .iter()
         .filter(|m| m.status == record_status::ACTIVE)
         .collect();
-    let current = golden::find(tx.conn(), id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("golden record {id} is missing")))?;
     let (status, survived) = if active.is_empty() {
         (golden_status::RETIRED, stored_survived(&current)?)
     } else {
-        let overrides = golden::overrides(tx.conn(), id)?;
         (
             golden_status::ACTIVE,
-            survive_rows(domain, &active, &overrides)?,
+            survive_rows(domain, &active, overrides)?,
         )
     };
     let now = tx.now();
     golden::update_fields(
-        tx.conn(),
+        tx,
         &current,
         status,
         &serde_json::to_string(&survived.fields)?,
@@ -114,7 +156,7 @@ pub(super) fn recompute_golden(
         Some(id),
         &json!({"golden_id": id, "version": current.version + 1, "status": status,
                 "fields": survived.fields}),
-    )?;
+    );
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::golden::{create_golden, recompute_golden};
+use super::golden::{create_golden, recompute_golden, recompute_goldens};
 use super::matching::{BatchIndex, Incoming};
 use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
@@ -86,11 +86,11 @@ impl Golden {
         }
         let results = self.store.write(|tx| {
             self.sync_index(tx.conn())?;
-            let mut batch = BatchIndex::default();
+            let mut batch = Batch::default();
             let mut results = results;
             let mut known = known_records(tx, &domain.name, &valid)?;
             if valid.len() >= PREPARE_FROM {
-                batch.prepared =
+                batch.index.prepared =
                     self.prepare_batch(tx.conn(), &domain, &new_records(&valid, &known))?;
             }
             let mut seen = HashSet::new();
@@ -110,6 +110,7 @@ impl Golden {
                 seen.insert(key);
                 results.push(self.store_record(tx, &mut batch, &domain, *index, record, existing)?);
             }
+            batch.recompute_stale(tx, &domain)?;
             results.sort_by_key(|r| r.index);
             if let Some(also) = also {
                 also(tx, &results)?;
@@ -122,6 +123,31 @@ impl Golden {
         }
         self.metrics.observe_ingest(&domain.name, &results);
         Ok(results)
+    }
+}
+
+/// What storing a batch carries from one record to the next.
+#[derive(Default)]
+struct Batch {
+    index: BatchIndex,
+    /// Golden records that took members in this batch, in first-taken order: recomputed once,
+    /// at the end of the batch or before anything reads them. Matching reads only source
+    /// records, so decisions do not wait on their fields.
+    stale: Vec<String>,
+    stale_set: HashSet<String>,
+}
+
+impl Batch {
+    fn mark_stale(&mut self, golden_id: &str) {
+        if self.stale_set.insert(golden_id.to_owned()) {
+            self.stale.push(golden_id.to_owned());
+        }
+    }
+
+    fn recompute_stale(&mut self, tx: &mut Tx<'_>, domain: &Domain) -> Result<(), ServiceError> {
+        self.stale_set.clear();
+        let stale = std::mem::take(&mut self.stale);
+        recompute_goldens(tx, domain, &stale)
     }
 }
 
@@ -179,7 +205,7 @@ impl Golden {
     fn store_record(
         &self,
         tx: &mut Tx<'_>,
-        batch: &mut BatchIndex,
+        batch: &mut Batch,
         domain: &Domain,
         index: usize,
         record: &ValidRecord,
@@ -211,11 +237,12 @@ impl Golden {
     fn insert_new(
         &self,
         tx: &mut Tx<'_>,
-        batch: &mut BatchIndex,
+        batch: &mut Batch,
         domain: &Domain,
         record: &ValidRecord,
     ) -> Result<(Decision, String, i64), ServiceError> {
         let prepared = batch
+            .index
             .prepared
             .take(&record.source_system, &record.source_id);
         let incoming = Incoming {
@@ -223,7 +250,7 @@ impl Golden {
             source_system: &record.source_system,
             standardized: &record.standardized,
         };
-        let matched = self.find_match(tx.conn(), batch, domain, &incoming, prepared)?;
+        let matched = self.find_match(tx.conn(), &batch.index, domain, &incoming, prepared)?;
         let (decision, golden_id, link) = match &matched.outcome {
             Outcome::AutoLink {
                 golden_id, score, ..
@@ -268,15 +295,15 @@ impl Golden {
             "created",
             &attributes,
             &record.content_hash,
-        )?;
+        );
         let reason = link["reason"].as_str().unwrap_or("new");
-        records::join_golden(tx.conn(), record_id, &golden_id, reason, now)?;
+        tx.open_membership(record_id, &golden_id, reason);
         tx.emit(
             Some(&domain.name),
             "record.created",
             Some(&golden_id),
             &record_event(record, &golden_id, 1),
-        )?;
+        );
         let mut linked = json!({"source_system": record.source_system, "source_id": record.source_id,
             "golden_id": golden_id});
         if let (Some(target), Some(extra)) = (linked.as_object_mut(), link.as_object()) {
@@ -287,10 +314,10 @@ impl Golden {
             "record.linked",
             Some(&golden_id),
             &linked,
-        )?;
+        );
         match matched.outcome {
             Outcome::AutoLink { bridged, .. } => {
-                recompute_golden(tx, domain, &golden_id)?;
+                batch.mark_stale(&golden_id);
                 for (other, score) in bridged {
                     let pending = proposals::open_between(tx.conn(), &golden_id, &other)?;
                     if !pending && !crosses_do_not_match(tx, &golden_id, &other)? {
@@ -305,7 +332,7 @@ impl Golden {
             }
             Outcome::New => {}
         }
-        batch.add(&domain.name, record_id, &matched.terms);
+        batch.index.add(&domain.name, record_id, &matched.terms);
         Ok((decision, golden_id, 1))
     }
 }
@@ -317,12 +344,14 @@ impl Golden {
     fn update_existing(
         &self,
         tx: &mut Tx<'_>,
-        batch: &mut BatchIndex,
+        batch: &mut Batch,
         domain: &Domain,
         record: &ValidRecord,
         row: SourceRecordRow,
     ) -> Result<(Decision, String, i64), ServiceError> {
-        batch.touch(row.id);
+        // A merge below may absorb a golden record this batch added to: bring them up to date.
+        batch.recompute_stale(tx, domain)?;
+        batch.index.touch(row.id);
         let version = row.version + 1;
         let change = if row.status == record_status::RETIRED {
             "restored"
@@ -350,13 +379,13 @@ impl Golden {
             change,
             &attributes,
             &record.content_hash,
-        )?;
+        );
         tx.emit(
             Some(&domain.name),
             &format!("record.{change}"),
             Some(&row.golden_id),
             &record_event(record, &row.golden_id, version),
-        )?;
+        );
         recompute_golden(tx, domain, &row.golden_id)?;
         let alone = records::members(tx.conn(), &row.golden_id)?
             .iter()
@@ -369,7 +398,7 @@ impl Golden {
             source_system: &record.source_system,
             standardized: &record.standardized,
         };
-        let matched = self.find_match(tx.conn(), batch, domain, &incoming, None)?;
+        let matched = self.find_match(tx.conn(), &batch.index, domain, &incoming, None)?;
         let decision = match matched.outcome {
             Outcome::AutoLink { golden_id, .. } => {
                 absorb_into(tx, domain, &golden_id, &row.golden_id)?;
@@ -402,20 +431,16 @@ pub(super) fn add_version(
     change: &str,
     attributes: &str,
     content_hash: &str,
-) -> Result<(), ServiceError> {
+) {
     let recorded_at = tx.now();
-    records::insert_version(
-        tx.conn(),
-        &NewVersion {
-            record_id,
-            version,
-            change,
-            attributes,
-            content_hash,
-            recorded_at,
-        },
-    )?;
-    Ok(())
+    tx.add_version(NewVersion {
+        record_id,
+        version,
+        change: change.to_owned(),
+        attributes: attributes.to_owned(),
+        content_hash: content_hash.to_owned(),
+        recorded_at,
+    });
 }
 
 fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> Value {

@@ -48,7 +48,7 @@ pub(super) fn open_proposal(
         Some(golden_id),
         &json!({"proposal_id": id, "golden_id": golden_id, "other_golden_id": other,
                 "score": score.probability}),
-    )?;
+    );
     Ok(id)
 }
 

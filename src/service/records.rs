@@ -85,14 +85,14 @@ impl Golden {
                 "retired",
                 &row.attributes,
                 &row.content_hash,
-            )?;
+            );
             tx.emit(
                 Some(&domain.name),
                 "record.retired",
                 Some(&row.golden_id),
                 &json!({"source_system": row.source_system, "source_id": row.source_id,
                         "golden_id": row.golden_id, "version": version}),
-            )?;
+            );
             recompute_golden(tx, &domain, &row.golden_id)
         })?;
         self.source_record(&domain.name, source_system, source_id)

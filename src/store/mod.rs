@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod models;
 pub mod queries;
 pub mod schema;
+mod tx;
 
 use std::sync::{Arc, Mutex};
 
@@ -18,9 +19,9 @@ use thiserror::Error;
 use tokio::sync::watch;
 
 pub use connection::{DbConnection, Pool, PooledConnection};
+pub use tx::Tx;
 
 use crate::config::{DatabaseUrl, Settings};
-use models::NewEvent;
 
 /// A storage failure. Its text may name SQL details, so it is logged, never sent to clients.
 #[derive(Debug, Error)]
@@ -131,17 +132,11 @@ impl Store {
             // when replicas' clocks disagree or a clock steps back.
             let last_at = queries::events::time_of(conn, last_seq)?;
             let now = last_at.map_or_else(now, |last| now().max(last));
-            let mut tx = Tx {
-                conn,
-                last_seq,
-                now,
-            };
+            let mut tx = Tx::new(conn, last_seq, now);
             let out = f(&mut tx)?;
-            let emitted = tx.last_seq != last_seq;
-            if emitted {
-                queries::events::store_sequence(tx.conn, tx.last_seq)?;
-            }
-            Ok::<_, E>((out, emitted.then_some(tx.last_seq)))
+            let emitted = tx.emitted(last_seq);
+            tx.finish()?;
+            Ok::<_, E>((out, emitted))
         })?;
         if let Some(seq) = emitted {
             self.announce(seq);
@@ -191,49 +186,6 @@ impl Store {
             }
             newer
         });
-    }
-}
-
-/// An open write transaction.
-pub struct Tx<'c> {
-    conn: &'c mut DbConnection,
-    last_seq: i64,
-    now: NaiveDateTime,
-}
-
-impl Tx<'_> {
-    pub fn conn(&mut self) -> &mut DbConnection {
-        self.conn
-    }
-
-    /// The transaction's timestamp: every row it writes carries the same time.
-    pub fn now(&self) -> NaiveDateTime {
-        self.now
-    }
-
-    /// Appends an event to the change feed and returns its sequence number.
-    pub fn emit(
-        &mut self,
-        domain: Option<&str>,
-        kind: &str,
-        golden_id: Option<&str>,
-        payload: &serde_json::Value,
-    ) -> Result<i64, StoreError> {
-        let seq = self.last_seq + 1;
-        let payload = payload.to_string();
-        queries::events::insert(
-            self.conn,
-            &NewEvent {
-                seq,
-                domain,
-                kind,
-                golden_id,
-                payload: &payload,
-                created_at: self.now,
-            },
-        )?;
-        self.last_seq = seq;
-        Ok(seq)
     }
 }
 

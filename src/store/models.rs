@@ -48,14 +48,15 @@ pub struct VersionRow {
     pub recorded_at: NaiveDateTime,
 }
 
+/// Owned, as a transaction holds it until commit (see [`super::Tx`]).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = source_record_versions)]
-pub struct NewVersion<'a> {
+pub struct NewVersion {
     pub record_id: i64,
     pub version: i64,
-    pub change: &'a str,
-    pub attributes: &'a str,
-    pub content_hash: &'a str,
+    pub change: String,
+    pub attributes: String,
+    pub content_hash: String,
     pub recorded_at: NaiveDateTime,
 }
 
@@ -86,12 +87,13 @@ pub struct NewGolden<'a> {
     pub updated_at: NaiveDateTime,
 }
 
+/// Owned, as a transaction holds it until commit (see [`super::Tx`]).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = memberships)]
-pub struct NewMembership<'a> {
+pub struct NewMembership {
     pub record_id: i64,
-    pub golden_id: &'a str,
-    pub reason: &'a str,
+    pub golden_id: String,
+    pub reason: String,
     pub valid_from: NaiveDateTime,
 }
 
@@ -106,14 +108,16 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
 }
 
+/// Owned, as a transaction holds it until commit (see [`super::Tx`]). `None` is written as
+/// NULL rather than DEFAULT, which multi-row inserts on SQLite cannot express.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = events)]
-pub struct NewEvent<'a> {
+#[diesel(table_name = events, treat_none_as_default_value = false)]
+pub struct NewEvent {
     pub seq: i64,
-    pub domain: Option<&'a str>,
-    pub kind: &'a str,
-    pub golden_id: Option<&'a str>,
-    pub payload: &'a str,
+    pub domain: Option<String>,
+    pub kind: String,
+    pub golden_id: Option<String>,
+    pub payload: String,
     pub created_at: NaiveDateTime,
 }
 
@@ -194,15 +198,17 @@ pub struct GoldenHistoryRow {
     pub recorded_at: NaiveDateTime,
 }
 
+/// Owned, as a transaction holds it until commit (see [`super::Tx`]); `None` is written as
+/// NULL (see [`NewEvent`]).
 #[derive(Debug, Insertable)]
-#[diesel(table_name = golden_record_history)]
-pub struct NewGoldenHistory<'a> {
-    pub golden_id: &'a str,
+#[diesel(table_name = golden_record_history, treat_none_as_default_value = false)]
+pub struct NewGoldenHistory {
+    pub golden_id: String,
     pub version: i64,
-    pub status: &'a str,
-    pub redirect_to: Option<&'a str>,
-    pub fields: &'a str,
-    pub lineage: &'a str,
+    pub status: String,
+    pub redirect_to: Option<String>,
+    pub fields: String,
+    pub lineage: String,
     pub recorded_at: NaiveDateTime,
 }
 

@@ -261,3 +261,54 @@ fn the_change_feed_is_gap_free_and_pages() {
     let (status, _) = app.get("/v1/events?domain=nope", Some(&reader));
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_batch_linking_three_systems_builds_their_golden_record_once_from_all_three() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle", "coupa"]);
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&token),
+        &json!([
+            vendor("sap", "100234", json!({"name": "Acme Medical Supply, Inc.", "tax_id": "12-3456789"})),
+            vendor("oracle", "V-77", json!({"name": "ACME MEDICAL SUPPLY INC", "tax_id": "123456789", "city": "Chicago"})),
+            vendor("coupa", "C-5", json!({"name": "Acme Medical Supply", "tax_id": "12-3456789", "phone": "312-555-0100"})),
+        ]),
+    );
+    assert_eq!(status, 200, "{body}");
+    let decisions: Vec<&str> = results(&body)
+        .iter()
+        .map(|r| r["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["new", "auto_linked", "auto_linked"], "{body}");
+    let golden_id = results(&body)[0]["golden_id"].as_str().unwrap().to_owned();
+
+    let (status, golden) = app.get(&format!("/v1/vendor/golden/{golden_id}"), Some(&reader));
+    assert_eq!(status, 200, "{golden}");
+    assert_eq!(golden["members"].as_array().unwrap().len(), 3, "{golden}");
+    assert_eq!(golden["fields"]["city"], "Chicago");
+    assert_eq!(golden["lineage"]["city"]["source_system"], "oracle");
+    assert_eq!(golden["lineage"]["phone"]["source_system"], "coupa");
+    // Created, then recomputed once for the whole batch.
+    assert_eq!(golden["version"], 2, "{golden}");
+
+    let (_, page) = app.get("/v1/events?after=0&limit=100", Some(&reader));
+    let kinds: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "golden.updated").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last(), Some(&"golden.updated"), "{kinds:?}");
+    let updated = &page["events"].as_array().unwrap()[kinds.len() - 1];
+    assert_eq!(
+        updated["data"]["fields"]["phone"],
+        golden["fields"]["phone"]
+    );
+}

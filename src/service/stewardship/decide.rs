@@ -90,7 +90,7 @@ impl Golden {
                         "other_golden_id": proposal.other_golden_id,
                         "survivor": (verdict == Verdict::Approve).then_some(survivor),
                         "decided_by": actor.sub, "comment": comment}),
-            )?;
+            );
             let after = match verdict {
                 Verdict::Approve => {
                     if crosses_do_not_match(tx, survivor, absorbed)? {

@@ -35,14 +35,14 @@ pub(super) fn merge_into(
     let now = tx.now();
     let moved = records::members(tx.conn(), absorbed)?;
     for record in &moved {
-        records::join_golden(tx.conn(), record.id, survivor, "merged", now)?;
+        tx.join_golden(record.id, survivor, "merged")?;
         tx.emit(
             Some(&domain.name),
             "record.linked",
             Some(survivor),
             &json!({"source_system": record.source_system, "source_id": record.source_id,
                     "golden_id": survivor, "previous_golden_id": absorbed, "reason": "merged"}),
-        )?;
+        );
     }
     for kept in golden::overrides(tx.conn(), absorbed)? {
         let taken = golden::overrides(tx.conn(), survivor)?
@@ -62,7 +62,7 @@ pub(super) fn merge_into(
             )?;
         }
     }
-    golden::mark_merged(tx.conn(), absorbed, survivor, golden_status::MERGED, now)?;
+    golden::mark_merged(tx, absorbed, survivor, golden_status::MERGED, now)?;
     let keys: Vec<_> = moved
         .iter()
         .map(|r| json!({"source_system": r.source_system, "source_id": r.source_id}))
@@ -73,7 +73,7 @@ pub(super) fn merge_into(
         Some(survivor),
         &json!({"golden_id": survivor, "merged_golden_id": absorbed, "records": keys,
                 "reason": cause.reason, "by": cause.actor.sub}),
-    )?;
+    );
     retarget_proposals(tx, domain, survivor, absorbed, cause)?;
     recompute_golden(tx, domain, survivor)
 }
@@ -128,7 +128,7 @@ fn retarget_proposals(
             Some(golden_id),
             &json!({"proposal_id": id, "golden_id": golden_id, "other_golden_id": other_golden_id,
                     "score": stale.score, "replaces": stale.id}),
-        )?;
+        );
     }
     for open in proposals::open_involving(tx.conn(), survivor)? {
         if Some(open.id) == cause.proposal {
@@ -181,7 +181,7 @@ fn supersede(
             &json!({"proposal_id": proposal.id, "status": "superseded",
                     "golden_id": proposal.golden_id, "other_golden_id": proposal.other_golden_id,
                     "decided_by": by, "comment": note}),
-        )?;
+        );
     }
     Ok(())
 }

@@ -69,7 +69,7 @@ impl Golden {
                 Some(id),
                 &json!({"golden_id": id, "field": field.name, "value": request.value,
                         "by": actor.sub}),
-            )?;
+            );
             recompute_golden(tx, &domain, id)?;
             let after = snapshot(tx.conn(), id)?;
             audit(

@@ -49,7 +49,7 @@ impl Golden {
             let new_id = issue_golden(tx, &domain, &survived)?;
             let now = tx.now();
             for record in &moving {
-                records::join_golden(tx.conn(), record.id, &new_id, "split", now)?;
+                tx.join_golden(record.id, &new_id, "split")?;
                 tx.emit(
                     Some(&domain.name),
                     "record.linked",
@@ -57,7 +57,7 @@ impl Golden {
                     &json!({"source_system": record.source_system,
                             "source_id": record.source_id, "golden_id": new_id,
                             "previous_golden_id": id, "reason": "split"}),
-                )?;
+                );
             }
             let origin = format!("split from {id}");
             for moved in &moving {
@@ -85,7 +85,7 @@ impl Golden {
                 Some(id),
                 &json!({"golden_id": id, "new_golden_id": new_id, "records": keys,
                         "by": actor.sub}),
-            )?;
+            );
             recompute_golden(tx, &domain, id)?;
             recompute_golden(tx, &domain, &new_id)?;
             let after = json!({

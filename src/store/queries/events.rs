@@ -28,11 +28,8 @@ pub fn store_sequence(conn: &mut DbConnection, last: i64) -> QueryResult<()> {
         .map(drop)
 }
 
-pub fn insert(conn: &mut DbConnection, event: &NewEvent<'_>) -> QueryResult<()> {
-    diesel::insert_into(events::table)
-        .values(event)
-        .execute(conn)
-        .map(drop)
+pub fn insert_all(conn: &mut DbConnection, new: &[NewEvent]) -> QueryResult<()> {
+    super::insert_rows!(conn, events::table, new)
 }
 
 /// Events after `after`, oldest first, optionally for one domain.

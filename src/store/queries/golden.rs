@@ -3,11 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::store::DbConnection;
 use crate::store::models::{
     GoldenHistoryRow, GoldenRow, NewGolden, NewGoldenHistory, NewOverride, OverrideRow,
 };
 use crate::store::schema::{field_overrides, golden_record_history, golden_records};
+use crate::store::{DbConnection, Tx};
 
 pub fn find(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Option<GoldenRow>> {
     golden_records::table
@@ -17,29 +17,37 @@ pub fn find(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Option<Gold
         .optional()
 }
 
+/// Golden records by ID, a few queries for many IDs (missing IDs are skipped).
+pub fn find_many(conn: &mut DbConnection, golden_ids: &[String]) -> QueryResult<Vec<GoldenRow>> {
+    super::by_chunks(golden_ids, |chunk| {
+        golden_records::table
+            .filter(golden_records::golden_id.eq_any(chunk))
+            .select(GoldenRow::as_select())
+            .load(conn)
+    })
+}
+
 /// Inserts a golden record and the first entry of its history.
-pub fn insert(conn: &mut DbConnection, golden: &NewGolden<'_>) -> QueryResult<()> {
+pub fn insert(tx: &mut Tx<'_>, golden: &NewGolden<'_>) -> QueryResult<()> {
     diesel::insert_into(golden_records::table)
         .values(golden)
-        .execute(conn)?;
-    add_history(
-        conn,
-        &NewGoldenHistory {
-            golden_id: golden.golden_id,
-            version: golden.version,
-            status: golden.status,
-            redirect_to: None,
-            fields: golden.fields,
-            lineage: golden.lineage,
-            recorded_at: golden.updated_at,
-        },
-    )
+        .execute(tx.conn())?;
+    tx.add_history(NewGoldenHistory {
+        golden_id: golden.golden_id.to_owned(),
+        version: golden.version,
+        status: golden.status.to_owned(),
+        redirect_to: None,
+        fields: golden.fields.to_owned(),
+        lineage: golden.lineage.to_owned(),
+        recorded_at: golden.updated_at,
+    });
+    Ok(())
 }
 
 /// Stores recomputed fields and status of `current` (as read in this transaction), bumping
 /// the version, and records the new state.
 pub fn update_fields(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     current: &GoldenRow,
     status: &str,
     fields: &str,
@@ -54,25 +62,23 @@ pub fn update_fields(
             golden_records::version.eq(current.version + 1),
             golden_records::updated_at.eq(at),
         ))
-        .execute(conn)?;
-    add_history(
-        conn,
-        &NewGoldenHistory {
-            golden_id: &current.golden_id,
-            version: current.version + 1,
-            status,
-            redirect_to: current.redirect_to.as_deref(),
-            fields,
-            lineage,
-            recorded_at: at,
-        },
-    )
+        .execute(tx.conn())?;
+    tx.add_history(NewGoldenHistory {
+        golden_id: current.golden_id.clone(),
+        version: current.version + 1,
+        status: status.to_owned(),
+        redirect_to: current.redirect_to.clone(),
+        fields: fields.to_owned(),
+        lineage: lineage.to_owned(),
+        recorded_at: at,
+    });
+    Ok(())
 }
 
 /// Marks `golden_id` merged into `survivor`, and points every ID that redirected to it at the
 /// survivor directly, so redirect chains stay one step long.
 pub fn mark_merged(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     golden_id: &str,
     survivor: &str,
     status: &str,
@@ -85,39 +91,34 @@ pub fn mark_merged(
             golden_records::version.eq(golden_records::version + 1),
             golden_records::updated_at.eq(at),
         ))
-        .execute(conn)?;
-    record_history(conn, golden_id, at)?;
+        .execute(tx.conn())?;
+    record_history(tx, golden_id, at)?;
     diesel::update(golden_records::table.filter(golden_records::redirect_to.eq(golden_id)))
         .set(golden_records::redirect_to.eq(Some(survivor)))
-        .execute(conn)
+        .execute(tx.conn())
         .map(drop)
 }
 
 /// Copies the current state of a golden record into its history.
-fn record_history(conn: &mut DbConnection, golden_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+fn record_history(tx: &mut Tx<'_>, golden_id: &str, at: NaiveDateTime) -> QueryResult<()> {
     let row = golden_records::table
         .find(golden_id)
         .select(GoldenRow::as_select())
-        .first(conn)?;
-    add_history(
-        conn,
-        &NewGoldenHistory {
-            golden_id: &row.golden_id,
-            version: row.version,
-            status: &row.status,
-            redirect_to: row.redirect_to.as_deref(),
-            fields: &row.fields,
-            lineage: &row.lineage,
-            recorded_at: at,
-        },
-    )
+        .first(tx.conn())?;
+    tx.add_history(NewGoldenHistory {
+        golden_id: row.golden_id,
+        version: row.version,
+        status: row.status,
+        redirect_to: row.redirect_to,
+        fields: row.fields,
+        lineage: row.lineage,
+        recorded_at: at,
+    });
+    Ok(())
 }
 
-fn add_history(conn: &mut DbConnection, entry: &NewGoldenHistory<'_>) -> QueryResult<()> {
-    diesel::insert_into(golden_record_history::table)
-        .values(entry)
-        .execute(conn)
-        .map(drop)
+pub fn insert_history(conn: &mut DbConnection, new: &[NewGoldenHistory]) -> QueryResult<()> {
+    super::insert_rows!(conn, golden_record_history::table, new)
 }
 
 /// The state a golden record was in at `at`, if it existed then.
@@ -142,6 +143,20 @@ pub fn overrides(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<Ov
         .order(field_overrides::field.asc())
         .select(OverrideRow::as_select())
         .load(conn)
+}
+
+/// The field overrides of several golden records, a few queries for many IDs.
+pub fn overrides_of_many(
+    conn: &mut DbConnection,
+    golden_ids: &[String],
+) -> QueryResult<Vec<OverrideRow>> {
+    super::by_chunks(golden_ids, |chunk| {
+        field_overrides::table
+            .filter(field_overrides::golden_id.eq_any(chunk))
+            .order(field_overrides::field.asc())
+            .select(OverrideRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Sets (or replaces) the override of one field.

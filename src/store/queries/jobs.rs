@@ -120,13 +120,7 @@ pub fn set_status(
 }
 
 pub fn insert_rejects(conn: &mut DbConnection, rejects: &[RejectRow]) -> QueryResult<()> {
-    // One row at a time: multi-row inserts are not portable across the two backends here.
-    for reject in rejects {
-        diesel::insert_into(bulk_job_rejects::table)
-            .values(reject)
-            .execute(conn)?;
-    }
-    Ok(())
+    super::insert_rows!(conn, bulk_job_rejects::table, rejects)
 }
 
 /// A job's rejects in line order, a page at a time.

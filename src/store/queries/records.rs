@@ -26,7 +26,7 @@ pub fn find(
         .optional()
 }
 
-/// Records of `domain` by source key, a query per source system and 500 keys: a batch's
+/// Records of `domain` by source key, a query per source system and few hundred keys: a batch's
 /// lookups in a few round trips instead of one each.
 pub fn find_many(
     conn: &mut DbConnection,
@@ -39,7 +39,7 @@ pub fn find_many(
     }
     let mut found = HashMap::with_capacity(keys.len());
     for (system, ids) in by_system {
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(super::KEYS_PER_QUERY) {
             let rows = source_records::table
                 .filter(source_records::domain.eq(domain))
                 .filter(source_records::source_system.eq(system))
@@ -57,13 +57,8 @@ pub fn find_many(
 pub fn insert(conn: &mut DbConnection, record: &NewSourceRecord<'_>) -> QueryResult<i64> {
     diesel::insert_into(source_records::table)
         .values(record)
-        .execute(conn)?;
-    source_records::table
-        .filter(source_records::domain.eq(record.domain))
-        .filter(source_records::source_system.eq(record.source_system))
-        .filter(source_records::source_id.eq(record.source_id))
-        .select(source_records::id)
-        .first(conn)
+        .returning(source_records::id)
+        .get_result(conn)
 }
 
 /// What a new version of a record changes.
@@ -90,11 +85,12 @@ pub fn update(conn: &mut DbConnection, id: i64, change: &RecordUpdate<'_>) -> Qu
         .map(drop)
 }
 
-pub fn insert_version(conn: &mut DbConnection, version: &NewVersion<'_>) -> QueryResult<()> {
-    diesel::insert_into(source_record_versions::table)
-        .values(version)
-        .execute(conn)
-        .map(drop)
+pub fn insert_versions(conn: &mut DbConnection, new: &[NewVersion]) -> QueryResult<()> {
+    super::insert_rows!(conn, source_record_versions::table, new)
+}
+
+pub fn insert_memberships(conn: &mut DbConnection, new: &[NewMembership]) -> QueryResult<()> {
+    super::insert_rows!(conn, memberships::table, new)
 }
 
 pub fn versions(conn: &mut DbConnection, record_id: i64) -> QueryResult<Vec<VersionRow>> {
@@ -112,6 +108,20 @@ pub fn members(conn: &mut DbConnection, golden_id: &str) -> QueryResult<Vec<Sour
         .order(source_records::id.asc())
         .select(SourceRecordRow::as_select())
         .load(conn)
+}
+
+/// Members of several golden records, oldest first, a few queries for many IDs.
+pub fn members_of_many(
+    conn: &mut DbConnection,
+    golden_ids: &[String],
+) -> QueryResult<Vec<SourceRecordRow>> {
+    super::by_chunks(golden_ids, |chunk| {
+        source_records::table
+            .filter(source_records::golden_id.eq_any(chunk))
+            .order(source_records::id.asc())
+            .select(SourceRecordRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Opens a membership of `record_id` in `golden_id`, closing any open one, and points the
@@ -133,8 +143,8 @@ pub fn join_golden(
     diesel::insert_into(memberships::table)
         .values(&NewMembership {
             record_id,
-            golden_id,
-            reason,
+            golden_id: golden_id.to_owned(),
+            reason: reason.to_owned(),
             valid_from: at,
         })
         .execute(conn)?;
