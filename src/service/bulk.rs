@@ -272,6 +272,7 @@ impl Golden {
         };
         self.set_job_status(id, job_status::RUNNING)?;
         let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut batches: u64 = 0;
         let outcome = (|| {
             while let Some(row) = reader.next() {
                 let row = row.map_err(|e| ServiceError::invalid(e.to_string()))?;
@@ -282,6 +283,10 @@ impl Golden {
                 if batch.len() >= BATCH_ROWS {
                     let bytes = reader.bytes_read();
                     self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)?;
+                    batches += 1;
+                    if batches.is_power_of_two() {
+                        self.refresh_statistics();
+                    }
                     progress(&self.job(id)?);
                 }
             }
@@ -296,6 +301,15 @@ impl Golden {
         let done = self.job(id)?;
         progress(&done);
         Ok(done)
+    }
+
+    /// Keeps the planner's statistics in step with a load: after batches 1, 2, 4, 8…, so
+    /// about as often as the loaded tables double. A failure only costs speed, so it is
+    /// logged, not raised.
+    fn refresh_statistics(&self) {
+        if let Err(e) = self.store.refresh_statistics() {
+            tracing::warn!(error = %e, "refreshing planner statistics failed");
+        }
     }
 
     fn set_job_status(&self, id: &str, status: &str) -> Result<(), ServiceError> {

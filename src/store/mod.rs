@@ -164,6 +164,19 @@ impl Store {
         })
     }
 
+    /// Refreshes PostgreSQL's planner statistics on the tables a load grows. A load into empty
+    /// or small tables outruns autovacuum, and without statistics the planner scans whole
+    /// tables for lookups an index answers. SQLite plans from its indexes alone: nothing to do.
+    pub fn refresh_statistics(&self) -> Result<(), StoreError> {
+        use diesel::connection::SimpleConnection;
+        if self.backend == Backend::Postgres {
+            self.pool.get()?.batch_execute(
+                "ANALYZE source_records, golden_records, memberships, proposals, field_overrides",
+            )?;
+        }
+        Ok(())
+    }
+
     /// The last event sequence this process committed (0 before its first commit).
     pub fn last_committed_seq(&self) -> i64 {
         *self.last_seq.borrow()

@@ -545,3 +545,38 @@ fn a_killed_load_resumes_and_loads_every_row_exactly_once() {
         );
     }
 }
+
+#[test]
+fn a_load_on_postgresql_leaves_the_planner_statistics_current() {
+    #[derive(diesel::QueryableByName)]
+    struct Estimate {
+        #[diesel(sql_type = diesel::sql_types::Float)]
+        reltuples: f32,
+    }
+    let app = spawn_app();
+    let golden::config::DatabaseUrl::Postgres(url) = app.settings.database.clone() else {
+        // SQLite plans from its indexes alone; there is nothing to keep current.
+        return;
+    };
+    let settings = app.settings.clone();
+    let file = app.dir.path().join("vendors.csv");
+    std::fs::write(&file, vendor_csv(BATCH_ROWS + 10, |_| "Chicago".into())).unwrap();
+    let _app = app.restart_with(|| {
+        load(
+            &settings,
+            &["--domain", "vendor", "--source", "ap", path_str(&file)],
+        );
+    });
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(&url).unwrap();
+    let estimate: Estimate =
+        diesel::sql_query("SELECT reltuples FROM pg_class WHERE relname = 'source_records'")
+            .get_result(&mut conn)
+            .unwrap();
+    // Analyzed after the first batch: the planner knows the table is not empty.
+    assert!(
+        estimate.reltuples >= BATCH_ROWS as f32,
+        "{}",
+        estimate.reltuples
+    );
+}
