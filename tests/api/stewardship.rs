@@ -56,6 +56,21 @@ fn acme(system: &str, id: &str, name: &str, phone: &str) -> Value {
     )
 }
 
+/// Golden records b (sap 2) and c (sap 3), and p (oracle 9), whose record is proposed against
+/// b's; their IDs.
+fn contoso_pending_against_b(app: &TestApp) -> [String; 3] {
+    let b = ingest(app, vendor("sap", "2", json!({"name": "Contoso Surgical"})));
+    let c = ingest(app, vendor("sap", "3", json!({"name": "Fabrikam Linen"})));
+    let pending = ingest(
+        app,
+        vendor("oracle", "9", json!({"name": "Contoso Surgical LLC"})),
+    );
+    assert_eq!(pending["decision"], "proposed", "{pending}");
+    let ids = [b, c, pending].map(|v| v["golden_id"].as_str().unwrap().to_owned());
+    assert!(proposal_between(app, &ids[0], &ids[2]).is_some());
+    ids
+}
+
 #[test]
 fn the_whole_stewardship_story_replays_from_the_feed() {
     let app = spawn_app();
@@ -297,19 +312,8 @@ fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
         &app,
         vendor("sap", "1", json!({"name": "Northwind Traders"})),
     );
-    let b = ingest(
-        &app,
-        vendor("sap", "2", json!({"name": "Contoso Surgical"})),
-    );
-    let c = ingest(&app, vendor("sap", "3", json!({"name": "Fabrikam Linen"})));
-    let pending = ingest(
-        &app,
-        vendor("oracle", "9", json!({"name": "Contoso Surgical LLC"})),
-    );
-    assert_eq!(pending["decision"], "proposed", "{pending}");
-    let id = |v: &Value| v["golden_id"].as_str().unwrap().to_owned();
-    let (ga, gb, gc, gp) = (id(&a), id(&b), id(&c), id(&pending));
-    assert!(proposal_between(&app, &gb, &gp).is_some());
+    let ga = a["golden_id"].as_str().unwrap().to_owned();
+    let [gb, gc, gp] = contoso_pending_against_b(&app);
 
     // b merges into a: b's open proposal is superseded and re-opened against a.
     let body = json!({"other_golden_id": gb, "version": version(&golden(&app, &ga))});
@@ -441,4 +445,45 @@ fn survivorship_follows_the_rules_shows_lineage_and_an_override_wins() {
     assert_eq!(status, 200, "{restored}");
     assert_eq!(restored["fields"]["name"], "Initech");
     assert_eq!(restored["lineage"]["name"]["rule"], "most_recent");
+}
+
+#[test]
+fn a_split_takes_along_the_open_proposals_its_records_opened() {
+    let app = spawn_app();
+    let steward = app.token(&[Role::Steward], &[]);
+    let [gb, gc, gp] = contoso_pending_against_b(&app);
+
+    // A steward wrongly puts the pending record with c: its proposal follows it there.
+    let body = json!({"other_golden_id": gp, "version": version(&golden(&app, &gc))});
+    let (status, merged) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&steward),
+        &body,
+    );
+    assert_eq!(status, 200, "{merged}");
+    assert!(proposal_between(&app, &gc, &gb).is_some());
+
+    // Split out again, the record takes its proposal along; c keeps none.
+    let split = json!({"records": [{"source_system": "oracle", "source_id": "9"}],
+                       "version": version(&golden(&app, &gc))});
+    let (status, result) = app.post(
+        &format!("/v1/vendor/golden/{gc}/split"),
+        Some(&steward),
+        &split,
+    );
+    assert_eq!(status, 200, "{result}");
+    let gn = result["split_into"]["golden_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        proposal_between(&app, &gc, &gb).is_none(),
+        "{:?}",
+        open_proposals(&app)
+    );
+    let moved = proposal_between(&app, &gn, &gb).expect("re-opened with the split record");
+    assert_eq!(moved["golden_id"], gn.as_str(), "{moved}");
+    assert_eq!(moved["record"]["source_id"], "9", "{moved}");
+    assert!(moved["explanation"]["evidence"].is_array());
+    assert_eq!(open_proposals(&app).len(), 1);
 }

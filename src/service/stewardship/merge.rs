@@ -94,41 +94,15 @@ fn retarget_proposals(
         if Some(stale.id) == cause.proposal {
             continue;
         }
-        supersede(tx, domain, &stale, &cause.actor.sub, &note)?;
-        let other = other_side(&stale, absorbed);
-        if other == survivor
-            || proposals::open_between(tx.conn(), survivor, other)?
-            || !is_active(tx, other)?
-            || crosses_do_not_match(tx, survivor, other)?
-        {
-            continue;
-        }
-        let (golden_id, other_golden_id) = if stale.golden_id == absorbed {
-            (survivor, other)
-        } else {
-            (other, survivor)
-        };
-        let id = proposals::insert(
-            tx.conn(),
-            &NewProposal {
-                domain: &domain.name,
-                golden_id,
-                other_golden_id,
-                record_id: stale.record_id,
-                score: stale.score,
-                status: "open",
-                explanation: &stale.explanation,
-                rules_version: &stale.rules_version,
-                created_at: stale.created_at,
-            },
+        move_proposal(
+            tx,
+            domain,
+            &stale,
+            absorbed,
+            survivor,
+            &cause.actor.sub,
+            &note,
         )?;
-        tx.emit(
-            Some(&domain.name),
-            "proposal.opened",
-            Some(golden_id),
-            &json!({"proposal_id": id, "golden_id": golden_id, "other_golden_id": other_golden_id,
-                    "score": stale.score, "replaces": stale.id}),
-        );
     }
     for open in proposals::open_involving(tx.conn(), survivor)? {
         if Some(open.id) == cause.proposal {
@@ -154,6 +128,57 @@ pub(crate) fn supersede_open_of(
     for open in proposals::open_involving(tx.conn(), golden_id)? {
         supersede(tx, domain, &open, "golden", note)?;
     }
+    Ok(())
+}
+
+/// Closes `stale` as superseded (`note` says why) and re-opens it with `to` in place of its
+/// side `from`, keeping its explanation, record and age, unless `to` is the other side
+/// already, an open proposal pairs them, the other side no longer stands, or a steward said
+/// their records differ.
+pub(super) fn move_proposal(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    stale: &ProposalRow,
+    from: &str,
+    to: &str,
+    by: &str,
+    note: &str,
+) -> Result<(), ServiceError> {
+    supersede(tx, domain, stale, by, note)?;
+    let other = other_side(stale, from);
+    if other == to
+        || proposals::open_between(tx.conn(), to, other)?
+        || !is_active(tx, other)?
+        || crosses_do_not_match(tx, to, other)?
+    {
+        return Ok(());
+    }
+    let (golden_id, other_golden_id) = if stale.golden_id == from {
+        (to, other)
+    } else {
+        (other, to)
+    };
+    let id = proposals::insert(
+        tx.conn(),
+        &NewProposal {
+            domain: &domain.name,
+            golden_id,
+            other_golden_id,
+            record_id: stale.record_id,
+            score: stale.score,
+            status: "open",
+            explanation: &stale.explanation,
+            rules_version: &stale.rules_version,
+            created_at: stale.created_at,
+        },
+    )?;
+    tx.emit(
+        Some(&domain.name),
+        "proposal.opened",
+        Some(golden_id),
+        &json!({"proposal_id": id, "golden_id": golden_id, "other_golden_id": other_golden_id,
+                "score": stale.score, "replaces": stale.id}),
+    );
     Ok(())
 }
 

@@ -1,12 +1,14 @@
 //! Splitting source records out of a golden record. The records split out get a new golden
 //! record (a new ID: IDs are never reused), and the split is remembered as "these differ" so
-//! no later auto-link or proposal joins them again.
+//! no later auto-link or proposal joins them again. Open proposals that a moved record opened
+//! move with it.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 use serde_json::json;
 
+use super::merge::move_proposal;
 use super::{Actor, Audited, SplitRequest, audit, check_version, load_active, snapshot};
 use crate::service::golden::{golden_view, issue_golden, recompute_golden, survive_rows};
 use crate::service::views::GoldenView;
@@ -73,6 +75,17 @@ impl Golden {
                             created_at: now,
                         },
                     )?;
+                }
+            }
+            // Proposals opened by a record that moved now belong to its new golden record.
+            let note = format!("the record that opened it was split out of {id} into {new_id}");
+            for open in proposals::open_involving(tx.conn(), id)? {
+                let opened_by_moved = open.golden_id == id
+                    && open
+                        .record_id
+                        .is_some_and(|r| moving.iter().any(|m| m.id == r));
+                if opened_by_moved {
+                    move_proposal(tx, &domain, &open, id, &new_id, &actor.sub, &note)?;
                 }
             }
             let keys: Vec<_> = moving
