@@ -7,8 +7,9 @@ use super::{Actor, Audited, DecisionRequest, audit, check_version, load_active, 
 use crate::service::proposals::ProposalView;
 use crate::service::{Golden, ServiceError};
 use crate::store::Tx;
-use crate::store::models::{GoldenRow, NewDoNotMatch, ProposalRow};
+use crate::store::models::{GoldenRow, ProposalRow};
 use crate::store::queries::proposals;
+use crate::store::queries::proposals::DoNotMatchOrigin;
 
 /// What a steward decides about a proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,21 +158,12 @@ fn remember_different(
     let left = member_ids(tx, &proposal.golden_id)?;
     let right = member_ids(tx, &proposal.other_golden_id)?;
     let origin = format!("rejected proposal {}", proposal.id);
-    let now = tx.now();
-    for &a in &left {
-        for &b in &right {
-            proposals::add_do_not_match(
-                tx.conn(),
-                &NewDoNotMatch {
-                    domain: &proposal.domain,
-                    record_a: a,
-                    record_b: b,
-                    origin: &origin,
-                    created_by: by,
-                    created_at: now,
-                },
-            )?;
-        }
-    }
+    let said = DoNotMatchOrigin {
+        domain: &proposal.domain,
+        origin: &origin,
+        created_by: by,
+        created_at: tx.now(),
+    };
+    proposals::add_do_not_match(tx.conn(), &left, &right, &said)?;
     Ok(())
 }

@@ -13,7 +13,8 @@ use super::{Actor, Audited, SplitRequest, audit, check_version, load_active, sna
 use crate::service::golden::{golden_view, issue_golden, recompute_golden, survive_rows};
 use crate::service::views::GoldenView;
 use crate::service::{Golden, ServiceError};
-use crate::store::models::{NewDoNotMatch, SourceRecordRow};
+use crate::store::models::SourceRecordRow;
+use crate::store::queries::proposals::DoNotMatchOrigin;
 use crate::store::queries::{proposals, records};
 
 /// Both golden records after a split.
@@ -62,21 +63,15 @@ impl Golden {
                 );
             }
             let origin = format!("split from {id}");
-            for moved in &moving {
-                for stayed in &staying {
-                    proposals::add_do_not_match(
-                        tx.conn(),
-                        &NewDoNotMatch {
-                            domain: &domain.name,
-                            record_a: moved.id,
-                            record_b: stayed.id,
-                            origin: &origin,
-                            created_by: &actor.sub,
-                            created_at: now,
-                        },
-                    )?;
-                }
-            }
+            let moved: Vec<i64> = moving.iter().map(|r| r.id).collect();
+            let stayed: Vec<i64> = staying.iter().map(|r| r.id).collect();
+            let said = DoNotMatchOrigin {
+                domain: &domain.name,
+                origin: &origin,
+                created_by: &actor.sub,
+                created_at: now,
+            };
+            proposals::add_do_not_match(tx.conn(), &moved, &stayed, &said)?;
             // Proposals opened by a record that moved now belong to its new golden record.
             let note = format!("the record that opened it was split out of {id} into {new_id}");
             for open in proposals::open_involving(tx.conn(), id)? {

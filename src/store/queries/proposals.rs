@@ -1,8 +1,9 @@
 //! Merge proposals and do-not-match pairs.
 
-use diesel::prelude::*;
+use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
+use diesel::prelude::*;
 
 use crate::store::DbConnection;
 use crate::store::models::NewDoNotMatch;
@@ -13,13 +14,8 @@ use crate::store::schema::{do_not_match, proposals, source_records};
 pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
     diesel::insert_into(proposals::table)
         .values(proposal)
-        .execute(conn)?;
-    proposals::table
-        .filter(proposals::golden_id.eq(proposal.golden_id))
-        .filter(proposals::other_golden_id.eq(proposal.other_golden_id))
-        .order(proposals::id.desc())
-        .select(proposals::id)
-        .first(conn)
+        .returning(proposals::id)
+        .get_result(conn)
 }
 
 /// Open proposals of a domain, oldest first, a page at a time.
@@ -192,30 +188,46 @@ pub fn close(
     .map(|n| n == 1)
 }
 
-/// Stores that two records differ (the pair is kept in ID order); an existing pair is kept.
-pub fn add_do_not_match(conn: &mut DbConnection, pair: &NewDoNotMatch<'_>) -> QueryResult<()> {
-    let (a, b) = if pair.record_a <= pair.record_b {
-        (pair.record_a, pair.record_b)
-    } else {
-        (pair.record_b, pair.record_a)
-    };
-    let exists: i64 = do_not_match::table
-        .filter(do_not_match::domain.eq(pair.domain))
-        .filter(do_not_match::record_a.eq(a))
-        .filter(do_not_match::record_b.eq(b))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(());
-    }
-    diesel::insert_into(do_not_match::table)
-        .values(&NewDoNotMatch {
-            record_a: a,
-            record_b: b,
-            ..*pair
+/// Who said which records differ, and why.
+pub struct DoNotMatchOrigin<'a> {
+    pub domain: &'a str,
+    pub origin: &'a str,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores that every record of `left` differs from every record of `right`, each pair in ID
+/// order, in a few statements; pairs already stored are kept as they are.
+pub fn add_do_not_match(
+    conn: &mut DbConnection,
+    left: &[i64],
+    right: &[i64],
+    said: &DoNotMatchOrigin<'_>,
+) -> QueryResult<()> {
+    let everyone: Vec<i64> = left.iter().chain(right).copied().collect();
+    let stored: HashSet<(i64, i64)> = do_not_match::table
+        .filter(do_not_match::domain.eq(said.domain))
+        .filter(do_not_match::record_a.eq_any(&everyone))
+        .filter(do_not_match::record_b.eq_any(&everyone))
+        .select((do_not_match::record_a, do_not_match::record_b))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let mut wanted = HashSet::new();
+    let new: Vec<NewDoNotMatch<'_>> = left
+        .iter()
+        .flat_map(|&a| right.iter().map(move |&b| (a.min(b), a.max(b))))
+        .filter(|pair| !stored.contains(pair) && wanted.insert(*pair))
+        .map(|(record_a, record_b)| NewDoNotMatch {
+            domain: said.domain,
+            record_a,
+            record_b,
+            origin: said.origin,
+            created_by: said.created_by,
+            created_at: said.created_at,
         })
-        .execute(conn)
-        .map(drop)
+        .collect();
+    super::insert_rows!(conn, do_not_match::table, new)
 }
 
 /// Whether any record of `left` was said to differ from any record of `right`.
