@@ -303,8 +303,8 @@ impl Golden {
         Ok(done)
     }
 
-    /// Keeps the planner's statistics in step with a load: after batches 1, 2, 4, 8…, so
-    /// about as often as the loaded tables double. A failure only costs speed, so it is
+    /// Keeps the planner's statistics in step with a load: after its batches 1, 2, 4, 8…, so
+    /// as often as tables the load started empty double. A failure only costs speed, so it is
     /// logged, not raised.
     fn refresh_statistics(&self) {
         if let Err(e) = self.store.refresh_statistics() {

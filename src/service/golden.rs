@@ -79,12 +79,16 @@ pub(super) fn recompute_golden(
     recompute_goldens(tx, domain, &[id.to_owned()])
 }
 
-/// [`recompute_golden`] for several golden records, read together in a few queries.
+/// [`recompute_golden`] for several golden records, read together in a few queries. One
+/// merged into another since it was named is left as the merge recorded it.
 pub(super) fn recompute_goldens(
     tx: &mut Tx<'_>,
     domain: &Domain,
     ids: &[String],
 ) -> Result<(), ServiceError> {
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<String> = ids.iter().filter(|id| seen.insert(*id)).cloned().collect();
+    let ids = ids.as_slice();
     let mut members: HashMap<String, Vec<SourceRecordRow>> = HashMap::new();
     for row in records::members_of_many(tx.conn(), ids)? {
         members.entry(row.golden_id.clone()).or_default().push(row);
@@ -104,6 +108,9 @@ pub(super) fn recompute_goldens(
         let current = current
             .remove(id)
             .ok_or_else(|| StoreError::Corrupt(format!("golden record {id} is missing")))?;
+        if current.redirect_to.is_some() {
+            continue;
+        }
         let members = members.remove(id).unwrap_or_default();
         let overrides = overrides.remove(id).unwrap_or_default();
         store_recomputed(tx, domain, current, &members, &overrides)?;

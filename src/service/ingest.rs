@@ -131,7 +131,7 @@ impl Golden {
 struct Batch {
     index: BatchIndex,
     /// Golden records that took members in this batch, in first-taken order: recomputed once,
-    /// at the end of the batch or before anything reads them. Matching reads only source
+    /// at the end of the batch or before a merge records them. Matching reads only source
     /// records, so decisions do not wait on their fields.
     stale: Vec<String>,
     stale_set: HashSet<String>,
@@ -349,8 +349,6 @@ impl Golden {
         record: &ValidRecord,
         row: SourceRecordRow,
     ) -> Result<(Decision, String, i64), ServiceError> {
-        // A merge below may absorb a golden record this batch added to: bring them up to date.
-        batch.recompute_stale(tx, domain)?;
         batch.index.touch(row.id);
         let version = row.version + 1;
         let change = if row.status == record_status::RETIRED {
@@ -401,6 +399,9 @@ impl Golden {
         let matched = self.find_match(tx.conn(), &batch.index, domain, &incoming, None)?;
         let decision = match matched.outcome {
             Outcome::AutoLink { golden_id, .. } => {
+                // The merge records both golden records as they stand: bring the batch's
+                // pending ones up to date first.
+                batch.recompute_stale(tx, domain)?;
                 absorb_into(tx, domain, &golden_id, &row.golden_id)?;
                 return Ok((Decision::AutoLinked, golden_id, version));
             }

@@ -166,13 +166,14 @@ impl Store {
 
     /// Refreshes PostgreSQL's planner statistics on the tables a load grows. A load into empty
     /// or small tables outruns autovacuum, and without statistics the planner scans whole
-    /// tables for lookups an index answers. SQLite plans from its indexes alone: nothing to do.
+    /// tables for lookups an index answers. SQLite uses its indexes for these lookups without
+    /// statistics: nothing to do there.
     pub fn refresh_statistics(&self) -> Result<(), StoreError> {
         use diesel::connection::SimpleConnection;
         if self.backend == Backend::Postgres {
-            self.pool.get()?.batch_execute(
-                "ANALYZE source_records, golden_records, memberships, proposals, field_overrides",
-            )?;
+            self.pool
+                .get()?
+                .batch_execute("ANALYZE source_records, golden_records, memberships, proposals")?;
         }
         Ok(())
     }

@@ -53,14 +53,14 @@ impl<'c> Tx<'c> {
         self.now
     }
 
-    /// Appends an event to the change feed and returns its sequence number.
+    /// Appends an event to the change feed, numbered next.
     pub fn emit(
         &mut self,
         domain: Option<&str>,
         kind: &str,
         golden_id: Option<&str>,
         payload: &serde_json::Value,
-    ) -> i64 {
+    ) {
         let seq = self.last_seq + 1;
         self.held.events.push(NewEvent {
             seq,
@@ -71,7 +71,6 @@ impl<'c> Tx<'c> {
             created_at: self.now,
         });
         self.last_seq = seq;
-        seq
     }
 
     /// Appends a version to a record's history.

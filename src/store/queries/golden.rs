@@ -27,7 +27,7 @@ pub fn find_many(conn: &mut DbConnection, golden_ids: &[String]) -> QueryResult<
     })
 }
 
-/// Inserts a golden record and the first entry of its history.
+/// Inserts a golden record; the first entry of its history is written at commit.
 pub fn insert(tx: &mut Tx<'_>, golden: &NewGolden<'_>) -> QueryResult<()> {
     diesel::insert_into(golden_records::table)
         .values(golden)
@@ -45,7 +45,7 @@ pub fn insert(tx: &mut Tx<'_>, golden: &NewGolden<'_>) -> QueryResult<()> {
 }
 
 /// Stores recomputed fields and status of `current` (as read in this transaction), bumping
-/// the version, and records the new state.
+/// the version; the new state joins the history at commit.
 pub fn update_fields(
     tx: &mut Tx<'_>,
     current: &GoldenRow,

@@ -1,4 +1,5 @@
-//! Queries, one module per table family. Each takes a connection and returns rows; the
+//! Queries, one module per table family. Each takes a connection and returns rows (those
+//! that also write rows a transaction holds back until commit take the [`super::Tx`]); the
 //! service layer decides what they mean.
 
 /// Inserts `rows` into `table` in multi-row statements of at most [`ROWS_PER_INSERT`] rows.

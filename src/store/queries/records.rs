@@ -39,16 +39,16 @@ pub fn find_many(
     }
     let mut found = HashMap::with_capacity(keys.len());
     for (system, ids) in by_system {
-        for chunk in ids.chunks(super::KEYS_PER_QUERY) {
-            let rows = source_records::table
+        let rows = super::by_chunks(&ids, |chunk| {
+            source_records::table
                 .filter(source_records::domain.eq(domain))
                 .filter(source_records::source_system.eq(system))
                 .filter(source_records::source_id.eq_any(chunk))
                 .select(SourceRecordRow::as_select())
-                .load(conn)?;
-            for row in rows {
-                found.insert((row.source_system.clone(), row.source_id.clone()), row);
-            }
+                .load(conn)
+        })?;
+        for row in rows {
+            found.insert((row.source_system.clone(), row.source_id.clone()), row);
         }
     }
     Ok(found)
@@ -125,8 +125,9 @@ pub fn members_of_many(
 }
 
 /// Opens a membership of `record_id` in `golden_id`, closing any open one, and points the
-/// record at its new golden record.
-pub fn join_golden(
+/// record at its new golden record. Reached through [`crate::store::Tx::join_golden`], which
+/// first writes the memberships the transaction holds back.
+pub(in crate::store) fn join_golden(
     conn: &mut DbConnection,
     record_id: i64,
     golden_id: &str,
