@@ -5,6 +5,9 @@
 //! batch committed); gauges that describe stored state (open proposals, index lag) are set
 //! from cheap queries when `/metrics` is scraped.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -19,6 +22,14 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
     60.0,
 ];
+
+/// Most distinct `source_system` label values; later systems count under [`OTHER_SOURCE`], so
+/// a file whose rows name thousands of systems cannot flood the scrape.
+const MAX_SOURCE_LABELS: usize = 100;
+/// Longest source system name used as a label.
+const MAX_SOURCE_LABEL_LEN: usize = 64;
+/// The label of systems past those limits.
+const OTHER_SOURCE: &str = "_other";
 
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
@@ -70,6 +81,8 @@ pub struct Metrics {
     index_applied: IntGauge,
     database_seq: IntGauge,
     index_lag: IntGauge,
+    /// The `source_system` label values in use.
+    source_labels: Mutex<HashSet<String>>,
 }
 
 impl Metrics {
@@ -144,6 +157,7 @@ impl Metrics {
                 "Change-feed events committed but not yet in the candidate index",
             )?,
             registry,
+            source_labels: Mutex::new(HashSet::new()),
         })
     }
 
@@ -160,8 +174,14 @@ impl Metrics {
 
     /// Counts the results of one ingest (a request or a bulk batch).
     pub fn observe_ingest(&self, domain: &str, results: &[RecordResult]) {
+        let mut labels = self
+            .source_labels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for result in results {
             let system = result.source_system.as_deref().unwrap_or("");
+            let accepted = result.decision != Decision::Rejected;
+            let system = source_label(&mut labels, system, accepted);
             self.ingested
                 .with_label_values(&[domain, system, decision_label(result.decision)])
                 .inc();
@@ -208,6 +228,19 @@ fn decision_label(decision: Decision) -> &'static str {
     }
 }
 
+/// The label for `system`: itself while labels last, [`OTHER_SOURCE`] after. Only an accepted
+/// record's system may take a new label: a rejected one may name anything.
+fn source_label<'a>(labels: &mut HashSet<String>, system: &'a str, accepted: bool) -> &'a str {
+    if labels.contains(system) {
+        return system;
+    }
+    if accepted && labels.len() < MAX_SOURCE_LABELS && system.len() <= MAX_SOURCE_LABEL_LEN {
+        labels.insert(system.to_owned());
+        return system;
+    }
+    OTHER_SOURCE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +257,23 @@ mod tests {
         assert!(text.contains(
             r#"golden_http_request_duration_seconds_count{method="GET",route="/v1/jobs/{id}"} 2"#
         ));
+    }
+
+    #[test]
+    fn source_system_labels_stay_bounded() {
+        let mut labels = HashSet::new();
+        assert_eq!(source_label(&mut labels, "junk", false), OTHER_SOURCE);
+        assert_eq!(source_label(&mut labels, "sap", true), "sap");
+        assert_eq!(source_label(&mut labels, "sap", false), "sap", "known: kept");
+        let long = "x".repeat(MAX_SOURCE_LABEL_LEN + 1);
+        assert_eq!(source_label(&mut labels, &long, true), OTHER_SOURCE);
+        for n in 1..MAX_SOURCE_LABELS {
+            let system = format!("s{n}");
+            assert_eq!(source_label(&mut labels, &system, true), system);
+        }
+        assert_eq!(source_label(&mut labels, "one-too-many", true), OTHER_SOURCE);
+        assert_eq!(source_label(&mut labels, "s7", true), "s7");
+        assert_eq!(labels.len(), MAX_SOURCE_LABELS);
     }
 
     #[test]
