@@ -264,14 +264,21 @@ mod tests {
         let mut labels = HashSet::new();
         assert_eq!(source_label(&mut labels, "junk", false), OTHER_SOURCE);
         assert_eq!(source_label(&mut labels, "sap", true), "sap");
-        assert_eq!(source_label(&mut labels, "sap", false), "sap", "known: kept");
+        assert_eq!(
+            source_label(&mut labels, "sap", false),
+            "sap",
+            "known: kept"
+        );
         let long = "x".repeat(MAX_SOURCE_LABEL_LEN + 1);
         assert_eq!(source_label(&mut labels, &long, true), OTHER_SOURCE);
         for n in 1..MAX_SOURCE_LABELS {
             let system = format!("s{n}");
             assert_eq!(source_label(&mut labels, &system, true), system);
         }
-        assert_eq!(source_label(&mut labels, "one-too-many", true), OTHER_SOURCE);
+        assert_eq!(
+            source_label(&mut labels, "one-too-many", true),
+            OTHER_SOURCE
+        );
         assert_eq!(source_label(&mut labels, "s7", true), "s7");
         assert_eq!(labels.len(), MAX_SOURCE_LABELS);
     }

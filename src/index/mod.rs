@@ -44,6 +44,23 @@ pub enum IndexError {
     Poisoned,
 }
 
+impl IndexError {
+    /// Whether the index on disk is damaged or of another schema or format, rather than busy
+    /// (held by another process) or out of reach.
+    fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            Self::Tantivy(
+                TantivyError::DataCorruption(_)
+                    | TantivyError::SchemaError(_)
+                    | TantivyError::IncompatibleIndex(_)
+                    | TantivyError::DeserializeError(_)
+                    | TantivyError::OpenReadError(_)
+            )
+        )
+    }
+}
+
 /// Merges segments sooner than tantivy's default: every search looks each term up in every
 /// segment, so fewer segments make matching faster, and merges run on a thread of their own.
 fn merge_policy() -> tantivy::indexer::LogMergePolicy {
@@ -84,25 +101,30 @@ pub struct CandidateIndex {
 impl CandidateIndex {
     /// Opens the index in `dir`, creating the directory and an empty index on first start.
     pub fn open_or_create(dir: &Path) -> Result<Self, IndexError> {
-        std::fs::create_dir_all(dir).map_err(|source| IndexError::Directory {
+        let directory_error = |source| IndexError::Directory {
             path: dir.display().to_string(),
             source,
-        })?;
-        let (schema, fields) = schema();
-        let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
-            // An index written with an older schema is only a cache: start afresh, and the
-            // missing commit payload makes the service rebuild it.
-            Err(TantivyError::SchemaError(_)) => {
-                std::fs::remove_dir_all(dir)
-                    .and_then(|()| std::fs::create_dir_all(dir))
-                    .map_err(|source| IndexError::Directory {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
-                Index::create(MmapDirectory::open(dir)?, schema, Default::default())?
-            }
-            other => other?,
         };
+        std::fs::create_dir_all(dir).map_err(directory_error)?;
+        // tantivy panics on some damaged files rather than answering an error.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Self::open_in(dir)));
+        let damage = match opened {
+            Ok(Err(e)) if e.is_damage() => e.to_string(),
+            Ok(answer) => return answer,
+            Err(_) => "reading it panicked".to_owned(),
+        };
+        // The index is only a cache: start afresh, and the missing commit payload makes the
+        // service rebuild it from the database.
+        tracing::warn!(dir = %dir.display(), %damage, "candidate index unreadable; rebuilding");
+        std::fs::remove_dir_all(dir)
+            .and_then(|()| std::fs::create_dir_all(dir))
+            .map_err(directory_error)?;
+        Self::open_in(dir)
+    }
+
+    fn open_in(dir: &Path) -> Result<Self, IndexError> {
+        let (schema, fields) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -414,6 +436,41 @@ fn ids(hits: Vec<Hit>, limit: usize) -> Vec<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_damaged_index_is_started_afresh_and_a_busy_one_left_alone() {
+        let acme = [("acme".to_owned(), 1.0)];
+        for damaged in ["meta.json", ".idx"] {
+            let dir = tempfile::tempdir().unwrap();
+            {
+                let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+                index.upsert("vendor", 1, &acme).unwrap();
+                index.commit("5:abc").unwrap();
+            }
+            for entry in std::fs::read_dir(dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                if path.to_string_lossy().ends_with(damaged) {
+                    std::fs::write(&path, b"garbage").unwrap();
+                }
+            }
+            let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+            assert_eq!(
+                index.payload().unwrap(),
+                None,
+                "{damaged}: a rebuild is due"
+            );
+            assert!(index.search("vendor", &acme, 5, 500).unwrap().is_empty());
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let held = CandidateIndex::open_or_create(dir.path()).unwrap();
+        held.upsert("vendor", 1, &acme).unwrap();
+        held.commit("5:abc").unwrap();
+        let second = CandidateIndex::open_or_create(dir.path());
+        assert!(second.is_err(), "another writer holds it");
+        assert_eq!(held.payload().unwrap().as_deref(), Some("5:abc"));
+        assert_eq!(held.search("vendor", &acme, 5, 500).unwrap(), [1]);
+    }
 
     fn terms(words: &[&str]) -> Vec<(String, f32)> {
         words.iter().map(|w| (w.to_string(), 1.0)).collect()

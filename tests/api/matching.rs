@@ -184,6 +184,37 @@ fn a_rebuilt_index_gives_the_same_matches() {
 }
 
 #[test]
+fn a_damaged_index_is_rebuilt_at_start() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let original = post(
+        &app,
+        &token,
+        vendor(
+            "sap",
+            "1",
+            json!({"name": "Stryker Corporation", "tax_id": "38-1239739"}),
+        ),
+    );
+    let index_dir = app.settings.index_dir();
+    let app = app.restart_with(|| {
+        std::fs::write(index_dir.join("meta.json"), b"{ truncated").unwrap();
+    });
+    let token = app.token(&[Role::Ingest], &["oracle"]);
+    let again = post(
+        &app,
+        &token,
+        vendor(
+            "oracle",
+            "7",
+            json!({"name": "STRYKER CORP", "tax_id": "381239739"}),
+        ),
+    );
+    assert_eq!(again["decision"], "auto_linked", "{again}");
+    assert_eq!(again["golden_id"], original["golden_id"]);
+}
+
+#[test]
 fn hospitals_of_one_chain_in_other_cities_stay_apart() {
     let app = spawn_app();
     let token = app.token(&[Role::Ingest], &["facilities", "erp"]);
