@@ -11,6 +11,7 @@ use super::lookups::require_read;
 use super::openapi::AuthErrors;
 use crate::normalize::FieldType;
 use crate::service::Golden;
+use crate::service::models::ModelInfo;
 use crate::service::stats::Stats;
 
 /// One declared field of a domain.
@@ -30,6 +31,8 @@ pub struct DomainInfo<'a> {
     label: &'a str,
     id_prefix: &'a str,
     fields: Vec<FieldInfo<'a>>,
+    /// The active match model; `null` while matching uses the rule file's declared weights.
+    model: Option<ModelInfo>,
 }
 
 /// The declared domains.
@@ -65,6 +68,7 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
                     survivorship: f.survivorship.as_str(),
                 })
                 .collect(),
+            model: golden.active_model(&d.name),
         })
         .collect();
     Ok(HttpResponse::Ok().json(DomainList { domains }))

@@ -9,6 +9,7 @@ mod dashboard;
 pub mod error;
 mod jobs;
 mod lookups;
+mod models;
 pub mod openapi;
 mod ops;
 mod records;
@@ -78,6 +79,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/{domain}/jobs", web::post().to(jobs::create))
             .route("/{domain}/golden", web::get().to(stewardship::search))
             .route("/{domain}/proposals", web::get().to(stewardship::list))
+            .route("/{domain}/models", web::get().to(models::list))
+            .route("/{domain}/models", web::post().to(models::import))
+            .route(
+                "/{domain}/models/estimate",
+                web::post().to(models::estimate),
+            )
+            .route("/{domain}/models/{version}", web::get().to(models::export))
+            .route(
+                "/{domain}/models/{version}/activate",
+                web::post().to(models::activate),
+            )
             .route(
                 "/{domain}/records/{source_system}/{source_id}",
                 web::get().to(records::get),

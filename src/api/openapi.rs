@@ -8,7 +8,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
-use super::{audit, crosswalk, curation, dashboard, jobs, lookups, ops, records, stewardship};
+use super::{
+    audit, crosswalk, curation, dashboard, jobs, lookups, models, ops, records, stewardship,
+};
 use crate::model::RecordInput;
 use crate::service::Golden;
 
@@ -79,6 +81,11 @@ pub fn document(domains: &[String]) -> Value {
         curation::merge,
         curation::split,
         curation::override_field,
+        models::estimate,
+        models::list,
+        models::export,
+        models::import,
+        models::activate,
     ),
     modifiers(&BearerJwt),
     tags(
@@ -88,6 +95,7 @@ pub fn document(domains: &[String]) -> Value {
         (name = "golden", description = "Golden records: read, search, curate"),
         (name = "proposals", description = "The stewards' review queue"),
         (name = "jobs", description = "Bulk loads of whole files"),
+        (name = "models", description = "Match models estimated from the data"),
         (name = "feed", description = "The change feed and the audit log"),
     )
 )]

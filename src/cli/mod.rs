@@ -1,6 +1,7 @@
 //! The `golden` command line.
 
 mod load;
+mod model;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
@@ -73,6 +74,30 @@ enum Command {
         /// Keep the store in this (new) directory instead of a temporary one.
         #[arg(long)]
         keep: Option<PathBuf>,
+        /// Match with the rule file's declared weights, or with a model estimated from the
+        /// file first.
+        #[arg(long, value_enum, default_value = "declared")]
+        model: crate::eval::ModelChoice,
+    },
+    /// Estimate a domain's match model from its stored records and steward decisions, store it
+    /// as the next version and make it active.
+    Estimate {
+        #[arg(long)]
+        domain: String,
+        /// Seed of the random samples (the same records give the same model).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Records whose candidates are scored.
+        #[arg(long, default_value_t = 50_000)]
+        sample: usize,
+        /// Store the model without making it active.
+        #[arg(long)]
+        no_activate: bool,
+    },
+    /// Export, import, list or activate a domain's match models.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
     },
     /// Export CSV on stdout.
     Export {
@@ -107,6 +132,36 @@ enum ExportCommand {
     Proposals {
         #[arg(long)]
         domain: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Write a model (the active one unless --version) as JSON.
+    Export {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        version: Option<i64>,
+        file: PathBuf,
+    },
+    /// Store a model written by `model export` as the next version and make it active.
+    Import {
+        #[arg(long)]
+        domain: String,
+        file: PathBuf,
+    },
+    /// The domain's models, newest first (one JSON line each).
+    List {
+        #[arg(long)]
+        domain: String,
+    },
+    /// Make a stored version the active model.
+    Activate {
+        #[arg(long)]
+        domain: String,
+        #[arg(long)]
+        version: i64,
     },
 }
 
@@ -177,8 +232,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             records,
             truth,
             keep,
+            model,
         } => {
-            let report = crate::eval::run(&settings, &domain, &records, &truth, keep.as_deref())?;
+            let report =
+                crate::eval::run(&settings, &domain, &records, &truth, keep.as_deref(), model)?;
             eprintln!(
                 "{domain}: auto P={:.4} R={:.4} F1={:.4} | with review P={:.4} R={:.4} F1={:.4} | {} proposals ({:.1}% true) | {} rejected | {:.1}s",
                 report.precision_auto,
@@ -193,6 +250,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.seconds
             );
             println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Estimate {
+            domain,
+            seed,
+            sample,
+            no_activate,
+        } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = Golden::open(settings)?;
+            let options = crate::service::models::EstimateOptions {
+                seed,
+                sample_records: sample,
+                activate: !no_activate,
+                ..Default::default()
+            };
+            model::estimate(&golden, &domain, &options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Model { command } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = Golden::open(settings)?;
+            match command {
+                ModelCommand::Export {
+                    domain,
+                    version,
+                    file,
+                } => model::export(&golden, &domain, version, &file)?,
+                ModelCommand::Import { domain, file } => model::import(&golden, &domain, &file)?,
+                ModelCommand::List { domain } => model::list(&golden, &domain)?,
+                ModelCommand::Activate { domain, version } => {
+                    model::activate(&golden, &domain, version)?
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { what } => {

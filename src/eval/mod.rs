@@ -39,7 +39,19 @@ pub struct EvalReport {
     /// Share of proposals whose two golden records hold records of one true entity.
     pub proposal_precision: f64,
     pub decisions: BTreeMap<String, usize>,
+    /// The model the records were matched with; `None` for the declared weights.
+    pub model: Option<crate::service::models::ModelInfo>,
     pub seconds: f64,
+}
+
+/// Which weights an evaluation matches with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelChoice {
+    /// Estimate a model from the file itself first, as a load into a domain without a model
+    /// does (the records go into a scratch store, the model is estimated there).
+    Estimate,
+    /// The rule file's declared weights.
+    Declared,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +129,7 @@ pub fn run(
     records_path: &Path,
     truth_path: &Path,
     keep: Option<&Path>,
+    choice: ModelChoice,
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let inputs = read_records(records_path)?;
@@ -129,22 +142,21 @@ pub fn run(
             "--keep needs a new or empty directory",
         ));
     }
+    let model = match choice {
+        ModelChoice::Estimate => Some(estimate_from(base, domain, &inputs)?),
+        ModelChoice::Declared => None,
+    };
     let mut settings = Settings::embedded(data_dir);
     settings.rules_dir = base.rules_dir.clone();
     let golden = Golden::open(settings)?;
     golden.domain(domain)?;
+    let model = match model {
+        Some(model) => Some(golden.import_model(domain, model, &evaluator())?),
+        None => None,
+    };
 
     let total = inputs.len();
-    let mut decisions: BTreeMap<String, usize> = BTreeMap::new();
-    let mut pending = inputs.into_iter().map(Ok).peekable();
-    while pending.peek().is_some() {
-        let chunk: Vec<_> = pending.by_ref().take(CHUNK).collect();
-        for result in golden.ingest(domain, chunk)? {
-            *decisions
-                .entry(result.decision.as_str().to_owned())
-                .or_default() += 1;
-        }
-    }
+    let decisions = load(&golden, domain, inputs)?;
     let rejected = decisions
         .get(Decision::Rejected.as_str())
         .copied()
@@ -162,7 +174,7 @@ pub fn run(
         .collect();
     let review = pairwise(&reviewed, &truth);
     let proposal_precision = proposal_precision(&crosswalk, &truth, &open);
-    Ok(report(
+    let mut report = report(
         domain,
         total,
         rejected,
@@ -172,7 +184,51 @@ pub fn run(
         proposal_precision,
         decisions,
         started,
-    ))
+    );
+    report.model = model;
+    Ok(report)
+}
+
+fn evaluator() -> crate::service::stewardship::Actor {
+    crate::service::stewardship::Actor {
+        sub: "eval".into(),
+        request_id: None,
+    }
+}
+
+/// Sends the records through ingest in chunks, as the HTTP API would; counts decisions.
+fn load(
+    golden: &Golden,
+    domain: &str,
+    inputs: Vec<RecordInput>,
+) -> Result<BTreeMap<String, usize>, EvalError> {
+    let mut decisions: BTreeMap<String, usize> = BTreeMap::new();
+    let mut pending = inputs.into_iter().map(Ok).peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<_> = pending.by_ref().take(CHUNK).collect();
+        for result in golden.ingest(domain, chunk)? {
+            *decisions
+                .entry(result.decision.as_str().to_owned())
+                .or_default() += 1;
+        }
+    }
+    Ok(decisions)
+}
+
+/// Estimates a model from the records alone: loaded into a scratch store, estimated there.
+fn estimate_from(
+    base: &Settings,
+    domain: &str,
+    inputs: &[RecordInput],
+) -> Result<crate::matching::model::MatchModel, EvalError> {
+    let scratch = tempfile::tempdir()?;
+    let mut settings = Settings::embedded(scratch.path());
+    settings.rules_dir = base.rules_dir.clone();
+    let golden = Golden::open(settings)?;
+    load(&golden, domain, inputs.to_vec())?;
+    let options = crate::service::models::EstimateOptions::default();
+    let info = golden.estimate_model(domain, &options, &evaluator())?;
+    Ok(golden.export_model(domain, Some(info.version))?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -201,6 +257,7 @@ fn report(
         proposals,
         proposal_precision: round(proposal_precision),
         decisions,
+        model: None,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     }
 }

@@ -9,7 +9,7 @@ use crate::rules::matching::Method;
 /// The similarity of two standardized values under `method`.
 pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
     match method {
-        Method::Exact | Method::Identifier => f64::from(u8::from(a == b)),
+        Method::Exact | Method::Identifier | Method::Combined => f64::from(u8::from(a == b)),
         Method::JaroWinkler => jaro_winkler(a, b),
         Method::Levenshtein => normalized_levenshtein(a, b),
         Method::DamerauLevenshtein => normalized_damerau_levenshtein(a, b),

@@ -72,6 +72,8 @@ mod tests {
             auto_link: 0.99,
             review: 0.5,
             prior: 0.0,
+            target_precision: 0.995,
+            proposals_per_1000: 300.0,
             max_candidates: 10,
             common_term_records: 500,
             max_proposals: 1,
@@ -83,6 +85,8 @@ mod tests {
                 key("tax_id", KeyKind::Exact, 5.0),
             ],
             comparisons: vec![],
+            groups: vec![],
+            model_version: None,
         };
         let record: Standardized = [("name", "acme x"), ("tax_id", "123")]
             .iter()

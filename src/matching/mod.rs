@@ -3,8 +3,10 @@
 
 pub mod compare;
 pub mod decide;
+pub mod estimate;
 pub mod features;
 pub mod keys;
+pub mod model;
 pub mod score;
 
 use std::collections::BTreeMap;

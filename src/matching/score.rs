@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::compare::similarity;
 use super::features::model_key;
 use super::{Standardized, probability};
-use crate::rules::matching::{Comparison, MatchRules, Method};
+use crate::rules::matching::{Comparison, Group, MatchRules, Method};
 
 /// One comparison's evidence: both values, the method, the similarity and its contribution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -29,34 +29,103 @@ pub struct PairScore {
     /// Prior plus every weight, in log2 odds.
     pub log_odds: f64,
     pub evidence: Vec<FieldEvidence>,
+    /// The candidate record the score was taken against (the golden record's best member).
+    #[serde(skip)]
+    pub matched_record_id: Option<i64>,
 }
 
 /// Compares `a` with `b` under `rules`.
 pub fn score_pair(rules: &MatchRules, a: &Standardized, b: &Standardized) -> PairScore {
-    let evidence: Vec<FieldEvidence> = rules
+    let assessed: Vec<Assessed<'_>> = rules.comparisons.iter().map(|c| assess(c, a, b)).collect();
+    let mut evidence: Vec<FieldEvidence> = rules
         .comparisons
         .iter()
-        .map(|c| evaluate(c, a, b))
+        .zip(&assessed)
+        .map(|(c, x)| FieldEvidence {
+            field: c.name.clone(),
+            method: c.method,
+            left: shown(&x.left),
+            right: shown(&x.right),
+            similarity: x.similarity,
+            weight: x.weight,
+        })
         .collect();
+    for group in &rules.groups {
+        let correction = group_correction(group, &assessed);
+        if correction != 0.0 {
+            evidence.push(FieldEvidence {
+                field: group.name.clone(),
+                method: Method::Combined,
+                left: None,
+                right: None,
+                similarity: None,
+                weight: correction,
+            });
+        }
+    }
     let log_odds = rules.prior + evidence.iter().map(|e| e.weight).sum::<f64>();
     PairScore {
         probability: probability(log_odds),
         log_odds,
         evidence,
+        matched_record_id: None,
     }
 }
 
 /// The log odds alone, without building the evidence: the hot path of candidate ranking.
 pub fn log_odds(rules: &MatchRules, a: &Standardized, b: &Standardized) -> f64 {
+    if rules.groups.iter().all(|g| g.corrections.is_none()) {
+        return rules.prior
+            + rules
+                .comparisons
+                .iter()
+                .map(|c| assess(c, a, b).weight)
+                .sum::<f64>();
+    }
+    let assessed: Vec<Assessed<'_>> = rules.comparisons.iter().map(|c| assess(c, a, b)).collect();
     rules.prior
+        + assessed.iter().map(|x| x.weight).sum::<f64>()
         + rules
-            .comparisons
+            .groups
             .iter()
-            .map(|c| {
-                let (left, right) = (values(c, a), values(c, b));
-                best_similarity(c.method, &left, &right).map_or(0.0, |s| c.weight(s))
-            })
+            .map(|g| group_correction(g, &assessed))
             .sum::<f64>()
+}
+
+/// One comparison applied to a pair.
+struct Assessed<'a> {
+    left: Vec<&'a str>,
+    right: Vec<&'a str>,
+    similarity: Option<f64>,
+    level: Option<u8>,
+    weight: f64,
+}
+
+fn assess<'a>(comparison: &Comparison, a: &'a Standardized, b: &'a Standardized) -> Assessed<'a> {
+    let (left, right) = (values(comparison, a), values(comparison, b));
+    let similarity = best_similarity(comparison.method, &left, &right);
+    let weight = weight(comparison, similarity, &left, &right);
+    Assessed {
+        level: similarity.map(|s| u8::try_from(comparison.level(s)).unwrap_or(u8::MAX)),
+        left,
+        right,
+        similarity,
+        weight,
+    }
+}
+
+/// An estimated group's correction for the levels its members fell in (0 for a combination
+/// estimation never saw, or with declared weights).
+fn group_correction(group: &Group, assessed: &[Assessed<'_>]) -> f64 {
+    let Some(table) = &group.corrections else {
+        return 0.0;
+    };
+    let levels: Vec<Option<u8>> = group
+        .members
+        .iter()
+        .map(|&i| assessed.get(i).and_then(|x| x.level))
+        .collect();
+    table.get(&levels).copied().unwrap_or(0.0)
 }
 
 /// Adds the evidence that the candidate golden record already holds a record of the same
@@ -74,17 +143,35 @@ pub fn add_same_source(rules: &MatchRules, score: &mut PairScore, source_system:
     score.probability = probability(score.log_odds);
 }
 
-fn evaluate(comparison: &Comparison, a: &Standardized, b: &Standardized) -> FieldEvidence {
-    let (left, right) = (values(comparison, a), values(comparison, b));
-    let similarity = best_similarity(comparison.method, &left, &right);
-    FieldEvidence {
-        field: comparison.name.clone(),
-        method: comparison.method,
-        weight: similarity.map_or(0.0, |s| comparison.weight(s)),
-        similarity,
-        left: shown(&left),
-        right: shown(&right),
+/// A comparison's contribution: its level's weight, lowered by the term-frequency correction
+/// when both sides hold the same common value.
+fn weight(comparison: &Comparison, similarity: Option<f64>, left: &[&str], right: &[&str]) -> f64 {
+    let Some(similarity) = similarity else {
+        return 0.0;
+    };
+    let level = comparison.level(similarity);
+    let base = comparison.levels.get(level).map_or(0.0, |l| l.weight);
+    match &comparison.frequencies {
+        Some(table) if level == 0 => {
+            let shared = left.iter().find(|l| right.contains(l));
+            base + shared.map_or(0.0, |value| table.adjustment(value))
+        }
+        _ => base,
     }
+}
+
+/// The level of each comparison for a pair (`None` where either side has no value): the
+/// agreement pattern that estimation counts.
+pub fn levels(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Vec<Option<u8>> {
+    rules
+        .comparisons
+        .iter()
+        .map(|c| {
+            let (left, right) = (values(c, a), values(c, b));
+            best_similarity(c.method, &left, &right)
+                .map(|s| u8::try_from(c.level(s)).unwrap_or(u8::MAX))
+        })
+        .collect()
 }
 
 /// The values a comparison reads from one record: its fields (their model-number tokens,
@@ -134,6 +221,8 @@ mod tests {
             auto_link: 0.99,
             review: 0.5,
             prior: -4.0,
+            target_precision: 0.995,
+            proposals_per_1000: 300.0,
             max_candidates: 10,
             common_term_records: 500,
             max_proposals: 1,
@@ -146,14 +235,20 @@ mod tests {
                     fields: vec!["name".into()],
                     method: Method::JaroWinkler,
                     levels: vec![level(0.95, 4.0), level(0.0, -3.0)],
+                    term_frequency: false,
+                    frequencies: None,
                 },
                 Comparison {
                     name: "tax_id".into(),
                     fields: vec!["tax_id".into()],
                     method: Method::Identifier,
                     levels: vec![level(1.0, 10.0), level(0.0, -10.0)],
+                    term_frequency: false,
+                    frequencies: None,
                 },
             ],
+            groups: vec![],
+            model_version: None,
         }
     }
 

@@ -53,6 +53,9 @@ pub enum Method {
     Date,
     /// Street addresses: token-set similarity, capped low when the house numbers differ.
     Address,
+    /// Not declarable: the correction an estimated model applies to a group of comparisons
+    /// that describe one fact, for how their agreements go together.
+    Combined,
 }
 
 impl Method {
@@ -71,6 +74,7 @@ impl Method {
             Self::ModelNumber => "model_number",
             Self::Date => "date",
             Self::Address => "address",
+            Self::Combined => "combined",
         }
     }
 }
@@ -91,23 +95,73 @@ pub struct Level {
 }
 
 /// One comparison: a field (or a field against a list of fields on the other side), a method
-/// and its levels, highest first.
+/// and its levels, highest first. A field missing on either side is neutral: no level.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub name: String,
     pub fields: Vec<String>,
     pub method: Method,
     pub levels: Vec<Level>,
+    /// Whether an exact agreement weighs by how common the shared value is (a match on a
+    /// chain's name or a big city's name is weaker evidence than one on a rare value).
+    pub term_frequency: bool,
+    /// The value frequencies an estimated model supplies when `term_frequency` is on.
+    pub frequencies: Option<std::sync::Arc<TermFrequencies>>,
+}
+
+/// How common values of one field are, from the stored records: only values common enough to
+/// lower the weight of an exact agreement are kept.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TermFrequencies {
+    /// The chance that two random records agree exactly on this field: the `u` that the top
+    /// level's weight assumes on average.
+    pub reference_u: f64,
+    /// Share of records holding each common value.
+    pub values: std::collections::HashMap<String, f64>,
+}
+
+impl TermFrequencies {
+    /// The log2 correction for an exact agreement on `value`: negative for values more common
+    /// than average, 0 for the rest. Rare values are not raised above the level's weight, so a
+    /// term-frequency table never makes an auto-link more likely.
+    pub fn adjustment(&self, value: &str) -> f64 {
+        match self.values.get(value) {
+            Some(&share) if share > self.reference_u && self.reference_u > 0.0 => {
+                (self.reference_u / share).log2()
+            }
+            _ => 0.0,
+        }
+    }
 }
 
 impl Comparison {
-    /// The weight for a similarity (the last level always applies).
-    pub fn weight(&self, similarity: f64) -> f64 {
+    /// The level a similarity falls in (the last level always applies).
+    pub fn level(&self, similarity: f64) -> usize {
         self.levels
             .iter()
-            .find(|level| similarity >= level.at_least)
+            .position(|level| similarity >= level.at_least)
+            .unwrap_or(self.levels.len().saturating_sub(1))
+    }
+
+    /// The weight for a similarity.
+    pub fn weight(&self, similarity: f64) -> f64 {
+        self.levels
+            .get(self.level(similarity))
             .map_or(0.0, |level| level.weight)
     }
+}
+
+/// Comparisons that describe one fact (where a site is: its street, postal code, phone):
+/// an estimated model learns how their agreements go together, so that one shared fact is not
+/// counted as several independent pieces of evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    /// Indexes into the comparisons.
+    pub members: Vec<usize>,
+    /// From an estimated model: per combination of the members' levels, the log2 correction
+    /// of the sum of their weights. `None` with declared weights.
+    pub corrections: Option<std::sync::Arc<std::collections::HashMap<Vec<Option<u8>>, f64>>>,
 }
 
 /// A domain's matching rules.
@@ -119,6 +173,11 @@ pub struct MatchRules {
     pub review: f64,
     /// Log2 odds of a match before any comparison.
     pub prior: f64,
+    /// Auto-link precision an estimated model's threshold is chosen for.
+    pub target_precision: f64,
+    /// Proposals per 1,000 records the review queue may grow by: an estimated model's review
+    /// threshold rises until its expected queue fits (never below `review`).
+    pub proposals_per_1000: f64,
     /// Candidate records taken from the index per incoming record.
     pub max_candidates: usize,
     /// A candidate key term held by more records than this only adds to the score of
@@ -136,6 +195,9 @@ pub struct MatchRules {
     pub same_source_weight: f64,
     pub candidates: Vec<CandidateKey>,
     pub comparisons: Vec<Comparison>,
+    pub groups: Vec<Group>,
+    /// The estimated model whose weights these are; `None` for the declared weights.
+    pub model_version: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +207,10 @@ pub(super) struct RawMatching {
     review: Spanned<f64>,
     #[serde(default)]
     prior: f64,
+    #[serde(default = "default_target_precision")]
+    target_precision: f64,
+    #[serde(default = "default_proposals_per_1000")]
+    proposals_per_1000: f64,
     #[serde(default = "default_candidates")]
     max_candidates: usize,
     #[serde(default = "default_common_term_records")]
@@ -159,6 +225,14 @@ pub(super) struct RawMatching {
     candidates: Vec<RawKey>,
     #[serde(rename = "compare", default)]
     comparisons: Vec<RawComparison>,
+}
+
+fn default_target_precision() -> f64 {
+    0.995
+}
+
+fn default_proposals_per_1000() -> f64 {
+    300.0
 }
 
 fn default_candidates() -> usize {
@@ -201,6 +275,11 @@ struct RawComparison {
     name: Option<String>,
     method: Method,
     levels: Spanned<Vec<RawLevel>>,
+    #[serde(default)]
+    term_frequency: bool,
+    /// Comparisons naming the same group describe one fact.
+    #[serde(default)]
+    group: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +317,18 @@ impl RawMatching {
                 ));
             }
         }
+        if !(0.5..1.0).contains(&self.target_precision) {
+            errors.push((
+                self.auto_link.span().start,
+                "target_precision must be at least 0.5 and below 1".into(),
+            ));
+        }
+        if self.proposals_per_1000.is_nan() || self.proposals_per_1000 < 0.0 {
+            errors.push((
+                self.auto_link.span().start,
+                "proposals_per_1000 must not be negative".into(),
+            ));
+        }
         if self.review.get_ref() > self.auto_link.get_ref() {
             errors.push((
                 self.review.span().start,
@@ -248,7 +339,25 @@ impl RawMatching {
             known(&key.field, &mut errors);
         }
         let mut comparisons = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for raw in self.comparisons {
+            if raw.method == Method::Combined {
+                errors.push((
+                    raw.field.span().start,
+                    "method \"combined\" is not declarable: name a group instead".into(),
+                ));
+            }
+            if let Some(name) = &raw.group {
+                let index = comparisons.len();
+                match groups.iter_mut().find(|g| &g.name == name) {
+                    Some(group) => group.members.push(index),
+                    None => groups.push(Group {
+                        name: name.clone(),
+                        members: vec![index],
+                        corrections: None,
+                    }),
+                }
+            }
             known(&raw.field, &mut errors);
             raw.also.iter().for_each(|f| known(f, &mut errors));
             match levels(raw.levels.get_ref()) {
@@ -259,6 +368,8 @@ impl RawMatching {
                         .collect(),
                     method: raw.method,
                     levels,
+                    term_frequency: raw.term_frequency,
+                    frequencies: None,
                 }),
                 Err(message) => errors.push((raw.levels.span().start, message)),
             }
@@ -270,6 +381,8 @@ impl RawMatching {
             auto_link: self.auto_link.into_inner(),
             review: self.review.into_inner(),
             prior: self.prior,
+            target_precision: self.target_precision,
+            proposals_per_1000: self.proposals_per_1000,
             max_candidates: self.max_candidates.clamp(1, 500),
             common_term_records: self.common_term_records.max(1),
             max_proposals: self.max_proposals.clamp(1, 20),
@@ -285,6 +398,8 @@ impl RawMatching {
                 })
                 .collect(),
             comparisons,
+            groups,
+            model_version: None,
         })
     }
 }

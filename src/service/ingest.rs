@@ -11,11 +11,11 @@ use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
 use super::views::RecordResult;
 use super::{Golden, ServiceError};
-use crate::matching::Outcome;
+use crate::matching::{Outcome, PairScore};
 use crate::model::{Decision, FieldError, RecordInput, record_status};
 use crate::rules::Domain;
 use crate::store::Tx;
-use crate::store::models::{NewSourceRecord, NewVersion, SourceRecordRow};
+use crate::store::models::{NewLinkEvidence, NewSourceRecord, NewVersion, SourceRecordRow};
 use crate::store::queries::{proposals, records, records::RecordUpdate};
 use crate::validate::{self, ValidRecord};
 
@@ -298,6 +298,9 @@ impl Golden {
         );
         let reason = link["reason"].as_str().unwrap_or("new");
         tx.open_membership(record_id, &golden_id, reason);
+        if let Outcome::AutoLink { score, .. } = &matched.outcome {
+            record_link(tx, domain, record_id, &golden_id, score)?;
+        }
         tx.emit(
             Some(&domain.name),
             "record.created",
@@ -398,7 +401,10 @@ impl Golden {
         };
         let matched = self.find_match(tx.conn(), &batch.index, domain, &incoming, None)?;
         let decision = match matched.outcome {
-            Outcome::AutoLink { golden_id, .. } => {
+            Outcome::AutoLink {
+                golden_id, score, ..
+            } => {
+                record_link(tx, domain, row.id, &golden_id, &score)?;
                 // The merge records both golden records as they stand: bring the batch's
                 // pending ones up to date first.
                 batch.recompute_stale(tx, domain)?;
@@ -452,4 +458,26 @@ fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> Value {
         "version": version,
         "attributes": record.attributes,
     })
+}
+
+/// Keeps why a record was auto-linked: the member it matched, the evidence and the model.
+fn record_link(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    record_id: i64,
+    golden_id: &str,
+    score: &PairScore,
+) -> Result<(), ServiceError> {
+    let model_version = domain.matching.as_ref().and_then(|m| m.model_version);
+    tx.add_link(NewLinkEvidence {
+        record_id,
+        golden_id: golden_id.to_owned(),
+        matched_record_id: score.matched_record_id,
+        score: score.probability,
+        evidence: serde_json::to_string(&score.evidence)?,
+        model_version,
+        rules_version: domain.version.clone(),
+        created_at: tx.now(),
+    });
+    Ok(())
 }

@@ -247,7 +247,7 @@ fn rank(
     candidates: &Candidates<'_>,
     known: &Known<'_>,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
-    let mut best: HashMap<String, (f64, Cow<'_, Standardized>)> = HashMap::new();
+    let mut best: HashMap<String, (f64, i64, Cow<'_, Standardized>)> = HashMap::new();
     for CandidateRow { row, standardized } in candidate_rows(conn, candidates.ids, known)? {
         if row.domain != domain.name
             || row.status != record_status::ACTIVE
@@ -264,9 +264,9 @@ fn rank(
             _ => score::log_odds(rules, record, &candidate),
         };
         match best.get(&row.golden_id) {
-            Some((current, _)) if *current >= odds => {}
+            Some((current, _, _)) if *current >= odds => {}
             _ => {
-                best.insert(row.golden_id.clone(), (odds, candidate));
+                best.insert(row.golden_id.clone(), (odds, row.id, candidate));
             }
         }
     }
@@ -276,23 +276,24 @@ fn rank(
         let goldens: Vec<String> = best.keys().cloned().collect();
         holding_source(conn, &goldens, candidates.source_system)?
     };
-    let mut ranked: Vec<(String, f64, Cow<'_, Standardized>)> = best
+    let mut ranked: Vec<(String, f64, i64, Cow<'_, Standardized>)> = best
         .into_iter()
-        .map(|(golden, (odds, candidate))| {
+        .map(|(golden, (odds, id, candidate))| {
             let odds = if same_source.contains(&golden) {
                 odds + rules.same_source_weight
             } else {
                 odds
             };
-            (golden, odds, candidate)
+            (golden, odds, id, candidate)
         })
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(rules.max_proposals.max(1));
     Ok(ranked
         .into_iter()
-        .map(|(golden, _, candidate)| {
+        .map(|(golden, _, id, candidate)| {
             let mut score = matching::score_pair(rules, record, &candidate);
+            score.matched_record_id = Some(id);
             if same_source.contains(&golden) {
                 score::add_same_source(rules, &mut score, candidates.source_system);
             }

@@ -12,6 +12,7 @@ pub mod golden;
 pub mod index_sync;
 pub mod ingest;
 mod matching;
+pub mod models;
 mod ops;
 mod prepare;
 pub mod proposals;
@@ -21,7 +22,7 @@ pub mod stats;
 pub mod stewardship;
 pub mod views;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 pub use error::ServiceError;
 
@@ -41,6 +42,8 @@ pub struct Golden {
     index_state: Mutex<index_sync::SyncState>,
     /// The crosswalk in memory; loaded by the server at start or by the first lookup.
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
+    /// The domains' active match models, applied over their rules.
+    models: RwLock<models::ActiveModels>,
 }
 
 impl Golden {
@@ -72,7 +75,9 @@ impl Golden {
             metrics,
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
+            models: Default::default(),
         };
+        golden.load_models()?;
         if rebuild {
             golden.reindex()?;
         } else {
@@ -83,8 +88,12 @@ impl Golden {
         Ok(golden)
     }
 
-    /// The domain named in a request, or `UnknownDomain`.
+    /// The domain named in a request, or `UnknownDomain`: as matching uses it, with its
+    /// active model's weights and thresholds where it has one.
     pub fn domain(&self, name: &str) -> Result<Arc<Domain>, ServiceError> {
+        if let Some(modelled) = self.modelled_domain(name) {
+            return Ok(modelled);
+        }
         self.rules
             .domain(name)
             .cloned()

@@ -4,11 +4,11 @@ use serde_json::{Value, json};
 
 use super::golden::{member_refs, recompute_golden};
 use super::ingest::add_version;
-use super::views::{CrosswalkEntry, RecordView, VersionView, utc};
+use super::views::{CrosswalkEntry, LinkView, MemberRef, RecordView, VersionView, utc};
 use super::{Golden, ServiceError};
 use crate::model::record_status;
 use crate::store::models::SourceRecordRow;
-use crate::store::queries::{records, records::RecordUpdate};
+use crate::store::queries::{models, records, records::RecordUpdate};
 use crate::store::{DbConnection, StoreError};
 
 impl Golden {
@@ -34,7 +34,9 @@ impl Golden {
                 })
             })
             .collect::<Result<_, ServiceError>>()?;
+        let link = link_of(&mut conn, row.id)?;
         Ok(RecordView {
+            link,
             attributes: parse_json(&row.attributes)?,
             standardized: parse_json(&row.standardized)?,
             domain: row.domain,
@@ -141,4 +143,31 @@ fn find(
 
 fn parse_json(text: &str) -> Result<Value, ServiceError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+}
+
+/// The evidence of the record's latest auto-link, with the member it matched by source keys.
+fn link_of(conn: &mut DbConnection, record_id: i64) -> Result<Option<LinkView>, ServiceError> {
+    let Some(row) = models::latest_link(conn, record_id)? else {
+        return Ok(None);
+    };
+    let matched = match row.matched_record_id {
+        Some(id) => records::by_ids(conn, &[id])?
+            .into_iter()
+            .next()
+            .map(|m| MemberRef {
+                source_system: m.source_system,
+                source_id: m.source_id,
+                status: m.status,
+            }),
+        None => None,
+    };
+    Ok(Some(LinkView {
+        golden_id: row.golden_id,
+        matched,
+        probability: row.score,
+        evidence: serde_json::from_str(&row.evidence)?,
+        model_version: row.model_version,
+        rules_version: row.rules_version,
+        linked_at: utc(row.created_at),
+    }))
 }

@@ -54,6 +54,24 @@ pub struct RecordView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub history: Vec<VersionView>,
+    /// Why matching auto-linked the record, when it did: absent for a record that started
+    /// its own golden record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkView>,
+}
+
+/// The evidence of an auto-link: the member matched, each field's level and weight, and the
+/// model (or, with `model_version` null, the rule file's declared weights) that decided it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LinkView {
+    pub golden_id: String,
+    /// The member of that golden record the record matched best.
+    pub matched: Option<MemberRef>,
+    pub probability: f64,
+    pub evidence: Vec<crate::matching::FieldEvidence>,
+    pub model_version: Option<i64>,
+    pub rules_version: String,
+    pub linked_at: DateTime<Utc>,
 }
 
 /// A member of a golden record, as the crosswalk names it.

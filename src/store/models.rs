@@ -311,3 +311,43 @@ pub struct RejectRow {
     pub raw: String,
     pub reason: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = match_models)]
+pub struct MatchModelRow {
+    pub id: i64,
+    pub domain: String,
+    pub version: i64,
+    pub model: String,
+    pub origin: String,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = link_evidence)]
+pub struct LinkEvidenceRow {
+    pub id: i64,
+    pub record_id: i64,
+    pub golden_id: String,
+    pub matched_record_id: Option<i64>,
+    pub score: f64,
+    pub evidence: String,
+    pub model_version: Option<i64>,
+    pub rules_version: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = link_evidence)]
+pub struct NewLinkEvidence {
+    pub record_id: i64,
+    pub golden_id: String,
+    pub matched_record_id: Option<i64>,
+    pub score: f64,
+    pub evidence: String,
+    pub model_version: Option<i64>,
+    pub rules_version: String,
+    pub created_at: NaiveDateTime,
+}

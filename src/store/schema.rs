@@ -184,6 +184,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    match_models (id) {
+        id -> BigInt,
+        domain -> Text,
+        version -> BigInt,
+        model -> Text,
+        origin -> Text,
+        active -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_evidence (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        golden_id -> Text,
+        matched_record_id -> Nullable<BigInt>,
+        score -> Double,
+        evidence -> Text,
+        model_version -> Nullable<BigInt>,
+        rules_version -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(source_records -> golden_records (golden_id));
 diesel::joinable!(source_record_versions -> source_records (record_id));
 diesel::joinable!(memberships -> source_records (record_id));
@@ -202,4 +229,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     bulk_jobs,
     bulk_job_rejects,
+    match_models,
+    link_evidence,
 );

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
-use super::models::{NewEvent, NewGoldenHistory, NewMembership, NewVersion};
-use super::queries::{counters, events, golden, records};
+use super::models::{NewEvent, NewGoldenHistory, NewLinkEvidence, NewMembership, NewVersion};
+use super::queries::{counters, events, golden, models, records};
 use super::{DbConnection, StoreError};
 
 /// An open write transaction.
@@ -29,6 +29,7 @@ struct Held {
     versions: Vec<NewVersion>,
     history: Vec<NewGoldenHistory>,
     memberships: Vec<NewMembership>,
+    links: Vec<NewLinkEvidence>,
     /// Counters taken in this transaction and their last value.
     counters: HashMap<String, i64>,
 }
@@ -93,6 +94,11 @@ impl<'c> Tx<'c> {
         });
     }
 
+    /// Records why a record was auto-linked.
+    pub fn add_link(&mut self, link: NewLinkEvidence) {
+        self.held.links.push(link);
+    }
+
     /// Moves a record into `golden_id`, closing its open membership. Memberships held back
     /// are written first, so the one to close is there.
     pub fn join_golden(
@@ -129,6 +135,7 @@ impl<'c> Tx<'c> {
         }
         records::insert_memberships(self.conn, &held.memberships)?;
         records::insert_versions(self.conn, &held.versions)?;
+        models::insert_links(self.conn, &held.links)?;
         golden::insert_history(self.conn, &held.history)?;
         events::insert_all(self.conn, &held.events)?;
         if let Some(last) = held.events.last() {

@@ -15,6 +15,7 @@ mod ingest;
 mod jobs;
 mod lookups;
 mod matching;
+mod models;
 mod ops;
 mod replicas;
 mod stewardship;

@@ -47,6 +47,7 @@ pub mod crosswalk;
 pub mod events;
 pub mod golden;
 pub mod jobs;
+pub mod models;
 pub mod proposals;
 pub mod records;
 pub mod stats;

@@ -1,0 +1,2 @@
+DROP TABLE link_evidence;
+DROP TABLE match_models;

@@ -1,0 +1,577 @@
+//! Estimating a match model from the data, as Fellegi-Sunter linkers do: pairs are reduced to
+//! agreement patterns (one level per comparison), `u` starts from random pairs, and `m`, `u`
+//! and the match rate among candidate pairs are fitted by expectation-maximisation. Steward
+//! decisions enter as pairs whose class is known. Thresholds are then read off the fitted
+//! model: the auto-link threshold for a target precision, the review threshold for a queue
+//! size.
+//!
+//! `u` is fitted on candidate pairs, not fixed from random pairs: decisions are only ever
+//! taken between a record and its candidates, and candidates agree on names far more often
+//! than random pairs do, so the random-pair `u` would count that agreement as evidence.
+//! Everything here is pure: the service gathers the pairs.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// One pair's agreement pattern: per comparison, its level (`None` where either side has no
+/// value: missing is neutral).
+pub type Pattern = Vec<Option<u8>>;
+
+/// Agreement patterns and how many pairs show each, in a fixed order so that the same pairs
+/// always sum to the same model.
+#[derive(Debug, Clone, Default)]
+pub struct Patterns {
+    counts: BTreeMap<Pattern, f64>,
+}
+
+impl Patterns {
+    pub fn add(&mut self, pattern: Pattern) {
+        *self.counts.entry(pattern).or_default() += 1.0;
+    }
+
+    /// Number of pairs counted.
+    pub fn pairs(&self) -> f64 {
+        self.counts.values().sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Pattern, f64)> {
+        self.counts.iter().map(|(p, c)| (p, *c))
+    }
+}
+
+impl FromIterator<Pattern> for Patterns {
+    fn from_iter<I: IntoIterator<Item = Pattern>>(iter: I) -> Self {
+        let mut patterns = Self::default();
+        iter.into_iter().for_each(|p| patterns.add(p));
+        patterns
+    }
+}
+
+/// Per comparison, per level, a probability.
+pub type LevelProbabilities = Vec<Vec<f64>>;
+
+/// Pseudo-count added to every level so that a level no pair showed gets a small, finite
+/// probability instead of zero (an infinite weight).
+const PSEUDO_COUNT: f64 = 0.5;
+
+/// Shares of each level among the pairs where the comparison has a value. `shape` gives the
+/// number of levels of each comparison.
+pub fn level_shares(patterns: &Patterns, shape: &[usize]) -> LevelProbabilities {
+    let mut counts = zeros(shape);
+    for (pattern, count) in patterns.iter() {
+        add_counts(&mut counts, pattern, count);
+    }
+    normalise(counts)
+}
+
+fn zeros(shape: &[usize]) -> LevelProbabilities {
+    shape.iter().map(|&levels| vec![0.0; levels]).collect()
+}
+
+fn add_counts(counts: &mut LevelProbabilities, pattern: &Pattern, weight: f64) {
+    for (levels, level) in counts.iter_mut().zip(pattern) {
+        if let Some(slot) = level.and_then(|l| levels.get_mut(usize::from(l))) {
+            *slot += weight;
+        }
+    }
+}
+
+fn normalise(counts: LevelProbabilities) -> LevelProbabilities {
+    counts
+        .into_iter()
+        .map(|levels| {
+            let total: f64 = levels.iter().sum::<f64>() + PSEUDO_COUNT * levels.len() as f64;
+            levels.iter().map(|c| (c + PSEUDO_COUNT) / total).collect()
+        })
+        .collect()
+}
+
+/// Starting `m` for a comparison of `levels` levels: most matches at the top level, the rest
+/// halving level by level. Only a start: estimation moves it.
+fn starting_m(levels: usize) -> Vec<f64> {
+    if levels == 1 {
+        return vec![1.0];
+    }
+    let mut rest: Vec<f64> = (1..levels).map(|i| 0.5_f64.powi(i as i32)).collect();
+    let total: f64 = rest.iter().sum();
+    rest.iter_mut().for_each(|x| *x *= 0.1 / total);
+    std::iter::once(0.9).chain(rest).collect()
+}
+
+/// Pairs whose class a steward (or a labels file) settled.
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    pub matches: Patterns,
+    pub non_matches: Patterns,
+}
+
+impl Labels {
+    pub fn pairs(&self) -> f64 {
+        self.matches.pairs() + self.non_matches.pairs()
+    }
+}
+
+/// How the fit ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    pub m: LevelProbabilities,
+    pub u: LevelProbabilities,
+    /// Share of candidate pairs that match: the prior of a candidate pair.
+    pub match_rate: f64,
+    /// Per group of comparisons that describe one fact: for each combination of the members'
+    /// levels seen, the log2 correction of the sum of their separate weights (negative where
+    /// non-matches agree on them together far more often than independence predicts).
+    pub corrections: Vec<HashMap<Pattern, f64>>,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+impl Fit {
+    /// log2(m/u) per comparison and level.
+    pub fn weights(&self) -> LevelProbabilities {
+        log_ratios(&self.m, &self.u)
+    }
+
+    /// The prior in log2 odds.
+    pub fn prior(&self) -> f64 {
+        (self.match_rate / (1.0 - self.match_rate)).log2()
+    }
+
+    /// The log2 odds of a pattern: prior plus each present comparison's weight plus each
+    /// group's correction.
+    pub fn log_odds(&self, pattern: &Pattern, groups: &[Vec<usize>]) -> f64 {
+        self.prior() + pattern_weight(&self.weights(), &self.corrections, groups, pattern)
+    }
+}
+
+/// The members' levels of a group, in member order.
+pub fn group_levels(group: &[usize], pattern: &Pattern) -> Pattern {
+    group
+        .iter()
+        .map(|&i| pattern.get(i).copied().flatten())
+        .collect()
+}
+
+fn pattern_weight(
+    weights: &LevelProbabilities,
+    corrections: &[HashMap<Pattern, f64>],
+    groups: &[Vec<usize>],
+    pattern: &Pattern,
+) -> f64 {
+    let separate: f64 = weights
+        .iter()
+        .zip(pattern)
+        .filter_map(|(levels, level)| level.and_then(|l| levels.get(usize::from(l))))
+        .sum();
+    let joint: f64 = groups
+        .iter()
+        .zip(corrections)
+        .filter_map(|(group, table)| table.get(&group_levels(group, pattern)))
+        .sum();
+    separate + joint
+}
+
+/// Limits of the fit.
+#[derive(Debug, Clone, Copy)]
+pub struct EmOptions {
+    pub max_iterations: usize,
+    /// Stop when no probability moves by more than this.
+    pub tolerance: f64,
+}
+
+impl Default for EmOptions {
+    fn default() -> Self {
+        Self {
+            max_iterations: 200,
+            tolerance: 1e-6,
+        }
+    }
+}
+
+/// Expected counts of one group's member-level combinations in one class.
+#[derive(Default)]
+struct JointCounts {
+    cells: HashMap<Pattern, f64>,
+    /// Totals per missingness (which members have a value).
+    strata: HashMap<Vec<bool>, f64>,
+}
+
+impl JointCounts {
+    fn add(&mut self, levels: Pattern, weight: f64) {
+        if levels.iter().all(Option::is_none) || weight == 0.0 {
+            return;
+        }
+        *self
+            .strata
+            .entry(levels.iter().map(Option::is_some).collect())
+            .or_default() += weight;
+        *self.cells.entry(levels).or_default() += weight;
+    }
+
+    /// The share of a combination among pairs with the same members present, halfway
+    /// between what was counted and what independence (`expected`) predicts: dependence is
+    /// learned where pairs show it, and combinations too rare to tell stay independent.
+    fn share(&self, levels: &Pattern, expected: f64) -> f64 {
+        let stratum: Vec<bool> = levels.iter().map(Option::is_some).collect();
+        match self.strata.get(&stratum) {
+            Some(&total) if total > 0.0 => {
+                (self.cells.get(levels).copied().unwrap_or(0.0) / total + expected) / 2.0
+            }
+            _ => expected,
+        }
+    }
+}
+
+/// What independence predicts for a combination: the product of the present members' level
+/// probabilities.
+fn independent(levels: &Pattern, group: &[usize], probabilities: &LevelProbabilities) -> f64 {
+    levels
+        .iter()
+        .zip(group)
+        .filter_map(|(level, &i)| {
+            level.and_then(|l| probabilities.get(i).and_then(|p| p.get(usize::from(l))))
+        })
+        .product()
+}
+
+fn corrections_of(
+    group: &[usize],
+    m_joint: &JointCounts,
+    u_joint: &JointCounts,
+    m: &LevelProbabilities,
+    u: &LevelProbabilities,
+) -> HashMap<Pattern, f64> {
+    let seen: std::collections::HashSet<&Pattern> =
+        m_joint.cells.keys().chain(u_joint.cells.keys()).collect();
+    seen.into_iter()
+        .filter_map(|levels| {
+            let (tm, tu) = (independent(levels, group, m), independent(levels, group, u));
+            if tm <= 0.0 || tu <= 0.0 {
+                return None;
+            }
+            let (jm, ju) = (m_joint.share(levels, tm), u_joint.share(levels, tu));
+            let correction = (jm / ju).log2() - (tm / tu).log2();
+            (correction.is_finite() && correction.abs() > 1e-9)
+                .then(|| (levels.clone(), correction))
+        })
+        .collect()
+}
+
+/// Fits `m`, `u` and the match rate to the candidate pairs by expectation-maximisation,
+/// starting `u` at `u_start` (random pairs' shares), with labelled pairs held at their class.
+/// Comparisons in one of `groups` also get corrections for how they agree together.
+pub fn fit(
+    candidates: &Patterns,
+    labels: &Labels,
+    shape: &[usize],
+    groups: &[Vec<usize>],
+    u_start: &LevelProbabilities,
+    options: EmOptions,
+) -> Fit {
+    let mut m: LevelProbabilities = shape.iter().map(|&l| starting_m(l)).collect();
+    let mut u = u_start.clone();
+    let mut corrections: Vec<HashMap<Pattern, f64>> = vec![HashMap::new(); groups.len()];
+    let mut match_rate: f64 = 0.1;
+    let mut iterations = 0;
+    let mut converged = false;
+    while iterations < options.max_iterations {
+        iterations += 1;
+        let (weights, prior) = (log_ratios(&m, &u), (match_rate / (1.0 - match_rate)).log2());
+        let (mut m_counts, mut u_counts) = (zeros(shape), zeros(shape));
+        let mut m_joint: Vec<JointCounts> = groups.iter().map(|_| JointCounts::default()).collect();
+        let mut u_joint: Vec<JointCounts> = groups.iter().map(|_| JointCounts::default()).collect();
+        let (mut expected_matches, mut total) = (0.0, 0.0);
+        let mut count = |pattern: &Pattern, in_m: f64, in_u: f64| {
+            add_counts(&mut m_counts, pattern, in_m);
+            add_counts(&mut u_counts, pattern, in_u);
+            for (g, group) in groups.iter().enumerate() {
+                m_joint[g].add(group_levels(group, pattern), in_m);
+                u_joint[g].add(group_levels(group, pattern), in_u);
+            }
+        };
+        for (pattern, n) in candidates.iter() {
+            let weight = pattern_weight(&weights, &corrections, groups, pattern);
+            let p = super::probability(prior + weight);
+            count(pattern, p * n, (1.0 - p) * n);
+            expected_matches += p * n;
+            total += n;
+        }
+        for (pattern, n) in labels.matches.iter() {
+            count(pattern, n, 0.0);
+        }
+        for (pattern, n) in labels.non_matches.iter() {
+            count(pattern, 0.0, n);
+        }
+        let next_rate = if total > 0.0 {
+            (expected_matches / total).clamp(1e-6, 1.0 - 1e-6)
+        } else {
+            match_rate
+        };
+        let (next_m, next_u) = (normalise(m_counts), normalise(u_counts));
+        corrections = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| corrections_of(group, &m_joint[g], &u_joint[g], &next_m, &next_u))
+            .collect();
+        let moved = largest_change(&m, &next_m)
+            .max(largest_change(&u, &next_u))
+            .max((next_rate - match_rate).abs());
+        (m, u, match_rate) = (next_m, next_u, next_rate);
+        if moved < options.tolerance {
+            converged = true;
+            break;
+        }
+    }
+    Fit {
+        m,
+        u,
+        match_rate,
+        corrections,
+        iterations,
+        converged,
+    }
+}
+
+fn log_ratios(m: &LevelProbabilities, u: &LevelProbabilities) -> LevelProbabilities {
+    m.iter()
+        .zip(u)
+        .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
+        .collect()
+}
+
+fn largest_change(a: &LevelProbabilities, b: &LevelProbabilities) -> f64 {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Thresholds read off a fitted model, with what the model expects of them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub auto_link: f64,
+    pub review: f64,
+    /// The model's estimate of the precision of the pairs it would auto-link.
+    pub expected_precision: f64,
+    /// The model's estimate of the review queue's growth per 1,000 records.
+    pub expected_proposals_per_1000: f64,
+}
+
+/// What the thresholds are chosen for.
+#[derive(Debug, Clone, Copy)]
+pub struct Targets {
+    pub precision: f64,
+    pub proposals_per_1000: f64,
+    /// The review threshold never goes below this.
+    pub review_floor: f64,
+    /// Records whose candidates the pairs are: the queue estimate's denominator.
+    pub records: f64,
+}
+
+/// Picks the lowest auto-link threshold whose pairs are expected to reach the target
+/// precision, and the lowest review threshold whose band fits the queue budget.
+pub fn calibrate(
+    fit: &Fit,
+    groups: &[Vec<usize>],
+    candidates: &Patterns,
+    targets: Targets,
+) -> Thresholds {
+    let weights = fit.weights();
+    let prior = fit.prior();
+    let mut scored: Vec<(f64, f64)> = candidates
+        .iter()
+        .map(|(pattern, count)| {
+            let weight = pattern_weight(&weights, &fit.corrections, groups, pattern);
+            (super::probability(prior + weight), count)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // Auto-link: every pair taken must itself be at least as likely a match as the target
+    // precision asks of all of them, so the marginal auto-link is as sure as the average.
+    let first_below = scored
+        .iter()
+        .position(|&(p, _)| p < targets.precision)
+        .unwrap_or(scored.len());
+    let (matches, taken) = scored[..first_below]
+        .iter()
+        .fold((0.0, 0.0), |(m, t), &(p, c)| (m + p * c, t + c));
+    let auto = (
+        targets.precision,
+        if taken > 0.0 { matches / taken } else { 1.0 },
+    );
+    // Review: walk further down while the band fits the queue budget.
+    let budget = targets.proposals_per_1000 * targets.records.max(1.0) / 1000.0;
+    let mut review = auto.0;
+    let mut queued = 0.0;
+    for &(p, count) in &scored[first_below..] {
+        if p < targets.review_floor || queued + count > budget {
+            break;
+        }
+        queued += count;
+        review = p;
+    }
+    let review = review.max(targets.review_floor).min(auto.0);
+    Thresholds {
+        auto_link: auto.0,
+        review,
+        expected_precision: auto.1,
+        expected_proposals_per_1000: queued * 1000.0 / targets.records.max(1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three comparisons of two levels (agree, disagree). Matches agree on each 90% of the
+    /// time, non-matches 5%, 20% and 2%.
+    fn synthetic(matches: usize, non_matches: usize) -> Patterns {
+        let mut patterns = Patterns::default();
+        let mut lcg: u64 = 7;
+        let mut draw = |p: f64| {
+            lcg = lcg
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((lcg >> 11) as f64 / (1u64 << 53) as f64) < p
+        };
+        let level = |agree: bool| Some(u8::from(!agree));
+        for _ in 0..matches {
+            let pattern = vec![level(draw(0.9)), level(draw(0.9)), level(draw(0.9))];
+            patterns.add(pattern);
+        }
+        for _ in 0..non_matches {
+            let pattern = vec![level(draw(0.05)), level(draw(0.2)), level(draw(0.02))];
+            patterns.add(pattern);
+        }
+        patterns
+    }
+
+    #[test]
+    fn em_recovers_the_match_rate_and_the_level_probabilities() {
+        let candidates = synthetic(2_000, 8_000);
+        let shape = [2, 2, 2];
+        let u_start = vec![vec![0.01, 0.99]; 3];
+        let fit = fit(
+            &candidates,
+            &Labels::default(),
+            &shape,
+            &[],
+            &u_start,
+            EmOptions::default(),
+        );
+        assert!(fit.converged, "{fit:?}");
+        assert!((fit.match_rate - 0.2).abs() < 0.02, "{fit:?}");
+        assert!((fit.m[0][0] - 0.9).abs() < 0.03, "{fit:?}");
+        assert!((fit.u[0][0] - 0.05).abs() < 0.02, "{fit:?}");
+        assert!((fit.u[1][0] - 0.2).abs() < 0.03, "{fit:?}");
+        let weights = fit.weights();
+        assert!(weights[0][0] > 3.0 && weights[0][1] < -2.0, "{weights:?}");
+    }
+
+    #[test]
+    fn missing_values_count_for_neither_class() {
+        let mut candidates = synthetic(1_000, 4_000);
+        for _ in 0..5_000 {
+            candidates.add(vec![None, Some(1), None]);
+        }
+        let shape = [2, 2, 2];
+        let fit = fit(
+            &candidates,
+            &Labels::default(),
+            &shape,
+            &[],
+            &vec![vec![0.01, 0.99]; 3],
+            EmOptions::default(),
+        );
+        assert!((fit.m[0][0] - 0.9).abs() < 0.05, "{fit:?}");
+        assert!((fit.u[0][0] - 0.05).abs() < 0.03, "{fit:?}");
+    }
+
+    #[test]
+    fn labelled_pairs_pull_the_fit_towards_their_class() {
+        let candidates = synthetic(500, 5_000);
+        let shape = [2, 2, 2];
+        let u_start = vec![vec![0.01, 0.99]; 3];
+        let plain = fit(
+            &candidates,
+            &Labels::default(),
+            &shape,
+            &[],
+            &u_start,
+            EmOptions::default(),
+        );
+        // Stewards said pairs that disagree on the first comparison still match.
+        let labels = Labels {
+            matches: std::iter::repeat_n(vec![Some(1), Some(0), Some(0)], 300).collect(),
+            non_matches: Patterns::default(),
+        };
+        let taught = fit(
+            &candidates,
+            &labels,
+            &shape,
+            &[],
+            &u_start,
+            EmOptions::default(),
+        );
+        assert!(
+            taught.m[0][1] > plain.m[0][1] + 0.05,
+            "{plain:?} {taught:?}"
+        );
+    }
+
+    #[test]
+    fn calibration_meets_the_precision_target_and_the_queue_budget() {
+        let candidates = synthetic(2_000, 8_000);
+        let shape = [2, 2, 2];
+        let fit = fit(
+            &candidates,
+            &Labels::default(),
+            &shape,
+            &[],
+            &vec![vec![0.01, 0.99]; 3],
+            EmOptions::default(),
+        );
+        let targets = Targets {
+            precision: 0.995,
+            proposals_per_1000: 100.0,
+            review_floor: 0.05,
+            records: 10_000.0,
+        };
+        let t = calibrate(&fit, &[], &candidates, targets);
+        assert!(t.expected_precision >= 0.995, "{t:?}");
+        assert!(t.review <= t.auto_link, "{t:?}");
+        assert!(t.review >= 0.05, "{t:?}");
+        assert!(t.expected_proposals_per_1000 <= 100.0, "{t:?}");
+        // Every pair with all three agreeing is auto-linked; one with two disagreeing is not.
+        let all_agree = super::super::probability(fit.log_odds(&vec![Some(0); 3], &[]));
+        let mostly_not =
+            super::super::probability(fit.log_odds(&vec![Some(0), Some(1), Some(1)], &[]));
+        assert!(
+            all_agree >= t.auto_link && mostly_not < t.auto_link,
+            "{t:?}"
+        );
+        // A tighter queue raises the review threshold.
+        let tight = calibrate(
+            &fit,
+            &[],
+            &candidates,
+            Targets {
+                proposals_per_1000: 1.0,
+                ..targets
+            },
+        );
+        assert!(tight.review >= t.review, "{tight:?} {t:?}");
+    }
+
+    #[test]
+    fn level_shares_are_smoothed_so_unseen_levels_stay_finite() {
+        let patterns: Patterns = std::iter::repeat_n(vec![Some(1)], 100).collect();
+        let shares = level_shares(&patterns, &[2]);
+        assert!(shares[0][0] > 0.0 && shares[0][0] < 0.01, "{shares:?}");
+        assert!((shares[0][0] + shares[0][1] - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,284 @@
+//! Match models over the API: estimated from stored records and steward decisions, shown in
+//! `/v1/domains`, exported and imported between deployments, activated (audited), and the
+//! evidence every auto-link keeps.
+
+use golden::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, vendor};
+
+const STREETS: [&str; 6] = [
+    "Oak St",
+    "Main St",
+    "Elm Ave",
+    "Lake Shore Dr",
+    "Pine Rd",
+    "Cedar Ln",
+];
+const WORDS: [&str; 12] = [
+    "Acme",
+    "Zenith",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Tyrell",
+    "Cyberdyne",
+];
+const KINDS: [&str; 4] = ["Medical Supply", "Surgical", "Lab Services", "Pharma"];
+
+/// One vendor entity as a source system knows it; `variant` spells the name and formats the
+/// phone differently, as another system would.
+fn entity(n: usize, variant: usize) -> Value {
+    let name = format!(
+        "{} {}",
+        WORDS[n % WORDS.len()],
+        KINDS[(n / WORDS.len()) % KINDS.len()]
+    );
+    let name = match variant {
+        0 => format!("{name} Inc"),
+        1 => name.to_uppercase(),
+        _ => format!("{name} Incorporated"),
+    };
+    json!({
+        "name": name,
+        "tax_id": format!("{:02}-{:07}", 10 + n, 1_000_000 + n * 7),
+        "address_line1": format!("{} {}", 100 + n * 3, STREETS[n % STREETS.len()]),
+        "city": if n.is_multiple_of(2) { "Chicago" } else { "Denver" },
+        "postal_code": format!("{}", 60600 + n),
+        "phone": format!("312-555-{:04}", 1000 + n),
+    })
+}
+
+/// 48 entities, each sent by two or three systems.
+fn load_vendors(app: &TestApp) {
+    let token = app.token(&[Role::Ingest], &["sap", "oracle", "ariba"]);
+    let mut batch = Vec::new();
+    for n in 0..48 {
+        batch.push(vendor("sap", &format!("S{n}"), entity(n, 0)));
+        batch.push(vendor("oracle", &format!("O{n}"), entity(n, 1)));
+        if n.is_multiple_of(3) {
+            batch.push(vendor("ariba", &format!("A{n}"), entity(n, 2)));
+        }
+    }
+    let (status, body) = app.post("/v1/vendor/records", Some(&token), &json!(batch));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["summary"]["rejected"], 0, "{body}");
+}
+
+fn estimate(app: &TestApp) -> Value {
+    let (status, model) = app.post("/v1/vendor/models/estimate", Some(&app.admin()), &json!({}));
+    assert_eq!(status, 201, "{model}");
+    model
+}
+
+fn domain_model(app: &TestApp) -> Value {
+    let (status, body) = app.get("/v1/domains", Some(&app.admin()));
+    assert_eq!(status, 200, "{body}");
+    body["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "vendor")
+        .unwrap()["model"]
+        .clone()
+}
+
+#[test]
+fn a_model_is_estimated_from_the_stored_records_activated_and_shown_with_the_domain() {
+    let app = spawn_app();
+    assert_eq!(
+        domain_model(&app),
+        Value::Null,
+        "no model before estimation"
+    );
+    load_vendors(&app);
+
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, body) = app.post("/v1/vendor/models/estimate", Some(&reader), &json!({}));
+    assert_eq!(status, 403, "estimation is for admins: {body}");
+
+    let model = estimate(&app);
+    assert_eq!(model["version"], 1);
+    assert_eq!(model["origin"], "estimated");
+    assert_eq!(model["active"], true);
+    assert_eq!(model["applies"], true);
+    let summary = &model["summary"];
+    assert_eq!(summary["records"], 112);
+    assert!(
+        summary["candidate_pairs"].as_u64().unwrap() > 100,
+        "{summary}"
+    );
+    assert!(
+        summary["random_pairs"].as_u64().unwrap() > 1_000,
+        "{summary}"
+    );
+    assert_eq!(summary["converged"], true, "{summary}");
+    let rate = summary["match_rate"].as_f64().unwrap();
+    assert!(rate > 0.0 && rate < 0.5, "{summary}");
+    assert_eq!(model["auto_link"], 0.995);
+
+    let shown = domain_model(&app);
+    assert_eq!(shown["version"], 1, "{shown}");
+    assert_eq!(shown["summary"]["seed"], 42);
+
+    // The estimated weights: an agreeing tax ID is evidence for, a differing one against.
+    let (status, full) = app.get("/v1/vendor/models/1", Some(&reader));
+    assert_eq!(status, 200, "{full}");
+    let tax_id = full["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "tax_id")
+        .unwrap();
+    assert!(
+        tax_id["levels"][0]["weight"].as_f64().unwrap() > 3.0,
+        "{tax_id}"
+    );
+    assert!(
+        tax_id["levels"][1]["weight"].as_f64().unwrap() < 0.0,
+        "{tax_id}"
+    );
+
+    // Estimating is audited; the same records and seed give the same weights.
+    let (status, audit) = app.get("/v1/audit?action=model.estimated", Some(&app.admin()));
+    assert_eq!(status, 200, "{audit}");
+    assert_eq!(audit["entries"][0]["entity_id"], "1", "{audit}");
+    let again = estimate(&app);
+    assert_eq!(again["version"], 2);
+    let (_, second) = app.get("/v1/vendor/models/2", Some(&reader));
+    assert_eq!(second["comparisons"], full["comparisons"]);
+    assert_eq!(second["prior"], full["prior"]);
+
+    // The active model survives a restart.
+    let app = app.restart();
+    assert_eq!(domain_model(&app)["version"], 2);
+}
+
+#[test]
+fn a_model_moves_between_deployments_and_activation_is_explicit_and_audited() {
+    let source = spawn_app();
+    load_vendors(&source);
+    estimate(&source);
+    let (status, exported) = source.get("/v1/vendor/models/1", Some(&source.admin()));
+    assert_eq!(status, 200, "{exported}");
+
+    let target = spawn_app();
+    let admin = target.admin();
+    let (status, imported) = target.post("/v1/vendor/models", Some(&admin), &exported);
+    assert_eq!(status, 201, "{imported}");
+    assert_eq!(imported["origin"], "imported");
+    assert_eq!(imported["active"], true);
+    assert_eq!(domain_model(&target)["version"], 1);
+    let (_, copy) = target.get("/v1/vendor/models/1", Some(&admin));
+    assert_eq!(copy, exported, "the import stores the model unchanged");
+
+    // A model for another domain, or with unusable thresholds, is refused.
+    let mut other = exported.clone();
+    other["domain"] = json!("item");
+    let (status, body) = target.post("/v1/vendor/models", Some(&admin), &other);
+    assert_eq!(status, 422, "{body}");
+    let mut broken = exported.clone();
+    broken["review"] = json!(1.0);
+    broken["auto_link"] = json!(0.5);
+    let (status, body) = target.post("/v1/vendor/models", Some(&admin), &broken);
+    assert_eq!(status, 422, "{body}");
+    let mut renamed = exported.clone();
+    renamed["comparisons"][0]["name"] = json!("not_a_comparison");
+    let (status, body) = target.post("/v1/vendor/models", Some(&admin), &renamed);
+    assert_eq!(status, 422, "a model must fit the rule file: {body}");
+
+    // A second version, then back to the first: each activation is audited.
+    let (status, second) = target.post("/v1/vendor/models", Some(&admin), &exported);
+    assert_eq!((status, second["version"].as_i64()), (201, Some(2)));
+    let (status, back) = target.post("/v1/vendor/models/1/activate", Some(&admin), &json!({}));
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(domain_model(&target)["version"], 1);
+    let (_, listed) = target.get("/v1/vendor/models", Some(&admin));
+    let active: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["active"] == true)
+        .map(|m| m["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(active, vec![1], "{listed}");
+    let (_, audit) = target.get("/v1/audit?action=model.activate", Some(&admin));
+    let entry = &audit["entries"][0];
+    assert_eq!(entry["entity_id"], "1", "{audit}");
+    assert_eq!(entry["before"]["active_version"], 2, "{audit}");
+    let (status, body) = target.post("/v1/vendor/models/9/activate", Some(&admin), &json!({}));
+    assert_eq!(status, 404, "{body}");
+}
+
+#[test]
+fn an_auto_link_keeps_its_evidence_the_member_it_matched_and_the_model() {
+    let app = spawn_app();
+    load_vendors(&app);
+    let reader = app.token(&[Role::Reader], &[]);
+    // Linked under the declared weights: no model version.
+    let (status, record) = app.get("/v1/vendor/records/oracle/O5", Some(&reader));
+    assert_eq!(status, 200, "{record}");
+    let link = &record["link"];
+    assert_eq!(link["model_version"], Value::Null, "{record}");
+    assert_eq!(link["matched"]["source_system"], "sap", "{record}");
+    assert_eq!(link["matched"]["source_id"], "S5", "{record}");
+    assert_eq!(link["golden_id"], record["golden_id"]);
+    let tax_id = link["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "tax_id")
+        .unwrap();
+    assert!(tax_id["weight"].as_f64().unwrap() > 0.0, "{link}");
+    let (_, first) = app.get("/v1/vendor/records/sap/S5", Some(&reader));
+    assert!(
+        first.get("link").is_none(),
+        "a new record has no link: {first}"
+    );
+
+    // Under an estimated model, a further copy links with that model's version.
+    estimate(&app);
+    let token = app.token(&[Role::Ingest], &["workday"]);
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&token),
+        &vendor("workday", "W7", entity(7, 0)),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][0]["decision"], "auto_linked", "{body}");
+    let (_, record) = app.get("/v1/vendor/records/workday/W7", Some(&reader));
+    assert_eq!(record["link"]["model_version"], 1, "{record}");
+    let probability = record["link"]["probability"].as_f64().unwrap();
+    assert!(probability >= 0.995, "{record}");
+}
+
+#[test]
+fn steward_decisions_are_labels_for_the_next_estimation() {
+    let app = spawn_app();
+    load_vendors(&app);
+    let first = estimate(&app);
+    assert_eq!(first["summary"]["labelled_pairs"], 0);
+
+    // Split a linked record out: its pair with the rest becomes a do-not-match label.
+    let steward = app.token(&[Role::Steward], &[]);
+    let (_, record) = app.get("/v1/vendor/records/oracle/O3", Some(&steward));
+    let golden_id = record["golden_id"].as_str().unwrap().to_owned();
+    let (_, golden) = app.get(&format!("/v1/vendor/golden/{golden_id}"), Some(&steward));
+    let (status, body) = app.post(
+        &format!("/v1/vendor/golden/{golden_id}/split"),
+        Some(&steward),
+        &json!({"version": golden["version"], "records": [{"source_system": "oracle", "source_id": "O3"}],
+                "comment": "another company"}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let second = estimate(&app);
+    assert!(
+        second["summary"]["labelled_pairs"].as_u64().unwrap() >= 1,
+        "{second}"
+    );
+}
