@@ -260,26 +260,42 @@ fn corrections_of(
         .collect()
 }
 
-/// Fits `m`, `u` and the match rate to the candidate pairs by expectation-maximisation,
-/// starting `u` at `u_start` (random pairs' shares), with labelled pairs held at their class.
-/// Comparisons in one of `groups` also get corrections for how they agree together.
+/// Where the fit starts.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// `u` per level: random pairs' shares.
+    pub u: LevelProbabilities,
+    /// The rule file's declared prior and weights: the first split of the candidate pairs into
+    /// matches and non-matches, so that the fit refines the domain's declared structure (an
+    /// identifier outweighs a name) instead of settling on whatever else makes pairs alike,
+    /// such as sharing a building.
+    pub declared: Option<(f64, LevelProbabilities)>,
+}
+
+/// Fits `m`, `u` and the match rate to the candidate pairs by expectation-maximisation, with
+/// labelled pairs held at their class. Weights stay ordered like the levels (a closer
+/// agreement never weighs less than a looser one). Comparisons in one of `groups` also get
+/// corrections for how they agree together.
 pub fn fit(
     candidates: &Patterns,
     labels: &Labels,
     shape: &[usize],
     groups: &[Vec<usize>],
-    u_start: &LevelProbabilities,
+    start: &Start,
     options: EmOptions,
 ) -> Fit {
     let mut m: LevelProbabilities = shape.iter().map(|&l| starting_m(l)).collect();
-    let mut u = u_start.clone();
+    let mut u = start.u.clone();
     let mut corrections: Vec<HashMap<Pattern, f64>> = vec![HashMap::new(); groups.len()];
     let mut match_rate: f64 = 0.1;
     let mut iterations = 0;
     let mut converged = false;
     while iterations < options.max_iterations {
         iterations += 1;
-        let (weights, prior) = (log_ratios(&m, &u), (match_rate / (1.0 - match_rate)).log2());
+        let (weights, prior) = match (&start.declared, iterations) {
+            (Some((prior, weights)), 1) => (weights.clone(), *prior),
+            _ => (log_ratios(&m, &u), (match_rate / (1.0 - match_rate)).log2()),
+        };
         let (mut m_counts, mut u_counts) = (zeros(shape), zeros(shape));
         let mut m_joint: Vec<JointCounts> = groups.iter().map(|_| JointCounts::default()).collect();
         let mut u_joint: Vec<JointCounts> = groups.iter().map(|_| JointCounts::default()).collect();
@@ -310,7 +326,11 @@ pub fn fit(
         } else {
             match_rate
         };
-        let (next_m, next_u) = (normalise(m_counts), normalise(u_counts));
+        let (mut next_m, mut next_u) = (normalise(m_counts), normalise(u_counts));
+        next_m
+            .iter_mut()
+            .zip(next_u.iter_mut())
+            .for_each(|(m, u)| monotone(m, u));
         corrections = groups
             .iter()
             .enumerate()
@@ -332,6 +352,34 @@ pub fn fit(
         corrections,
         iterations,
         converged,
+    }
+}
+
+/// Pools adjacent levels whose weights rise where the levels fall (pool-adjacent-violators
+/// on m/u, weighted by u), keeping each pool's total `m` and `u`: a level that agrees more
+/// never weighs less than one that agrees less.
+fn monotone(m: &mut [f64], u: &mut [f64]) {
+    // Blocks of (first level, last level, total m, total u), merged while out of order.
+    let mut blocks: Vec<(usize, usize, f64, f64)> = Vec::with_capacity(m.len());
+    for i in 0..m.len() {
+        blocks.push((i, i, m[i], u[i]));
+        while blocks.len() > 1 {
+            let (b, a) = (blocks[blocks.len() - 1], blocks[blocks.len() - 2]);
+            if a.2 / a.3 >= b.2 / b.3 {
+                break;
+            }
+            blocks.pop();
+            blocks.pop();
+            blocks.push((a.0, b.1, a.2 + b.2, a.3 + b.3));
+        }
+    }
+    for (first, last, total_m, total_u) in blocks {
+        if first == last {
+            continue;
+        }
+        for i in first..=last {
+            m[i] = u[i] * total_m / total_u;
+        }
     }
 }
 
@@ -460,7 +508,10 @@ mod tests {
             &Labels::default(),
             &shape,
             &[],
-            &u_start,
+            &Start {
+                u: u_start.clone(),
+                declared: None,
+            },
             EmOptions::default(),
         );
         assert!(fit.converged, "{fit:?}");
@@ -484,7 +535,10 @@ mod tests {
             &Labels::default(),
             &shape,
             &[],
-            &vec![vec![0.01, 0.99]; 3],
+            &Start {
+                u: vec![vec![0.01, 0.99]; 3],
+                declared: None,
+            },
             EmOptions::default(),
         );
         assert!((fit.m[0][0] - 0.9).abs() < 0.05, "{fit:?}");
@@ -501,7 +555,10 @@ mod tests {
             &Labels::default(),
             &shape,
             &[],
-            &u_start,
+            &Start {
+                u: u_start.clone(),
+                declared: None,
+            },
             EmOptions::default(),
         );
         // Stewards said pairs that disagree on the first comparison still match.
@@ -514,7 +571,10 @@ mod tests {
             &labels,
             &shape,
             &[],
-            &u_start,
+            &Start {
+                u: u_start.clone(),
+                declared: None,
+            },
             EmOptions::default(),
         );
         assert!(
@@ -532,7 +592,10 @@ mod tests {
             &Labels::default(),
             &shape,
             &[],
-            &vec![vec![0.01, 0.99]; 3],
+            &Start {
+                u: vec![vec![0.01, 0.99]; 3],
+                declared: None,
+            },
             EmOptions::default(),
         );
         let targets = Targets {
@@ -565,6 +628,54 @@ mod tests {
             },
         );
         assert!(tight.review >= t.review, "{tight:?} {t:?}");
+    }
+
+    #[test]
+    fn weights_follow_the_order_of_the_levels() {
+        let (mut m, mut u) = (vec![0.6, 0.1, 0.2, 0.1], vec![0.1, 0.2, 0.2, 0.5]);
+        monotone(&mut m, &mut u);
+        let ratios: Vec<f64> = m.iter().zip(&u).map(|(m, u)| m / u).collect();
+        assert!(
+            ratios.windows(2).all(|w| w[0] >= w[1] - 1e-12),
+            "{ratios:?}"
+        );
+        assert!((m.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(
+            (m[1] + m[2] - 0.3).abs() < 1e-12,
+            "the pooled levels keep their total"
+        );
+        assert_eq!(m[0], 0.6);
+    }
+
+    #[test]
+    fn declared_weights_only_start_the_fit() {
+        let candidates = synthetic(2_000, 8_000);
+        let start = |declared| Start {
+            u: vec![vec![0.01, 0.99]; 3],
+            declared,
+        };
+        let plain = fit(
+            &candidates,
+            &Labels::default(),
+            &[2, 2, 2],
+            &[],
+            &start(None),
+            EmOptions::default(),
+        );
+        let declared = Some((-2.0, vec![vec![1.0, -1.0]; 3]));
+        let seeded = fit(
+            &candidates,
+            &Labels::default(),
+            &[2, 2, 2],
+            &[],
+            &start(declared),
+            EmOptions::default(),
+        );
+        assert!(
+            (seeded.match_rate - plain.match_rate).abs() < 0.01,
+            "{seeded:?}"
+        );
+        assert!((seeded.m[2][0] - plain.m[2][0]).abs() < 0.01, "{seeded:?}");
     }
 
     #[test]

@@ -329,7 +329,7 @@ impl Golden {
                 }
             }
             Outcome::Propose(candidates) => {
-                for (other, score) in candidates {
+                for (other, score) in one_per_cluster(tx, candidates)? {
                     open_proposal(tx, domain, &golden_id, &other, record_id, &score)?;
                 }
             }
@@ -413,7 +413,7 @@ impl Golden {
             }
             Outcome::Propose(candidates) => {
                 let mut opened = false;
-                for (other, score) in candidates {
+                for (other, score) in one_per_cluster(tx, candidates)? {
                     if !proposals::open_between(tx.conn(), &row.golden_id, &other)? {
                         open_proposal(tx, domain, &row.golden_id, &other, row.id, &score)?;
                         opened = true;
@@ -480,4 +480,37 @@ fn record_link(
         created_at: tx.now(),
     });
     Ok(())
+}
+
+/// Keeps the best candidate of each set of candidate golden records that open proposals
+/// already join (directly or through a shared partner): one proposal brings the record into
+/// such a set, where a steward finds the rest, so the queue does not grow by a proposal per
+/// member of a cluster under review.
+fn one_per_cluster(
+    tx: &mut Tx<'_>,
+    candidates: Vec<(String, PairScore)>,
+) -> Result<Vec<(String, PairScore)>, ServiceError> {
+    if candidates.len() < 2 {
+        return Ok(candidates);
+    }
+    let ids: Vec<String> = candidates.iter().map(|(g, _)| g.clone()).collect();
+    let mut parent: HashMap<String, String> = HashMap::new();
+    fn root(parent: &mut HashMap<String, String>, id: &str) -> String {
+        let mut current = id.to_owned();
+        while let Some(next) = parent.get(&current).filter(|n| **n != current) {
+            current = next.clone();
+        }
+        current
+    }
+    for (a, b) in proposals::open_touching(tx.conn(), &ids)? {
+        let (ra, rb) = (root(&mut parent, &a), root(&mut parent, &b));
+        if ra != rb {
+            parent.insert(ra, rb);
+        }
+    }
+    let mut seen = HashSet::new();
+    Ok(candidates
+        .into_iter()
+        .filter(|(golden_id, _)| seen.insert(root(&mut parent, golden_id)))
+        .collect())
 }

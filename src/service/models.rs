@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Golden, ServiceError};
-use crate::matching::estimate::{self, EmOptions, Labels, Patterns, Targets};
+use crate::matching::estimate::{self, EmOptions, Labels, Patterns, Start, Targets};
 use crate::matching::model::{
     ComparisonModel, Correction, GroupModel, LevelModel, MatchModel, TrainingSummary,
 };
@@ -293,7 +293,17 @@ impl Golden {
         }
         let shape: Vec<usize> = rules.comparisons.iter().map(|c| c.levels.len()).collect();
         let random = random_patterns(rules, &scan.sample, options.random_pairs, &mut rng);
-        let u_start = estimate::level_shares(&random, &shape);
+        let start = Start {
+            u: estimate::level_shares(&random, &shape),
+            declared: Some((
+                rules.prior,
+                rules
+                    .comparisons
+                    .iter()
+                    .map(|c| c.levels.iter().map(|l| l.weight).collect())
+                    .collect(),
+            )),
+        };
         let (candidates, candidate_pairs) =
             self.candidate_patterns(&mut conn, domain, rules, &scan.sample)?;
         let labels = labelled_patterns(&mut conn, &domain.name, rules)?;
@@ -303,7 +313,7 @@ impl Golden {
             &labels,
             &shape,
             &groups,
-            &u_start,
+            &start,
             EmOptions::default(),
         );
         let thresholds = estimate::calibrate(

@@ -373,3 +373,32 @@ fn a_record_that_links_two_golden_records_proposes_their_merge() {
     let (_, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
     assert_eq!(page["total"], 0, "{page}");
 }
+
+#[test]
+fn a_record_close_to_a_cluster_under_review_proposes_once() {
+    let app = spawn_app();
+    let (first, second) = near_duplicates(&app, "B1");
+    let token = app.token(&[Role::Ingest], &["ariba"]);
+    let attributes = json!({"name": "Acme Medical Supply", "city": "Chicago"});
+    let third = post(&app, &token, vendor("ariba", "C1", attributes));
+    assert_eq!(third["decision"], "proposed", "{third}");
+
+    let steward = app.token(&[Role::Steward], &[]);
+    let (_, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
+    let proposals = page["proposals"].as_array().unwrap();
+    assert_eq!(
+        proposals.len(),
+        2,
+        "the first two are already under review together: one proposal joins the third: {page}"
+    );
+    let from_third: Vec<&Value> = proposals
+        .iter()
+        .filter(|p| p["golden_id"] == third["golden_id"])
+        .collect();
+    assert_eq!(from_third.len(), 1, "{page}");
+    let other = &from_third[0]["other_golden_id"];
+    assert!(
+        *other == first["golden_id"] || *other == second["golden_id"],
+        "{page}"
+    );
+}
