@@ -91,6 +91,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 web::post().to(models::activate),
             )
             .route(
+                "/{domain}/models/{version}/rematch",
+                web::post().to(models::rematch),
+            )
+            .route(
                 "/{domain}/records/{source_system}/{source_id}",
                 web::get().to(records::get),
             )

@@ -14,6 +14,7 @@ use crate::auth::Permission;
 use crate::matching::model::MatchModel;
 use crate::service::Golden;
 use crate::service::models::{EstimateOptions, ModelInfo};
+use crate::service::rematch::RematchReport;
 
 async fn require_admin(
     golden: &web::Data<Golden>,
@@ -41,13 +42,13 @@ async fn require_admin(
 pub struct EstimateQuery {
     /// Seed of the random samples (default 42): the same records give the same model.
     seed: Option<u64>,
-    /// Store the model without activating it (default false).
-    #[serde(default)]
-    dry_run: bool,
+    /// Make the new model the active one (default true); `false` stores it for a look (and a
+    /// dry-run re-match) first.
+    activate: Option<bool>,
 }
 
 /// `POST /v1/{domain}/models/estimate`: estimates a model from the stored records and steward
-/// decisions, stores it as the next version and activates it (unless `dry_run`).
+/// decisions, stores it as the next version and activates it (unless `activate=false`).
 #[utoipa::path(post, path = "/v1/{domain}/models/estimate", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), EstimateQuery),
     responses(
@@ -66,7 +67,7 @@ pub async fn estimate(
     require_admin(&golden, &caller, "model.estimate", &domain).await?;
     let options = EstimateOptions {
         seed: query.seed.unwrap_or(EstimateOptions::default().seed),
-        activate: !query.dry_run,
+        activate: query.activate.unwrap_or(true),
         ..Default::default()
     };
     let actor = actor(&caller);
@@ -166,4 +167,31 @@ pub async fn activate(
     let service = golden.clone();
     let info = blocking(move || service.activate_model(&domain, version, &actor)).await?;
     Ok(HttpResponse::Ok().json(info))
+}
+
+/// `POST /v1/{domain}/models/{version}/rematch`: matches the stored records again under that
+/// model and reports what would change (links it would break, merges it would propose, the
+/// review band before and after, examples). Changes nothing.
+#[utoipa::path(post, path = "/v1/{domain}/models/{version}/rematch", tag = "models",
+    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
+    responses(
+        (status = 200, description = "What the model would change", body = RematchReport),
+        AuthErrors, NotFound, Unprocessable,
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn rematch(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (domain, version) = path.into_inner();
+    require_admin(&golden, &caller, "model.rematch", &domain).await?;
+    let service = golden.clone();
+    let report = blocking(move || {
+        let model = service.export_model(&domain, Some(version))?;
+        service.rematch_dry_run(&domain, Some((version, &model)))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
 }

@@ -86,6 +86,7 @@ pub fn document(domains: &[String]) -> Value {
         models::export,
         models::import,
         models::activate,
+        models::rematch,
     ),
     modifiers(&BearerJwt),
     tags(

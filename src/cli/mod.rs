@@ -94,6 +94,20 @@ enum Command {
         #[arg(long)]
         no_activate: bool,
     },
+    /// What matching the stored records under another model would change (nothing is
+    /// changed: only --dry-run exists, since golden records are merged only by stewards).
+    Rematch {
+        #[arg(long)]
+        domain: String,
+        #[arg(long, required = true)]
+        dry_run: bool,
+        /// A stored model version (default: the declared weights, unless --model).
+        #[arg(long)]
+        version: Option<i64>,
+        /// A model file written by `golden model export`.
+        #[arg(long, conflicts_with = "version")]
+        model: Option<PathBuf>,
+    },
     /// Export, import, list or activate a domain's match models.
     Model {
         #[command(subcommand)]
@@ -267,6 +281,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             model::estimate(&golden, &domain, &options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rematch {
+            domain,
+            dry_run: _,
+            version,
+            model: file,
+        } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = Golden::open(settings)?;
+            model::rematch(&golden, &domain, version, file.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Model { command } => {

@@ -85,3 +85,37 @@ pub fn list(golden: &Golden, domain: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `golden rematch --domain D --dry-run`: the impact of a stored version, a model file, or
+/// (with neither) the declared weights, against the rules in force.
+pub fn rematch(
+    golden: &Golden,
+    domain: &str,
+    version: Option<i64>,
+    file: Option<&Path>,
+) -> anyhow::Result<()> {
+    let model = match (version, file) {
+        (Some(v), _) => Some((v, golden.export_model(domain, Some(v))?)),
+        (None, Some(file)) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let model: MatchModel = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a match model", file.display()))?;
+            Some((0, model))
+        }
+        (None, None) => None,
+    };
+    let report = golden.rematch_dry_run(domain, model.as_ref().map(|(v, m)| (*v, m)))?;
+    eprintln!(
+        "{} records: {} links kept, {} broken; {} auto-merges it would propose; review band {} -> {} records ({} proposals open)",
+        report.records,
+        report.links_kept,
+        report.links_broken,
+        report.merges_auto,
+        report.review_before,
+        report.review_after,
+        report.open_proposals
+    );
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}

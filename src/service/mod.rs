@@ -17,6 +17,7 @@ mod ops;
 mod prepare;
 pub mod proposals;
 pub mod records;
+pub mod rematch;
 pub mod search;
 pub mod stats;
 pub mod stewardship;

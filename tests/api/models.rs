@@ -5,7 +5,7 @@
 use golden::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, vendor};
+use crate::helpers::{TestApp, cli_for, spawn_app, vendor};
 
 const STREETS: [&str; 6] = [
     "Oak St",
@@ -281,4 +281,80 @@ fn steward_decisions_are_labels_for_the_next_estimation() {
         second["summary"]["labelled_pairs"].as_u64().unwrap() >= 1,
         "{second}"
     );
+}
+
+#[test]
+fn a_dry_run_rematch_reports_what_a_model_would_change_and_changes_nothing() {
+    let app = spawn_app();
+    load_vendors(&app);
+    let admin = app.admin();
+    let (status, model) = app.post(
+        "/v1/vendor/models/estimate?activate=false",
+        Some(&admin),
+        &json!({}),
+    );
+    assert_eq!(status, 201, "{model}");
+    assert_eq!(model["active"], false);
+    assert_eq!(
+        domain_model(&app),
+        Value::Null,
+        "a stored model is not active yet"
+    );
+    let before = app.cli(&["export", "crosswalk", "--domain", "vendor"]);
+
+    let (status, report) = app.post("/v1/vendor/models/1/rematch", Some(&admin), &json!({}));
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["records"], 112, "{report}");
+    assert_eq!(report["current_model"], Value::Null);
+    assert_eq!(report["candidate_model"], 1);
+    // Every record shares its golden record with its other systems' copies, and the
+    // estimated model would keep all those links.
+    assert_eq!(report["links_kept"], 112, "{report}");
+    assert_eq!(report["links_broken"], 0, "{report}");
+
+    // A model that calls an agreeing tax ID evidence against would break links: a dry run
+    // shows it before anyone activates it.
+    let (_, mut exported) = app.get("/v1/vendor/models/1", Some(&admin));
+    let comparisons = exported["comparisons"].as_array_mut().unwrap();
+    for comparison in comparisons {
+        for level in comparison["levels"].as_array_mut().unwrap() {
+            level["weight"] = json!(-3.0);
+        }
+    }
+    let file = app.dir.path().join("hostile-model.json");
+    std::fs::write(&file, exported.to_string()).unwrap();
+    // The command opens the index: it runs while the server is stopped.
+    let settings = app.settings.clone();
+    let mut output = None;
+    let app = app.restart_with(|| {
+        output = Some(cli_for(
+            &settings,
+            &[
+                "rematch",
+                "--domain",
+                "vendor",
+                "--dry-run",
+                "--model",
+                file.to_str().unwrap(),
+            ],
+        ));
+    });
+    let output = output.unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(report["links_broken"], 112, "{report}");
+    let broken = report["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["change"] == "link_broken")
+        .count();
+    assert_eq!(broken, 10, "examples are capped: {report}");
+
+    let after = app.cli(&["export", "crosswalk", "--domain", "vendor"]);
+    assert_eq!(before.stdout, after.stdout, "a dry run changes nothing");
+    let reader = app.token(&[Role::Reader], &[]);
+    let (status, body) = app.post("/v1/vendor/models/1/rematch", Some(&reader), &json!({}));
+    assert_eq!(status, 403, "{body}");
 }
