@@ -35,7 +35,8 @@ for run in "${runs[@]}"; do
 import json, sys
 r = json.load(sys.stdin)
 m = r.get('model')
-model = f\"estimated (auto {m['auto_link']:.3f}, review {m['review']:.3f})\" if m else 'declared'
+model = f\"estimated (auto {m['auto_link']:.3f}, review {m['review']:.3f})\" if m else (
+    'declared (too few comparisons to estimate)' if r.get('no_model') else 'declared')
 per_1000 = r['proposals'] * 1000 / max(r['records'], 1)
 print(f\"| $name | {model} | {r['precision_auto']} | {r['recall_auto']} | {r['f1_auto']} | \"
       f\"{r['precision_review']} | {r['recall_review']} | {r['f1_review']} | \"

@@ -41,6 +41,9 @@ pub struct EvalReport {
     pub decisions: BTreeMap<String, usize>,
     /// The model the records were matched with; `None` for the declared weights.
     pub model: Option<crate::service::models::ModelInfo>,
+    /// Why no model was estimated when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_model: Option<String>,
     pub seconds: f64,
 }
 
@@ -142,8 +145,19 @@ pub fn run(
             "--keep needs a new or empty directory",
         ));
     }
+    let mut no_model = None;
     let model = match choice {
-        ModelChoice::Estimate => Some(estimate_from(base, domain, &inputs)?),
+        ModelChoice::Estimate => match estimate_from(base, domain, &inputs) {
+            Ok(model) => Some(model),
+            // Data that cannot identify a model is matched with the declared weights, as a
+            // deployment would be.
+            Err(EvalError::Service(ServiceError::Unprocessable { message, .. })) => {
+                eprintln!("no model estimated: {message}");
+                no_model = Some(message);
+                None
+            }
+            Err(e) => return Err(e),
+        },
         ModelChoice::Declared => None,
     };
     let mut settings = Settings::embedded(data_dir);
@@ -186,6 +200,7 @@ pub fn run(
         started,
     );
     report.model = model;
+    report.no_model = no_model;
     Ok(report)
 }
 
@@ -258,6 +273,7 @@ fn report(
         proposal_precision: round(proposal_precision),
         decisions,
         model: None,
+        no_model: None,
         seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
     }
 }

@@ -50,6 +50,35 @@ impl FromIterator<Pattern> for Patterns {
     }
 }
 
+/// Comparisons that can tell pairs apart: a value on both sides in at least this share of the
+/// candidate pairs...
+const MIN_PRESENT: f64 = 0.1;
+/// ... and not all in one level: at least this share of those pairs outside the commonest.
+const MIN_SPREAD: f64 = 0.01;
+/// A latent-class fit needs at least three comparisons that tell pairs apart to separate
+/// matches from non-matches; with fewer, any split fits the pairs equally well.
+pub const MIN_INFORMATIVE: usize = 3;
+
+/// The comparisons (by index) with values in enough candidate pairs and spread over more
+/// than one level.
+pub fn informative(candidates: &Patterns, shape: &[usize]) -> Vec<usize> {
+    let mut counts = zeros(shape);
+    for (pattern, count) in candidates.iter() {
+        add_counts(&mut counts, pattern, count);
+    }
+    let pairs = candidates.pairs().max(1.0);
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, levels)| {
+            let present: f64 = levels.iter().sum();
+            let commonest = levels.iter().copied().fold(0.0, f64::max);
+            present / pairs >= MIN_PRESENT && (present - commonest) / present >= MIN_SPREAD
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Per comparison, per level, a probability.
 pub type LevelProbabilities = Vec<Vec<f64>>;
 
@@ -628,6 +657,20 @@ mod tests {
             },
         );
         assert!(tight.review >= t.review, "{tight:?} {t:?}");
+    }
+
+    #[test]
+    fn three_comparisons_with_values_are_needed_to_estimate() {
+        let candidates = synthetic(200, 800);
+        assert_eq!(informative(&candidates, &[2, 2, 2]), vec![0, 1, 2]);
+        let sparse: Patterns = (0..1_000)
+            .map(|i| vec![Some(u8::from(i % 2 == 0)), None, Some(0)])
+            .collect();
+        assert_eq!(
+            informative(&sparse, &[2, 2, 2]),
+            vec![0],
+            "the second never has values, the third never varies"
+        );
     }
 
     #[test]

@@ -306,6 +306,20 @@ impl Golden {
         };
         let (candidates, candidate_pairs) =
             self.candidate_patterns(&mut conn, domain, rules, &scan.sample)?;
+        let informative = estimate::informative(&candidates, &shape);
+        if informative.len() < estimate::MIN_INFORMATIVE {
+            let names: Vec<&str> = informative
+                .iter()
+                .filter_map(|&i| rules.comparisons.get(i).map(|c| c.name.as_str()))
+                .collect();
+            return Err(ServiceError::unprocessable(format!(
+                "domain {:?}: only {} comparison(s) have values that vary in the candidate pairs ({}); estimating m and u needs at least {}: matching keeps the declared weights",
+                domain.name,
+                names.len(),
+                names.join(", "),
+                estimate::MIN_INFORMATIVE
+            )));
+        }
         let labels = labelled_patterns(&mut conn, &domain.name, rules)?;
         let groups: Vec<Vec<usize>> = rules.groups.iter().map(|g| g.members.clone()).collect();
         let fit = estimate::fit(
