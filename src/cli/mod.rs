@@ -93,6 +93,10 @@ enum Command {
         /// Store the model without making it active.
         #[arg(long)]
         no_activate: bool,
+        /// CSV of known pairs, `source_system,source_id,source_system,source_id,match`, used
+        /// as labels besides the stewards' decisions.
+        #[arg(long)]
+        labels: Option<PathBuf>,
     },
     /// What matching the stored records under another model would change (nothing is
     /// changed: only --dry-run exists, since golden records are merged only by stewards).
@@ -271,13 +275,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             sample,
             no_activate,
+            labels,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
+            let labels = match labels {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    crate::service::models::read_labels(&text)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+                }
+                None => Vec::new(),
+            };
             let golden = Golden::open(settings)?;
             let options = crate::service::models::EstimateOptions {
                 seed,
                 sample_records: sample,
                 activate: !no_activate,
+                labels,
                 ..Default::default()
             };
             model::estimate(&golden, &domain, &options)?;

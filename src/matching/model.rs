@@ -84,6 +84,40 @@ pub struct TrainingSummary {
     pub seed: u64,
     pub estimated_at: chrono::NaiveDateTime,
     pub seconds: f64,
+    /// How the weights moved from the model that was active when this one was estimated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<ModelMove>,
+}
+
+/// The change from one model to the next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelMove {
+    pub from_version: i64,
+    pub prior_change: f64,
+    /// The comparison whose weight (at some level) moved most, and by how much (log2).
+    pub largest_change: f64,
+    pub largest_change_in: String,
+}
+
+impl MatchModel {
+    /// How this model's weights differ from `earlier`'s (same comparisons assumed).
+    pub fn moved_from(&self, earlier: &MatchModel, version: i64) -> ModelMove {
+        let mut largest = (0.0, String::new());
+        for (now, then) in self.comparisons.iter().zip(&earlier.comparisons) {
+            for (a, b) in now.levels.iter().zip(&then.levels) {
+                let change = a.weight - b.weight;
+                if change.abs() > f64::abs(largest.0) {
+                    largest = (change, now.name.clone());
+                }
+            }
+        }
+        ModelMove {
+            from_version: version,
+            prior_change: self.prior - earlier.prior,
+            largest_change: largest.0,
+            largest_change_in: largest.1,
+        }
+    }
 }
 
 impl MatchModel {
@@ -264,6 +298,7 @@ mod tests {
                 seed: 1,
                 estimated_at: chrono::NaiveDateTime::default(),
                 seconds: 0.0,
+                moved: None,
             },
         }
     }

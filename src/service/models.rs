@@ -26,8 +26,16 @@ use crate::store::DbConnection;
 use crate::store::models::{MatchModelRow, NewAudit};
 use crate::store::queries::{audit, models, records};
 
+/// Two source records a labels file says are (or are not) the same entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledPair {
+    pub a: (String, String),
+    pub b: (String, String),
+    pub is_match: bool,
+}
+
 /// How an estimation samples.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EstimateOptions {
     pub seed: u64,
     /// Records whose candidates are scored (and among which random pairs are drawn).
@@ -35,6 +43,8 @@ pub struct EstimateOptions {
     pub random_pairs: usize,
     /// Make the new model the active one.
     pub activate: bool,
+    /// Labels from a file, besides the stewards' decisions (seeds a new deployment).
+    pub labels: Vec<LabelledPair>,
 }
 
 impl Default for EstimateOptions {
@@ -44,6 +54,7 @@ impl Default for EstimateOptions {
             sample_records: 50_000,
             random_pairs: 300_000,
             activate: true,
+            labels: Vec::new(),
         }
     }
 }
@@ -237,7 +248,13 @@ impl Golden {
         actor: &Actor,
     ) -> Result<ModelInfo, ServiceError> {
         let declared = self.declared_domain(domain)?;
-        let model = self.estimate(&declared, options)?;
+        let mut model = self.estimate(&declared, options)?;
+        if let Some(active) = self.active_model(domain) {
+            let earlier = self.export_model(domain, Some(active.version))?;
+            if earlier.comparisons.len() == model.comparisons.len() {
+                model.summary.moved = Some(model.moved_from(&earlier, active.version));
+            }
+        }
         self.store_model(domain, &model, "estimated", actor, options.activate)
     }
 
@@ -320,7 +337,8 @@ impl Golden {
                 estimate::MIN_INFORMATIVE
             )));
         }
-        let labels = labelled_patterns(&mut conn, &domain.name, rules)?;
+        let mut labels = labelled_patterns(&mut conn, &domain.name, rules)?;
+        add_file_labels(&mut conn, &domain.name, rules, &options.labels, &mut labels)?;
         let groups: Vec<Vec<usize>> = rules.groups.iter().map(|g| g.members.clone()).collect();
         let fit = estimate::fit(
             &candidates,
@@ -408,6 +426,7 @@ impl Golden {
                 seed: options.seed,
                 estimated_at: crate::store::now(),
                 seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+                moved: None,
             },
         })
     }
@@ -674,4 +693,64 @@ fn labelled_patterns(
         }
     }
     Ok(labels)
+}
+
+/// Adds a labels file's pairs; pairs naming a record that is not stored are skipped.
+fn add_file_labels(
+    conn: &mut DbConnection,
+    domain: &str,
+    rules: &MatchRules,
+    pairs: &[LabelledPair],
+    labels: &mut Labels,
+) -> Result<(), ServiceError> {
+    let mut read = |(system, id): &(String, String)| -> Result<Option<Standardized>, ServiceError> {
+        match records::find(conn, domain, system, id)? {
+            Some(row) if row.status == record_status::ACTIVE => {
+                Ok(Some(serde_json::from_str(&row.standardized)?))
+            }
+            _ => Ok(None),
+        }
+    };
+    for pair in pairs {
+        if let (Some(a), Some(b)) = (read(&pair.a)?, read(&pair.b)?) {
+            let pattern = score::levels(rules, &a, &b);
+            if pair.is_match {
+                labels.matches.add(pattern);
+            } else {
+                labels.non_matches.add(pattern);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads a labels file: `source_system,source_id,source_system,source_id,match` with a
+/// header row; `match` is true/false, yes/no or 1/0.
+pub fn read_labels(text: &str) -> Result<Vec<LabelledPair>, String> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut pairs = Vec::new();
+    for (line, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("line {}: {e}", line + 2))?;
+        let field = |i: usize| row.get(i).map(str::trim).unwrap_or_default().to_owned();
+        let is_match = match field(4).to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "match" => true,
+            "false" | "no" | "0" | "non_match" => false,
+            other => {
+                return Err(format!(
+                    "line {}: match must be true or false, not {other:?}",
+                    line + 2
+                ));
+            }
+        };
+        if field(0).is_empty() || field(1).is_empty() || field(2).is_empty() || field(3).is_empty()
+        {
+            return Err(format!("line {}: four source keys are needed", line + 2));
+        }
+        pairs.push(LabelledPair {
+            a: (field(0), field(1)),
+            b: (field(2), field(3)),
+            is_match,
+        });
+    }
+    Ok(pairs)
 }

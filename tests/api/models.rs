@@ -281,6 +281,45 @@ fn steward_decisions_are_labels_for_the_next_estimation() {
         second["summary"]["labelled_pairs"].as_u64().unwrap() >= 1,
         "{second}"
     );
+    let moved = &second["summary"]["moved"];
+    assert_eq!(moved["from_version"], 1, "{second}");
+    assert!(
+        moved["largest_change"].as_f64().unwrap().abs() > 0.0,
+        "{second}"
+    );
+
+    // A labels file seeds estimation too (the command runs while the server is stopped).
+    let labels = app.dir.path().join("labels.csv");
+    std::fs::write(
+        &labels,
+        "source_system,source_id,source_system,source_id,match\n\
+         sap,S1,oracle,O1,true\nsap,S1,sap,S2,false\nsap,S1,nowhere,X,true\n",
+    )
+    .unwrap();
+    let settings = app.settings.clone();
+    let mut output = None;
+    let app = app.restart_with(|| {
+        output = Some(cli_for(
+            &settings,
+            &[
+                "estimate",
+                "--domain",
+                "vendor",
+                "--labels",
+                labels.to_str().unwrap(),
+            ],
+        ));
+    });
+    let output = output.unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let third: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        third["summary"]["labelled_pairs"].as_u64().unwrap(),
+        second["summary"]["labelled_pairs"].as_u64().unwrap() + 2,
+        "two pairs of the file name stored records: {third}"
+    );
+    assert_eq!(domain_model(&app)["version"], 3);
 }
 
 #[test]
