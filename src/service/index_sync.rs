@@ -161,13 +161,21 @@ impl Golden {
             .index_state
             .lock()
             .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+        let mut models_changed = false;
         loop {
             let page = events::after(conn, state.applied_seq, PAGE, None)?;
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
             self.index_records_of(conn, &page)?;
+            models_changed |= page
+                .iter()
+                .any(|e| e.kind == super::models::MODEL_ACTIVATED);
             state.applied_seq = last;
+        }
+        if models_changed {
+            // Another replica (or this one) activated a model: match with it from now on.
+            self.load_models()?;
         }
         let due = self.index.pending_len() >= COMMIT_EVERY_DOCS
             || (state.applied_seq != state.committed_seq

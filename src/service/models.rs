@@ -232,6 +232,7 @@ impl Golden {
             if !models::activate(tx.conn(), domain, version)? {
                 return Err(ServiceError::NotFound(format!("model version {version}")));
             }
+            announce(tx, domain, version);
             audit_model(tx, actor, "model.activate", domain, version, before)
         })?;
         self.load_models()?;
@@ -282,6 +283,9 @@ impl Golden {
                 models::insert(tx.conn(), domain, &text, origin, &actor.sub, at, activate)?;
             let action = format!("model.{origin}");
             audit_model(tx, actor, &action, domain, version, before)?;
+            if activate {
+                announce(tx, domain, version);
+            }
             Ok::<_, ServiceError>(version)
         })?;
         self.load_models()?;
@@ -511,6 +515,20 @@ fn check_numbers(model: &MatchModel) -> Result<(), ServiceError> {
     }
     Ok(())
 }
+
+/// Tells the change feed (and so every replica, which reloads its models when it replays the
+/// event) that a domain's active model changed.
+fn announce(tx: &mut crate::store::Tx<'_>, domain: &str, version: i64) {
+    tx.emit(
+        Some(domain),
+        MODEL_ACTIVATED,
+        None,
+        &serde_json::json!({ "domain": domain, "model_version": version }),
+    );
+}
+
+/// The change-feed event of a model activation.
+pub const MODEL_ACTIVATED: &str = "model.activated";
 
 fn audit_model(
     tx: &mut crate::store::Tx<'_>,

@@ -335,3 +335,36 @@ fn racing_writes_and_steward_actions_resolve_on_both_replicas() {
         .count();
     assert_eq!(overrides, rounds);
 }
+
+#[test]
+fn a_model_activated_on_one_replica_is_used_by_the_other() {
+    let Some(pair) = Pair::start() else { return };
+    let ingest = pair.token(Role::Ingest, &SYSTEMS);
+    let admin = pair.token(Role::Admin, &[]);
+    let mut batch = Vec::new();
+    for n in 0..30 {
+        for (copy, system) in SYSTEMS.iter().take(2).enumerate() {
+            let name = format!("Vendor {} Supply", ["Alpha", "Beta", "Gamma"][n % 3]);
+            let name = if copy == 0 { name } else { name.to_uppercase() };
+            batch.push(vendor(
+                system,
+                &format!("E{n}"),
+                json!({"name": format!("{name} {n}"), "tax_id": format!("41-{:07}", 5_550_000 + n),
+                       "phone": format!("312-555-{:04}", 2000 + n), "postal_code": format!("{}", 60100 + n)}),
+            ));
+        }
+    }
+    let (status, body) = pair.a.post("/v1/vendor/records", &ingest, &json!(batch));
+    assert_eq!(status, 200, "{body}");
+    let (status, model) = pair
+        .a
+        .post("/v1/vendor/models/estimate", &admin, &json!({}));
+    assert_eq!(status, 201, "{model}");
+    eventually("replica B uses the model replica A activated", || {
+        let (_, domains) = pair.b.get("/v1/domains", &admin);
+        domains["domains"].as_array().is_some_and(|ds| {
+            ds.iter()
+                .any(|d| d["name"] == "vendor" && d["model"]["version"] == 1)
+        })
+    });
+}
