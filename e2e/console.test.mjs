@@ -116,6 +116,8 @@ async function main() {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByRole('heading', { name: 'Review backlog' }).waitFor();
+    await page.getByRole('heading', { name: 'Match models' }).waitFor();
+    await page.getByText('declared in the rule file (no model estimated)').first().waitFor();
     await shot('01-dashboard');
     await page.keyboard.press('?');
     await page.getByRole('heading', { name: 'Keyboard shortcuts' }).waitFor();

@@ -12,8 +12,29 @@ export async function render(main, app) {
   } else {
     main.append(backlog(stats.value), sources(stats.value));
   }
+  main.append(models(app.domains));
   if (jobs.status === 'rejected') main.append(errorBox(jobs.reason));
   else main.append(jobsTable(jobs.value.jobs));
+}
+
+// Which weights each domain matches with: its active model (estimated from the data) or the
+// rule file's declared weights.
+function models(domains) {
+  const fixed = (x, digits) => (typeof x === 'number' ? x.toFixed(digits) : '—');
+  return h('section', { 'aria-labelledby': 'models-title' },
+    h('h2', { id: 'models-title' }, 'Match models'),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Domain'), h('th', {}, 'Weights'), h('th', { class: 'num' }, 'Auto-link at'), h('th', { class: 'num' }, 'Review at'),
+      h('th', { class: 'num' }, 'Records'), h('th', { class: 'num' }, 'Pairs'), h('th', { class: 'num' }, 'Labels'), h('th', {}, 'Estimated'))),
+    h('tbody', {}, domains.map((d) => {
+      const m = d.model;
+      if (!m) return h('tr', {}, h('td', {}, d.name), h('td', { colspan: 7 }, 'declared in the rule file (no model estimated)'));
+      const s = m.summary;
+      return h('tr', {}, h('td', {}, d.name),
+        h('td', {}, `model v${m.version} (${m.origin}${s.converged ? '' : ', not converged'})`),
+        h('td', { class: 'num' }, fixed(m.auto_link, 3)), h('td', { class: 'num' }, fixed(m.review, 3)),
+        h('td', { class: 'num' }, s.records), h('td', { class: 'num' }, s.candidate_pairs), h('td', { class: 'num' }, s.labelled_pairs),
+        h('td', {}, when(m.created_at)));
+    }))));
 }
 
 function backlog(stats) {
