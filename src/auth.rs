@@ -54,10 +54,21 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Not valid before this time (checked with the same leeway as `exp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: one audience or several (RFC 7519, section 4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 fn known_roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeSet<Role>, D::Error> {
@@ -95,22 +106,132 @@ impl Claims {
     }
 }
 
+/// Why a token was refused, as a stable code: the audit log records it and the refusal
+/// metric counts by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// No bearer token was sent.
+    MissingToken,
+    /// Not a JWT: bad shape, base64 or JSON.
+    Malformed,
+    /// The header names an algorithm no configured key is pinned to (`none` included).
+    Algorithm,
+    /// The header names a `kid` no configured key has.
+    UnknownKey,
+    /// The signature does not verify with the key for its algorithm.
+    Signature,
+    Expired,
+    NotYetValid,
+    /// A required claim (`exp`, `sub`, and `iss` / `aud` when configured) is absent.
+    MissingClaim,
+    Issuer,
+    Audience,
+    /// A claim has the wrong type.
+    Claims,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::Malformed => "malformed_token",
+            Self::Algorithm => "algorithm_not_accepted",
+            Self::UnknownKey => "unknown_key",
+            Self::Signature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::MissingClaim => "missing_claim",
+            Self::Issuer => "wrong_issuer",
+            Self::Audience => "wrong_audience",
+            Self::Claims => "invalid_claims",
+        }
+    }
+
+    fn of(error: &jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind as K;
+        match error.kind() {
+            K::InvalidSignature => Self::Signature,
+            K::InvalidAlgorithm
+            | K::InvalidAlgorithmName
+            | K::UnsupportedAlgorithm
+            | K::MissingAlgorithm
+            | K::InvalidKeyFormat
+            | K::InvalidEcdsaKey
+            | K::InvalidEddsaKey
+            | K::InvalidRsaKey(_) => Self::Algorithm,
+            K::ExpiredSignature => Self::Expired,
+            K::ImmatureSignature => Self::NotYetValid,
+            K::MissingRequiredClaim(_) => Self::MissingClaim,
+            K::InvalidIssuer => Self::Issuer,
+            K::InvalidAudience => Self::Audience,
+            K::InvalidClaimFormat(_) | K::InvalidSubject => Self::Claims,
+            _ => Self::Malformed,
+        }
+    }
+}
+
 /// Why a token was not accepted.
 #[derive(Debug, Error)]
 pub enum AuthError {
     #[error("missing bearer token")]
     Missing,
-    #[error("invalid token: {0}")]
-    Invalid(String),
+    #[error("invalid token: {detail}")]
+    Invalid { refusal: Refusal, detail: String },
     #[error("cannot set up token keys: {0}")]
     Setup(String),
+}
+
+impl AuthError {
+    fn invalid(refusal: Refusal, detail: impl Into<String>) -> Self {
+        Self::Invalid {
+            refusal,
+            detail: detail.into(),
+        }
+    }
+
+    /// The refusal code; a setup error (no key could be read) counts as malformed.
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            Self::Missing => Refusal::MissingToken,
+            Self::Invalid { refusal, .. } => *refusal,
+            Self::Setup(_) => Refusal::Malformed,
+        }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for AuthError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        let refusal = Refusal::of(&error);
+        let detail = match error.kind() {
+            jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(claim) => {
+                format!("the {claim} claim is required")
+            }
+            _ => error.to_string(),
+        };
+        Self::invalid(refusal, detail)
+    }
+}
+
+/// The `sub` a token claims, read without checking anything: only for the audit of a refused
+/// token, never for a decision.
+pub fn claimed_subject(token: &str) -> Option<String> {
+    let claims: serde_json::Value = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// One key a token may be signed with, pinned to one algorithm: a token whose header names
+/// another algorithm is never checked with it (no `none`, no HS256 over a public key's bytes).
+struct VerifyingKey {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
 }
 
 /// Verifies tokens: HS256 with the shared secret, and RS256/ES256 with an identity provider's
 /// public key when one is configured.
 pub struct Authenticator {
     secret: Vec<u8>,
-    public_key: Option<(DecodingKey, Algorithm)>,
+    keys: Vec<VerifyingKey>,
     issuer: Option<String>,
     audience: Option<String>,
     /// Tokens verified lately, with their claims. A client sends the same token with every
@@ -120,29 +241,38 @@ pub struct Authenticator {
     verified: RwLock<HashMap<String, Claims>>,
 }
 
-/// Seconds of clock skew tolerated on `exp`.
-const LEEWAY: u64 = 5;
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+const LEEWAY: u64 = 60;
 /// Most tokens remembered; the memory is dropped and refilled when full.
 const VERIFIED_MAX: usize = 4_096;
 
 impl Authenticator {
     pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
         let secret = load_or_create_secret(settings)?;
-        let public_key = match &settings.identity_provider.public_key_path {
-            Some(path) => Some(read_public_key(path)?),
-            None => None,
-        };
+        let mut keys = vec![VerifyingKey {
+            kid: None,
+            alg: Algorithm::HS256,
+            key: DecodingKey::from_secret(&secret),
+        }];
+        if let Some(path) = &settings.identity_provider.public_key_path {
+            let (key, alg) = read_public_key(path)?;
+            keys.push(VerifyingKey {
+                kid: None,
+                alg,
+                key,
+            });
+        }
         Ok(Self {
             secret,
-            public_key,
+            keys,
             issuer: settings.identity_provider.issuer.clone(),
             audience: settings.identity_provider.audience.clone(),
             verified: RwLock::default(),
         })
     }
 
-    /// Checks signature, expiry (required) and, when configured, issuer and audience; a
-    /// token verified before is only checked for expiry.
+    /// Checks signature, expiry (required), `nbf` when present and, when configured, issuer
+    /// and audience (then required); a token verified before is only checked for expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         let remembered = self
@@ -164,34 +294,67 @@ impl Authenticator {
         Ok(claims)
     }
 
-    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let (key, alg) = match header.alg {
-            Algorithm::HS256 => (DecodingKey::from_secret(&self.secret), Algorithm::HS256),
-            alg => match &self.public_key {
-                Some((key, expected)) if *expected == alg => (key.clone(), alg),
-                _ => {
-                    return Err(AuthError::Invalid(format!(
-                        "algorithm {alg:?} is not accepted"
-                    )));
-                }
-            },
+    /// The key a token's header asks for: by `kid` when a key has it, else by algorithm.
+    fn key_for(&self, header: &Header) -> Result<&VerifyingKey, AuthError> {
+        let by_kid = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)));
+        let key = match by_kid {
+            Some(key) => Some(key),
+            None => self.keys.iter().find(|k| k.alg == header.alg),
         };
+        match key {
+            Some(key) if key.alg == header.alg => Ok(key),
+            _ => Err(AuthError::invalid(
+                Refusal::Algorithm,
+                format!("algorithm {:?} is not accepted", header.alg),
+            )),
+        }
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            // `alg: none` (and any name jsonwebtoken does not know) fails here.
+            if matches!(
+                e.kind(),
+                jsonwebtoken::errors::ErrorKind::Json(_)
+                    | jsonwebtoken::errors::ErrorKind::InvalidAlgorithmName
+            ) && header_names_algorithm(token)
+            {
+                AuthError::invalid(Refusal::Algorithm, "the token's algorithm is not accepted")
+            } else {
+                AuthError::from(e)
+            }
+        })?;
+        let key = self.key_for(&header)?;
+        jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.alg))
+            .map(|data| data.claims)
+            .map_err(AuthError::from)
+    }
+
+    /// What every token must satisfy, whatever key signed it.
+    fn validation(&self, alg: Algorithm) -> Validation {
         let mut validation = Validation::new(alg);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
         validation.leeway = LEEWAY;
+        validation.validate_nbf = true;
         match &self.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => validation.iss = None,
         }
         match &self.audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
-        jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
+        validation.set_required_spec_claims(&required);
+        validation
     }
 
     /// Signs an HS256 token with the shared secret.
@@ -209,8 +372,9 @@ impl Authenticator {
             sources,
             exp: now + ttl.as_secs(),
             iat: Some(now),
+            nbf: None,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: self.audience.clone().map(Audience::One),
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -219,6 +383,20 @@ impl Authenticator {
         )
         .map_err(|e| AuthError::Setup(e.to_string()))
     }
+}
+
+/// Whether the token's header is JSON with an `alg` member, so that a failure to read it means
+/// an algorithm jsonwebtoken does not accept (`none`, say) rather than a malformed token.
+fn header_names_algorithm(token: &str) -> bool {
+    use base64::Engine;
+    let Some(header) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| v.get("alg").is_some())
 }
 
 /// The shortest HS256 secret accepted.
@@ -408,6 +586,7 @@ mod tests {
             sources: vec![],
             exp: 0,
             iat: None,
+            nbf: None,
             iss: None,
             aud: None,
         };

@@ -76,6 +76,7 @@ pub struct Metrics {
     ingested: IntCounterVec,
     bulk_rows: IntCounterVec,
     bulk_rejects: IntCounterVec,
+    auth_refusals: IntCounterVec,
     open_proposals: IntGaugeVec,
     oldest_proposal: IntGaugeVec,
     index_applied: IntGauge,
@@ -133,6 +134,12 @@ impl Metrics {
                 "golden_bulk_job_rejects_total",
                 "Rows rejected by bulk jobs, by domain",
                 &["domain"],
+            )?,
+            auth_refusals: counter(
+                "golden_auth_refusals_total",
+                "Refused requests (401 and 403) by reason, and whether each was written to the \
+                 audit log or only counted here (past the per-caller budget of a minute)",
+                &["reason", "audited"],
             )?,
             open_proposals: gauges(
                 "golden_open_proposals",
@@ -194,6 +201,14 @@ impl Metrics {
         self.bulk_rejects
             .with_label_values(&[domain])
             .inc_by(rejects);
+    }
+
+    /// Counts one refused request; `reason` is a fixed code, never caller text.
+    pub fn observe_refusal(&self, reason: &str, audited: bool) {
+        let audited = if audited { "true" } else { "false" };
+        self.auth_refusals
+            .with_label_values(&[reason, audited])
+            .inc();
     }
 
     /// Sets the gauges that describe stored state; domains with no open proposal read 0.

@@ -16,6 +16,7 @@ mod ops;
 mod prepare;
 pub mod proposals;
 pub mod records;
+pub mod refusals;
 pub mod search;
 pub mod stats;
 pub mod stewardship;
@@ -41,6 +42,8 @@ pub struct Golden {
     index_state: Mutex<index_sync::SyncState>,
     /// The crosswalk in memory; loaded by the server at start or by the first lookup.
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
+    /// How many refusals each caller may still have audited this minute.
+    refusal_budget: refusals::RefusalBudget,
 }
 
 impl Golden {
@@ -72,6 +75,7 @@ impl Golden {
             metrics,
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
+            refusal_budget: Default::default(),
         };
         if rebuild {
             golden.reindex()?;
