@@ -20,6 +20,7 @@ pub mod refusals;
 pub mod search;
 pub mod stats;
 pub mod stewardship;
+pub mod uploads;
 pub mod views;
 
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,8 @@ pub struct Golden {
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
     /// How many refusals each caller may still have audited this minute.
     refusal_budget: refusals::RefusalBudget,
+    /// Bulk uploads streaming in now.
+    uploads: uploads::UploadSlots,
 }
 
 impl Golden {
@@ -76,6 +79,7 @@ impl Golden {
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
             refusal_budget: Default::default(),
+            uploads: Default::default(),
         };
         if rebuild {
             golden.reindex()?;
