@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ErrorBody, blocking};
 use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
+use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::Golden;
@@ -278,14 +279,17 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// At most this many jobs.
-    #[serde(default = "default_limit")]
+    /// At most this many jobs (1-500).
+    #[serde(default = "default_limit", deserialize_with = "params::limit")]
     limit: i64,
 }
 
 fn default_limit() -> i64 {
     20
 }
+
+/// Most jobs one listing may hold.
+const MAX_JOBS_PAGE: i64 = 500;
 
 /// The newest jobs first.
 #[derive(Serialize, ToSchema)]
@@ -308,7 +312,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     require_read(&golden, &caller, None).await?;
     let service = golden.clone();
-    let limit = query.limit;
+    let limit = params::page_size(query.limit, MAX_JOBS_PAGE)?;
     let jobs = blocking(move || service.recent_jobs(limit)).await?;
     Ok(HttpResponse::Ok().json(JobList { jobs }))
 }

@@ -11,6 +11,7 @@ mod jobs;
 mod lookups;
 pub mod openapi;
 mod ops;
+mod params;
 mod records;
 pub mod request_id;
 mod stewardship;
