@@ -344,3 +344,30 @@ fn an_upload_the_disk_cannot_hold_is_refused() {
     );
     assert!(body["request_id"].is_string());
 }
+
+#[test]
+fn rejects_csv_neutralizes_formula_cells() {
+    let app = spawn_app();
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let (status, job) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        b"source_id,name\n@SUM(1+2),\n2,Acme Corp\n",
+    );
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = wait_finished(&app, &id);
+    assert_eq!(done["rejected"], 1, "{done}");
+    let reader = app.token(&[Role::Reader], &[]);
+    let text = ureq::get(&format!("{}/v1/jobs/{id}/rejects", app.base))
+        .set("Authorization", &format!("Bearer {reader}"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[2], "'@SUM(1+2),", "{text}");
+}
