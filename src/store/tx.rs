@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 
 use super::models::{NewEvent, NewGoldenHistory, NewMembership, NewVersion};
-use super::queries::{counters, events, golden, records};
+use super::queries::{counters, events, golden, proposals, records};
 use super::{DbConnection, StoreError};
 
 /// An open write transaction.
@@ -29,6 +29,8 @@ struct Held {
     versions: Vec<NewVersion>,
     history: Vec<NewGoldenHistory>,
     memberships: Vec<NewMembership>,
+    /// Proposals opened in this transaction, to stamp with their golden records' versions.
+    opened_proposals: Vec<i64>,
     /// Counters taken in this transaction and their last value.
     counters: HashMap<String, i64>,
 }
@@ -106,6 +108,12 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Notes a proposal opened in this transaction: when the transaction ends, it is stamped
+    /// with the versions its two golden records stand at then, the ones it was made against.
+    pub fn proposal_opened(&mut self, id: i64) {
+        self.held.opened_proposals.push(id);
+    }
+
     /// The next value of the named counter, starting at 1.
     pub fn next_number(&mut self, name: &str) -> Result<i64, StoreError> {
         let current = match self.held.counters.get(name) {
@@ -130,6 +138,7 @@ impl<'c> Tx<'c> {
         records::insert_memberships(self.conn, &held.memberships)?;
         records::insert_versions(self.conn, &held.versions)?;
         golden::insert_history(self.conn, &held.history)?;
+        proposals::stamp_versions(self.conn, &held.opened_proposals)?;
         events::insert_all(self.conn, &held.events)?;
         if let Some(last) = held.events.last() {
             events::store_sequence(self.conn, last.seq)?;

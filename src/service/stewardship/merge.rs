@@ -172,6 +172,7 @@ pub(super) fn move_proposal(
             created_at: stale.created_at,
         },
     )?;
+    tx.proposal_opened(id);
     tx.emit(
         Some(&domain.name),
         "proposal.opened",
