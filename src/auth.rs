@@ -12,6 +12,8 @@ use thiserror::Error;
 
 use crate::config::Settings;
 
+mod jwks;
+
 /// A role named in the token's `roles` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -221,17 +223,19 @@ pub fn claimed_subject(token: &str) -> Option<String> {
 
 /// One key a token may be signed with, pinned to one algorithm: a token whose header names
 /// another algorithm is never checked with it (no `none`, no HS256 over a public key's bytes).
+#[derive(Clone)]
 struct VerifyingKey {
     kid: Option<String>,
     alg: Algorithm,
     key: DecodingKey,
 }
 
-/// Verifies tokens: HS256 with the shared secret, and RS256/ES256 with an identity provider's
-/// public key when one is configured.
+/// Verifies tokens: HS256 with the shared secret, RS256/ES256 with an identity provider's
+/// public key, and the keys of a JWKS file (by `kid`), as configured.
 pub struct Authenticator {
     secret: Vec<u8>,
     keys: Vec<VerifyingKey>,
+    jwks: Option<jwks::Jwks>,
     issuer: Option<String>,
     audience: Option<String>,
     /// Tokens verified lately, with their claims. A client sends the same token with every
@@ -262,9 +266,14 @@ impl Authenticator {
                 key,
             });
         }
+        let jwks = match &settings.identity_provider.jwks_file {
+            Some(path) => Some(jwks::Jwks::open(path)?),
+            None => None,
+        };
         Ok(Self {
             secret,
             keys,
+            jwks,
             issuer: settings.identity_provider.issuer.clone(),
             audience: settings.identity_provider.audience.clone(),
             verified: RwLock::default(),
@@ -294,15 +303,34 @@ impl Authenticator {
         Ok(claims)
     }
 
-    /// The key a token's header asks for: by `kid` when a key has it, else by algorithm.
-    fn key_for(&self, header: &Header) -> Result<&VerifyingKey, AuthError> {
-        let by_kid = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)));
-        let key = match by_kid {
-            Some(key) => Some(key),
-            None => self.keys.iter().find(|k| k.alg == header.alg),
+    /// The key a token's header asks for: with a `kid` and a JWKS, the key of that `kid`
+    /// (the file is read again when it changed, for a rotated key); otherwise the key pinned
+    /// to the header's algorithm. The key's algorithm must be the header's.
+    fn key_for(&self, header: &Header) -> Result<VerifyingKey, AuthError> {
+        let key = match (&header.kid, &self.jwks) {
+            (Some(kid), Some(jwks)) => {
+                let found = jwks.find(kid).or_else(|| {
+                    if jwks.reload_if_changed() {
+                        // Keys may have been rotated out: nothing verified before is trusted.
+                        self.verified
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .clear();
+                        jwks.find(kid)
+                    } else {
+                        None
+                    }
+                });
+                Some(found.ok_or_else(|| {
+                    AuthError::invalid(Refusal::UnknownKey, format!("no key has kid {kid:?}"))
+                })?)
+            }
+            _ => self
+                .keys
+                .iter()
+                .find(|k| k.alg == header.alg)
+                .cloned()
+                .or_else(|| self.jwks.as_ref()?.by_algorithm(header.alg)),
         };
         match key {
             Some(key) if key.alg == header.alg => Ok(key),

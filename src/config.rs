@@ -101,6 +101,8 @@ fn redact_password(url: &str) -> String {
 pub struct IdentityProvider {
     /// PEM file with an RSA or EC public key (RS256 / ES256 tokens).
     pub public_key_path: Option<PathBuf>,
+    /// JWKS file with the provider's public keys, chosen by the token's `kid`.
+    pub jwks_file: Option<PathBuf>,
     /// Expected `iss` claim, checked when set.
     pub issuer: Option<String>,
     /// Expected `aud` claim, checked when set.
@@ -201,6 +203,7 @@ impl Settings {
         settings.jwt_secret = lookup("GOLDEN_JWT_SECRET");
         settings.identity_provider = IdentityProvider {
             public_key_path: lookup("GOLDEN_JWT_PUBLIC_KEY").map(PathBuf::from),
+            jwks_file: lookup("GOLDEN_JWKS_FILE").map(PathBuf::from),
             issuer: lookup("GOLDEN_JWT_ISSUER"),
             audience: lookup("GOLDEN_JWT_AUDIENCE"),
         };

@@ -452,3 +452,190 @@ fn a_flood_of_refusals_is_audited_up_to_a_budget_and_counted_past_it() {
     );
     assert!(metrics.contains(&line), "{line}\n{metrics}");
 }
+
+const EC_KEY: &[u8] = include_bytes!("../fixtures/idp-ec.key");
+const ED_KEY: &[u8] = include_bytes!("../fixtures/idp-ed.key");
+
+/// A JWKS document of the public halves of `keys` (private PEM, algorithm, kid).
+fn jwks(keys: &[(&[u8], Algorithm, &str)]) -> String {
+    let keys: Vec<jsonwebtoken::jwk::Jwk> = keys
+        .iter()
+        .map(|(pem, alg, kid)| {
+            let mut jwk =
+                jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding_key(pem, *alg), *alg).unwrap();
+            jwk.common.key_id = Some(kid.to_string());
+            jwk
+        })
+        .collect();
+    serde_json::to_string(&jsonwebtoken::jwk::JwkSet { keys }).unwrap()
+}
+
+fn encoding_key(pem: &[u8], alg: Algorithm) -> EncodingKey {
+    match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem).unwrap(),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem).unwrap(),
+        _ => EncodingKey::from_rsa_pem(pem).unwrap(),
+    }
+}
+
+fn with_kid(claims: &serde_json::Value, pem: &[u8], alg: Algorithm, kid: &str) -> String {
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, &encoding_key(pem, alg)).unwrap()
+}
+
+/// Writes `text` to `path` through a temporary file, as a deployment would swap it.
+fn replace_file(path: &std::path::Path, text: &str) {
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text).unwrap();
+    std::fs::rename(&temporary, path).unwrap();
+}
+
+#[test]
+fn keys_come_from_a_jwks_by_kid_and_a_rotated_key_is_picked_up() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let file = keys_dir.path().join("jwks.json");
+    replace_file(
+        &file,
+        &jwks(&[
+            (IDP_KEY, Algorithm::RS256, "rsa-1"),
+            (EC_KEY, Algorithm::ES256, "ec-1"),
+            (ED_KEY, Algorithm::EdDSA, "ed-1"),
+        ]),
+    );
+    let jwks_file = file.clone();
+    let app = crate::helpers::spawn_with(move |settings| {
+        settings.identity_provider.jwks_file = Some(jwks_file);
+        settings.identity_provider.issuer = Some(ISSUER.into());
+        settings.identity_provider.audience = Some(AUDIENCE.into());
+    });
+    let cases: Vec<(&str, String, Option<&str>)> = vec![
+        (
+            "jwks-rs256",
+            with_kid(
+                &claims("jwks-rs256", |_| {}),
+                IDP_KEY,
+                Algorithm::RS256,
+                "rsa-1",
+            ),
+            None,
+        ),
+        (
+            "jwks-es256",
+            with_kid(
+                &claims("jwks-es256", |_| {}),
+                EC_KEY,
+                Algorithm::ES256,
+                "ec-1",
+            ),
+            None,
+        ),
+        (
+            "jwks-eddsa",
+            with_kid(
+                &claims("jwks-eddsa", |_| {}),
+                ED_KEY,
+                Algorithm::EdDSA,
+                "ed-1",
+            ),
+            None,
+        ),
+        (
+            "jwks-unknown-kid",
+            with_kid(
+                &claims("jwks-unknown-kid", |_| {}),
+                IDP_KEY,
+                Algorithm::RS256,
+                "rsa-9",
+            ),
+            Some("unknown_key"),
+        ),
+        (
+            "jwks-wrong-key",
+            with_kid(
+                &claims("jwks-wrong-key", |_| {}),
+                OTHER_KEY,
+                Algorithm::RS256,
+                "rsa-1",
+            ),
+            Some("bad_signature"),
+        ),
+        (
+            // The EC key's kid on a token that says RS256: the key's algorithm is pinned.
+            "jwks-alg-mismatch",
+            with_kid(
+                &claims("jwks-alg-mismatch", |_| {}),
+                IDP_KEY,
+                Algorithm::RS256,
+                "ec-1",
+            ),
+            Some("algorithm_not_accepted"),
+        ),
+        (
+            "jwks-no-aud",
+            with_kid(
+                &claims("jwks-no-aud", |c| {
+                    drop(c.as_object_mut().unwrap().remove("aud"))
+                }),
+                EC_KEY,
+                Algorithm::ES256,
+                "ec-1",
+            ),
+            Some("missing_claim"),
+        ),
+        (
+            "jwks-hs256-kid",
+            {
+                let mut header = Header::new(Algorithm::HS256);
+                header.kid = Some("rsa-1".into());
+                jsonwebtoken::encode(
+                    &header,
+                    &claims("jwks-hs256-kid", |_| {}),
+                    &EncodingKey::from_secret(SECRET.as_bytes()),
+                )
+                .unwrap()
+            },
+            Some("algorithm_not_accepted"),
+        ),
+    ];
+    for (name, token, refusal) in &cases {
+        let (status, body) = app.get("/v1/domains", Some(token));
+        let entries = refusals_of(&app, name);
+        match refusal {
+            None => assert_eq!((status, entries.len()), (200, 0), "{name}: {body}"),
+            Some(code) => {
+                assert_eq!(status, 401, "{name}: {body}");
+                assert_eq!(entries.len(), 1, "{name}: {entries:?}");
+                let reason = entries[0]["reason"].as_str().unwrap();
+                assert!(reason.starts_with(&format!("{code}:")), "{name}: {reason}");
+            }
+        }
+    }
+    // The shared secret still works without a kid.
+    assert_eq!(app.get("/v1/domains", Some(&app.admin())).0, 200);
+
+    // The provider rotates: rsa-2 comes in, rsa-1 goes. A token with the new kid makes the
+    // server read the file again; the old key no longer verifies anything.
+    replace_file(&file, &jwks(&[(OTHER_KEY, Algorithm::RS256, "rsa-2")]));
+    let rotated = with_kid(
+        &claims("jwks-rotated", |_| {}),
+        OTHER_KEY,
+        Algorithm::RS256,
+        "rsa-2",
+    );
+    let (status, body) = app.get("/v1/domains", Some(&rotated));
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app.get("/v1/domains", Some(&cases[0].1));
+    assert_eq!(
+        status, 401,
+        "a token of the rotated-out key is not remembered"
+    );
+    let entries = refusals_of(&app, "jwks-rs256");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(
+        entries[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown_key:")
+    );
+}
