@@ -28,21 +28,17 @@ pub(super) fn open_proposal(
 ) -> Result<i64, ServiceError> {
     let explanation = serde_json::to_string(score)?;
     let now = tx.now();
-    let id = proposals::insert(
-        tx.conn(),
-        &NewProposal {
-            domain: &domain.name,
-            golden_id,
-            other_golden_id: other,
-            record_id: Some(record_id),
-            score: score.probability,
-            status: "open",
-            explanation: &explanation,
-            rules_version: &domain.version,
-            created_at: now,
-        },
-    )?;
-    tx.proposal_opened(id);
+    let id = tx.insert_proposal(&NewProposal {
+        domain: &domain.name,
+        golden_id,
+        other_golden_id: other,
+        record_id: Some(record_id),
+        score: score.probability,
+        status: "open",
+        explanation: &explanation,
+        rules_version: &domain.version,
+        created_at: now,
+    })?;
     tx.emit(
         Some(&domain.name),
         "proposal.opened",

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
-use super::models::{NewEvent, NewGoldenHistory, NewMembership, NewVersion};
+use super::models::{NewEvent, NewGoldenHistory, NewMembership, NewProposal, NewVersion};
 use super::queries::{counters, events, golden, proposals, records};
 use super::{DbConnection, StoreError};
 
@@ -108,10 +108,13 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
-    /// Notes a proposal opened in this transaction: when the transaction ends, it is stamped
-    /// with the versions its two golden records stand at then, the ones it was made against.
-    pub fn proposal_opened(&mut self, id: i64) {
+    /// Inserts a proposal and returns its ID. When the transaction ends, the proposal is
+    /// stamped with the versions its two golden records stand at then: the ones it was made
+    /// against (they may still move within this transaction, as a batch recomputes them).
+    pub fn insert_proposal(&mut self, proposal: &NewProposal<'_>) -> Result<i64, StoreError> {
+        let id = proposals::insert(self.conn, proposal)?;
         self.held.opened_proposals.push(id);
+        Ok(id)
     }
 
     /// The next value of the named counter, starting at 1.
