@@ -191,7 +191,7 @@ impl AuthError {
         }
     }
 
-    /// The refusal code; a setup error (no key could be read) counts as malformed.
+    /// The refusal code (a setup error never comes from a request's token).
     pub fn refusal(&self) -> Refusal {
         match self {
             Self::Missing => Refusal::MissingToken,

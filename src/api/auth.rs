@@ -22,7 +22,10 @@ impl FromRequest for Caller {
         Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        match authenticate(req) {
+        let Some(authenticator) = req.app_data::<web::Data<Authenticator>>() else {
+            return Either::Left(ready(Err(ApiError::Unavailable)));
+        };
+        match authenticate(authenticator, req) {
             Ok(caller) => Either::Left(ready(Ok(caller))),
             Err(refused) => {
                 let req = req.clone();
@@ -53,16 +56,10 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, Refused> {
+fn authenticate(authenticator: &Authenticator, req: &HttpRequest) -> Result<Caller, Refused> {
     let Some(token) = bearer(req) else {
         return Err(Refused {
             error: AuthError::Missing,
-            claimed_sub: None,
-        });
-    };
-    let Some(authenticator) = req.app_data::<web::Data<Authenticator>>() else {
-        return Err(Refused {
-            error: AuthError::Setup("no authenticator is configured".into()),
             claimed_sub: None,
         });
     };

@@ -9,6 +9,9 @@ use std::sync::Mutex;
 
 /// Refusals audited per caller, reason and minute.
 pub const AUDITED_PER_MINUTE: u32 = 10;
+/// Refusals audited per minute, all callers together: made-up `sub` claims each get a budget
+/// of their own, and this bounds what they add up to.
+pub const AUDITED_TOTAL_PER_MINUTE: u32 = 600;
 /// Callers tracked within one minute; past it, new callers share one budget, so that a flood
 /// of made-up `sub` claims cannot grow this memory either.
 const MAX_CALLERS: usize = 10_000;
@@ -30,6 +33,8 @@ type Key = (String, &'static str);
 #[derive(Default)]
 struct Window {
     minute: i64,
+    /// Refusals audited this minute.
+    audited: u32,
     counts: HashMap<Key, u32>,
     /// Refusals that went over the budget in earlier minutes, not yet reported.
     unrecorded: HashMap<Key, u32>,
@@ -59,6 +64,7 @@ impl RefusalBudget {
                 window.unrecorded.clear();
             }
             window.minute = minute;
+            window.audited = 0;
         }
         let mut key = (caller.to_owned(), reason);
         if window.counts.len() >= MAX_CALLERS && !window.counts.contains_key(&key) {
@@ -66,9 +72,10 @@ impl RefusalBudget {
         }
         let count = window.counts.entry(key.clone()).or_default();
         *count += 1;
-        if *count > AUDITED_PER_MINUTE {
+        if *count > AUDITED_PER_MINUTE || window.audited >= AUDITED_TOTAL_PER_MINUTE {
             return Verdict::CountOnly;
         }
+        window.audited += 1;
         Verdict::Audit {
             unrecorded: window.unrecorded.remove(&key).unwrap_or(0),
         }
@@ -111,17 +118,28 @@ mod tests {
     }
 
     #[test]
-    fn callers_past_the_limit_share_one_budget() {
+    fn all_callers_together_have_a_budget_too() {
         let budget = RefusalBudget::default();
-        for n in 0..MAX_CALLERS {
+        let audited = (0..AUDITED_TOTAL_PER_MINUTE + 50)
+            .filter(|n| {
+                budget.admit(&format!("made-up-{n}"), "bad_signature", 1) != Verdict::CountOnly
+            })
+            .count();
+        assert_eq!(audited, AUDITED_TOTAL_PER_MINUTE as usize);
+        assert_eq!(
+            budget.admit("alice", "expired", 2),
+            Verdict::Audit { unrecorded: 0 }
+        );
+    }
+
+    #[test]
+    fn callers_past_the_limit_share_one_entry() {
+        let budget = RefusalBudget::default();
+        for n in 0..MAX_CALLERS + 100 {
             budget.admit(&format!("c{n}"), "expired", 1);
         }
-        let mut audited = 0;
-        for n in 0..100 {
-            if budget.admit(&format!("new{n}"), "expired", 1) != Verdict::CountOnly {
-                audited += 1;
-            }
-        }
-        assert_eq!(audited, AUDITED_PER_MINUTE);
+        let window = budget.window.lock().unwrap();
+        assert_eq!(window.counts.len(), MAX_CALLERS + 1);
+        assert_eq!(window.counts[&(SHARED_CALLER.to_owned(), "expired")], 100);
     }
 }
