@@ -116,7 +116,7 @@ pub struct EventsPage {
 #[utoipa::path(get, path = "/v1/events", tag = "feed", params(EventsQuery),
     responses(
         (status = 200, description = "Events, oldest first", body = EventsPage),
-        BadRequest, AuthErrors,
+        BadRequest, AuthErrors, NotFound,
     ),
     security(("bearer" = [])),
 )]
