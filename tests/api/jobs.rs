@@ -371,3 +371,32 @@ fn rejects_csv_neutralizes_formula_cells() {
     let row = rows.records().next().unwrap().unwrap();
     assert_eq!(&row[2], "'@SUM(1+2),", "{text}");
 }
+
+#[test]
+fn an_upload_without_a_length_is_cut_off_at_the_limit() {
+    use std::io::Write;
+    let app = spawn_with(|s| s.max_job_bytes = 2_000);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let mut stream = std::net::TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /v1/vendor/jobs?source=acq HTTP/1.1\r\nHost: golden\r\n\
+         Authorization: Bearer {ingest}\r\nContent-Type: text/csv\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    let body = vendor_csv(200);
+    for chunk in body.as_bytes().chunks(500) {
+        // The server may answer and close before the whole body is sent.
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let response = response_head(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("payload_too_large"), "{response}");
+}
