@@ -82,6 +82,7 @@ pub struct Metrics {
     index_applied: IntGauge,
     database_seq: IntGauge,
     index_lag: IntGauge,
+    uploads_in_flight: IntGauge,
     /// The `source_system` label values in use.
     source_labels: Mutex<HashSet<String>>,
 }
@@ -163,6 +164,10 @@ impl Metrics {
                 "golden_index_lag_events",
                 "Change-feed events committed but not yet in the candidate index",
             )?,
+            uploads_in_flight: gauge(
+                "golden_bulk_uploads_in_flight",
+                "Bulk job uploads streaming in now",
+            )?,
             registry,
             source_labels: Mutex::new(HashSet::new()),
         })
@@ -222,6 +227,12 @@ impl Metrics {
         self.index_applied.set(index.applied_seq);
         self.database_seq.set(index.database_seq);
         self.index_lag.set(index.lag);
+    }
+
+    /// Sets the number of bulk uploads streaming in (read at scrape time).
+    pub fn set_uploads_in_flight(&self, uploads: usize) {
+        self.uploads_in_flight
+            .set(i64::try_from(uploads).unwrap_or(i64::MAX));
     }
 
     /// Everything in the Prometheus text format.

@@ -42,6 +42,11 @@ impl Drop for UploadPermit {
 }
 
 impl UploadSlots {
+    /// Uploads streaming in now.
+    pub fn in_flight(&self) -> usize {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).total
+    }
+
     /// A place for one upload of `caller`, or `TooBusy` when the caller or the server has
     /// as many uploads in flight as allowed.
     pub fn take(

@@ -298,11 +298,28 @@ fn concurrent_uploads_are_capped_per_token_and_in_total() {
             other => panic!("expected 429 for {sub}, got {other:?}"),
         }
     };
+    // Waits until the server holds `n` uploads open (the gauge is read at scrape time).
+    let in_flight = |n: usize| {
+        let line = format!("golden_bulk_uploads_in_flight {n}\n");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = ureq::get(&format!("{}/metrics", app.base))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap();
+            if text.contains(&line) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never {n} uploads in flight");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
     let first = stalled_upload(&app, &token("loader-a"), 10_000);
-    std::thread::sleep(Duration::from_millis(500));
+    in_flight(1);
     assert!(busy("loader-a").contains("this token"));
     let _second = stalled_upload(&app, &token("loader-b"), 10_000);
-    std::thread::sleep(Duration::from_millis(500));
+    in_flight(2);
     assert!(busy("loader-c").contains("the server"));
 
     // A broken-off upload frees its place.
