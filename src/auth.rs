@@ -1,7 +1,6 @@
 //! Bearer JWTs: verifying them, issuing them for local use, and what each role may do.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::Path;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -11,6 +10,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::Settings;
+
+mod jwks;
+mod secret;
+
+use secret::load_or_create_secret;
 
 /// A role named in the token's `roles` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -54,10 +58,21 @@ pub struct Claims {
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<u64>,
+    /// Not valid before this time (checked with the same leeway as `exp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<Audience>,
+}
+
+/// The `aud` claim: one audience or several (RFC 7519, section 4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 fn known_roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeSet<Role>, D::Error> {
@@ -95,22 +110,134 @@ impl Claims {
     }
 }
 
+/// Why a token was refused, as a stable code: the audit log records it and the refusal
+/// metric counts by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// No bearer token was sent.
+    MissingToken,
+    /// Not a JWT: bad shape, base64 or JSON.
+    Malformed,
+    /// The header names an algorithm no configured key is pinned to (`none` included).
+    Algorithm,
+    /// The header names a `kid` no configured key has.
+    UnknownKey,
+    /// The signature does not verify with the key for its algorithm.
+    Signature,
+    Expired,
+    NotYetValid,
+    /// A required claim (`exp`, `sub`, and `iss` / `aud` when configured) is absent.
+    MissingClaim,
+    Issuer,
+    Audience,
+    /// A claim has the wrong type.
+    Claims,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MissingToken => "missing_token",
+            Self::Malformed => "malformed_token",
+            Self::Algorithm => "algorithm_not_accepted",
+            Self::UnknownKey => "unknown_key",
+            Self::Signature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::MissingClaim => "missing_claim",
+            Self::Issuer => "wrong_issuer",
+            Self::Audience => "wrong_audience",
+            Self::Claims => "invalid_claims",
+        }
+    }
+
+    fn of(error: &jsonwebtoken::errors::Error) -> Self {
+        use jsonwebtoken::errors::ErrorKind as K;
+        match error.kind() {
+            K::InvalidSignature => Self::Signature,
+            K::InvalidAlgorithm
+            | K::InvalidAlgorithmName
+            | K::UnsupportedAlgorithm
+            | K::MissingAlgorithm
+            | K::InvalidKeyFormat
+            | K::InvalidEcdsaKey
+            | K::InvalidEddsaKey
+            | K::InvalidRsaKey(_) => Self::Algorithm,
+            K::ExpiredSignature => Self::Expired,
+            K::ImmatureSignature => Self::NotYetValid,
+            K::MissingRequiredClaim(_) => Self::MissingClaim,
+            K::InvalidIssuer => Self::Issuer,
+            K::InvalidAudience => Self::Audience,
+            K::InvalidClaimFormat(_) | K::InvalidSubject => Self::Claims,
+            _ => Self::Malformed,
+        }
+    }
+}
+
 /// Why a token was not accepted.
 #[derive(Debug, Error)]
 pub enum AuthError {
     #[error("missing bearer token")]
     Missing,
-    #[error("invalid token: {0}")]
-    Invalid(String),
+    #[error("invalid token: {detail}")]
+    Invalid { refusal: Refusal, detail: String },
     #[error("cannot set up token keys: {0}")]
     Setup(String),
 }
 
-/// Verifies tokens: HS256 with the shared secret, and RS256/ES256 with an identity provider's
-/// public key when one is configured.
+impl AuthError {
+    fn invalid(refusal: Refusal, detail: impl Into<String>) -> Self {
+        Self::Invalid {
+            refusal,
+            detail: detail.into(),
+        }
+    }
+
+    /// The refusal code (a setup error never comes from a request's token).
+    pub fn refusal(&self) -> Refusal {
+        match self {
+            Self::Missing => Refusal::MissingToken,
+            Self::Invalid { refusal, .. } => *refusal,
+            Self::Setup(_) => Refusal::Malformed,
+        }
+    }
+}
+
+impl From<jsonwebtoken::errors::Error> for AuthError {
+    fn from(error: jsonwebtoken::errors::Error) -> Self {
+        let refusal = Refusal::of(&error);
+        let detail = match error.kind() {
+            jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(claim) => {
+                format!("the {claim} claim is required")
+            }
+            _ => error.to_string(),
+        };
+        Self::invalid(refusal, detail)
+    }
+}
+
+/// The `sub` a token claims, read without checking anything: only for the audit of a refused
+/// token, never for a decision.
+pub fn claimed_subject(token: &str) -> Option<String> {
+    let claims: serde_json::Value = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    claims.get("sub")?.as_str().map(str::to_owned)
+}
+
+/// One key a token may be signed with, pinned to one algorithm: a token whose header names
+/// another algorithm is never checked with it (no `none`, no HS256 over a public key's bytes).
+#[derive(Clone)]
+struct VerifyingKey {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+/// Verifies tokens: HS256 with the shared secret, RS256/ES256 with an identity provider's
+/// public key, and the keys of a JWKS file (by `kid`), as configured.
 pub struct Authenticator {
     secret: Vec<u8>,
-    public_key: Option<(DecodingKey, Algorithm)>,
+    keys: Vec<VerifyingKey>,
+    jwks: Option<jwks::Jwks>,
     issuer: Option<String>,
     audience: Option<String>,
     /// Tokens verified lately, with their claims. A client sends the same token with every
@@ -120,29 +247,43 @@ pub struct Authenticator {
     verified: RwLock<HashMap<String, Claims>>,
 }
 
-/// Seconds of clock skew tolerated on `exp`.
-const LEEWAY: u64 = 5;
+/// Seconds of clock skew tolerated on `exp` and `nbf`.
+const LEEWAY: u64 = 60;
 /// Most tokens remembered; the memory is dropped and refilled when full.
 const VERIFIED_MAX: usize = 4_096;
 
 impl Authenticator {
     pub fn from_settings(settings: &Settings) -> Result<Self, AuthError> {
         let secret = load_or_create_secret(settings)?;
-        let public_key = match &settings.identity_provider.public_key_path {
-            Some(path) => Some(read_public_key(path)?),
+        let mut keys = vec![VerifyingKey {
+            kid: None,
+            alg: Algorithm::HS256,
+            key: DecodingKey::from_secret(&secret),
+        }];
+        if let Some(path) = &settings.identity_provider.public_key_path {
+            let (key, alg) = read_public_key(path)?;
+            keys.push(VerifyingKey {
+                kid: None,
+                alg,
+                key,
+            });
+        }
+        let jwks = match &settings.identity_provider.jwks_file {
+            Some(path) => Some(jwks::Jwks::open(path)?),
             None => None,
         };
         Ok(Self {
             secret,
-            public_key,
+            keys,
+            jwks,
             issuer: settings.identity_provider.issuer.clone(),
             audience: settings.identity_provider.audience.clone(),
             verified: RwLock::default(),
         })
     }
 
-    /// Checks signature, expiry (required) and, when configured, issuer and audience; a
-    /// token verified before is only checked for expiry.
+    /// Checks signature, expiry (required), `nbf` when present and, when configured, issuer
+    /// and audience (then required); a token verified before is only checked for expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let now = chrono::Utc::now().timestamp().max(0) as u64;
         let remembered = self
@@ -164,34 +305,86 @@ impl Authenticator {
         Ok(claims)
     }
 
-    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let (key, alg) = match header.alg {
-            Algorithm::HS256 => (DecodingKey::from_secret(&self.secret), Algorithm::HS256),
-            alg => match &self.public_key {
-                Some((key, expected)) if *expected == alg => (key.clone(), alg),
-                _ => {
-                    return Err(AuthError::Invalid(format!(
-                        "algorithm {alg:?} is not accepted"
-                    )));
-                }
-            },
+    /// The key a token's header asks for: with a `kid` and a JWKS, the key of that `kid`
+    /// (the file is read again when it changed, for a rotated key); otherwise the key pinned
+    /// to the header's algorithm. The key's algorithm must be the header's.
+    fn key_for(&self, header: &Header) -> Result<VerifyingKey, AuthError> {
+        let key = match (&header.kid, &self.jwks) {
+            (Some(kid), Some(jwks)) => {
+                let found = jwks.find(kid).or_else(|| {
+                    if jwks.reload_if_changed() {
+                        // Keys may have been rotated out: nothing verified before is trusted.
+                        self.verified
+                            .write()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .clear();
+                        jwks.find(kid)
+                    } else {
+                        None
+                    }
+                });
+                Some(found.ok_or_else(|| {
+                    AuthError::invalid(Refusal::UnknownKey, format!("no key has kid {kid:?}"))
+                })?)
+            }
+            _ => self
+                .keys
+                .iter()
+                .find(|k| k.alg == header.alg)
+                .cloned()
+                .or_else(|| self.jwks.as_ref()?.by_algorithm(header.alg)),
         };
+        match key {
+            Some(key) if key.alg == header.alg => Ok(key),
+            _ => Err(AuthError::invalid(
+                Refusal::Algorithm,
+                format!("algorithm {:?} is not accepted", header.alg),
+            )),
+        }
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|e| {
+            // `alg: none` (and any name jsonwebtoken does not know) fails here.
+            if matches!(
+                e.kind(),
+                jsonwebtoken::errors::ErrorKind::Json(_)
+                    | jsonwebtoken::errors::ErrorKind::InvalidAlgorithmName
+            ) && header_names_algorithm(token)
+            {
+                AuthError::invalid(Refusal::Algorithm, "the token's algorithm is not accepted")
+            } else {
+                AuthError::from(e)
+            }
+        })?;
+        let key = self.key_for(&header)?;
+        jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.alg))
+            .map(|data| data.claims)
+            .map_err(AuthError::from)
+    }
+
+    /// What every token must satisfy, whatever key signed it.
+    fn validation(&self, alg: Algorithm) -> Validation {
         let mut validation = Validation::new(alg);
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
         validation.leeway = LEEWAY;
+        validation.validate_nbf = true;
         match &self.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => validation.iss = None,
         }
         match &self.audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
-        jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| AuthError::Invalid(e.to_string()))
+        validation.set_required_spec_claims(&required);
+        validation
     }
 
     /// Signs an HS256 token with the shared secret.
@@ -209,8 +402,9 @@ impl Authenticator {
             sources,
             exp: now + ttl.as_secs(),
             iat: Some(now),
+            nbf: None,
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: self.audience.clone().map(Audience::One),
         };
         jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -221,78 +415,18 @@ impl Authenticator {
     }
 }
 
-/// The shortest HS256 secret accepted.
-const MIN_SECRET_LEN: usize = 16;
-
-/// The configured secret, or in the embedded mode the one kept in the data dir (created once,
-/// readable by the owner only).
-fn load_or_create_secret(settings: &Settings) -> Result<Vec<u8>, AuthError> {
-    if let Some(secret) = &settings.jwt_secret {
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(AuthError::Setup(
-                "GOLDEN_JWT_SECRET must be at least 16 characters".into(),
-            ));
-        }
-        return Ok(secret.as_bytes().to_vec());
-    }
-    if settings.database.is_postgres() {
-        return Err(AuthError::Setup(
-            "GOLDEN_JWT_SECRET must be set when DATABASE_URL selects PostgreSQL, so that every \
-             replica accepts the same tokens"
-                .into(),
-        ));
-    }
-    let path = settings.secret_file();
-    let setup = |e: std::io::Error| AuthError::Setup(format!("{}: {e}", path.display()));
-    match std::fs::read_to_string(&path) {
-        Ok(text) if text.trim().len() >= MIN_SECRET_LEN => {
-            return Ok(text.trim().as_bytes().to_vec());
-        }
-        // Left by a write that an older version did in place and a crash cut short: a short
-        // key would sign forgeable tokens, so it is replaced.
-        Ok(_) => {
-            tracing::warn!(file = %path.display(), "the secret file is truncated; creating a new secret");
-            std::fs::remove_file(&path).map_err(setup)?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(setup(e)),
-    }
-    create_secret(&path)
-}
-
-/// Writes a new secret to a private temporary file, syncs it and only then links it in place,
-/// so a crash at any point leaves either no secret file or a whole one. Linking refuses to
-/// replace a secret another process created first; that one is used instead.
-fn create_secret(path: &Path) -> Result<Vec<u8>, AuthError> {
-    let setup = |e: std::io::Error| AuthError::Setup(format!("{}: {e}", path.display()));
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(setup)?;
-    let mut bytes = [0u8; 36];
-    getrandom::fill(&mut bytes).map_err(|e| AuthError::Setup(e.to_string()))?;
-    let secret = hex::encode(&bytes[..32]);
-    let temporary = path.with_extension(format!("tmp-{}", hex::encode(&bytes[32..])));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(secret.as_bytes())?;
-        file.sync_all()
-    });
-    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
-    let _ = std::fs::remove_file(&temporary);
-    match linked {
-        Ok(()) => {
-            std::fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(setup)?;
-            Ok(secret.into_bytes())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read_to_string(path)
-            .map(|s| s.trim().as_bytes().to_vec())
-            .map_err(setup),
-        Err(e) => Err(setup(e)),
-    }
+/// Whether the token's header is JSON with an `alg` member, so that a failure to read it means
+/// an algorithm jsonwebtoken does not accept (`none`, say) rather than a malformed token.
+fn header_names_algorithm(token: &str) -> bool {
+    use base64::Engine;
+    let Some(header) = token.split('.').next() else {
+        return false;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|v| v.get("alg").is_some())
 }
 
 fn read_public_key(path: &Path) -> Result<(DecodingKey, Algorithm), AuthError> {
@@ -317,39 +451,6 @@ mod tests {
 
     fn authenticator(dir: &Path) -> Authenticator {
         Authenticator::from_settings(&Settings::embedded(dir)).unwrap()
-    }
-
-    #[test]
-    fn secret_is_created_once_owner_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = authenticator(dir.path());
-        let b = authenticator(dir.path());
-        assert_eq!(a.secret, b.secret);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("jwt-secret"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-    }
-
-    #[test]
-    fn a_truncated_secret_file_is_replaced_and_no_temporary_file_stays() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("jwt-secret");
-        std::fs::write(&file, "abc").unwrap();
-        let a = authenticator(dir.path());
-        assert_eq!(a.secret.len(), 64);
-        assert_eq!(std::fs::read(&file).unwrap(), a.secret);
-        assert_eq!(authenticator(dir.path()).secret, a.secret);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["jwt-secret"]);
     }
 
     #[test]
@@ -408,6 +509,7 @@ mod tests {
             sources: vec![],
             exp: 0,
             iat: None,
+            nbf: None,
             iss: None,
             aud: None,
         };

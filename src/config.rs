@@ -101,6 +101,8 @@ fn redact_password(url: &str) -> String {
 pub struct IdentityProvider {
     /// PEM file with an RSA or EC public key (RS256 / ES256 tokens).
     pub public_key_path: Option<PathBuf>,
+    /// JWKS file with the provider's public keys, chosen by the token's `kid`.
+    pub jwks_file: Option<PathBuf>,
     /// Expected `iss` claim, checked when set.
     pub issuer: Option<String>,
     /// Expected `aud` claim, checked when set.
@@ -121,6 +123,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest file accepted by an HTTP bulk job.
     pub max_job_bytes: u64,
+    /// Bulk uploads one token subject may stream in at once.
+    pub max_uploads_per_caller: usize,
+    /// Bulk uploads streaming in at once, all callers together.
+    pub max_uploads: usize,
+    /// Free space a bulk upload must leave on the disk of the jobs directory.
+    pub min_free_disk_bytes: u64,
     /// Connections in the database pool.
     pub db_pool_size: u32,
     /// Log lines as JSON instead of text.
@@ -142,6 +150,9 @@ impl std::fmt::Debug for Settings {
             .field("identity_provider", &self.identity_provider)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_job_bytes", &self.max_job_bytes)
+            .field("max_uploads_per_caller", &self.max_uploads_per_caller)
+            .field("max_uploads", &self.max_uploads)
+            .field("min_free_disk_bytes", &self.min_free_disk_bytes)
             .field("db_pool_size", &self.db_pool_size)
             .field("sqlite_sync", &self.sqlite_sync)
             .finish()
@@ -161,6 +172,9 @@ impl Settings {
             identity_provider: IdentityProvider::default(),
             max_body_bytes: 8 * 1024 * 1024,
             max_job_bytes: 2 * 1024 * 1024 * 1024,
+            max_uploads_per_caller: 2,
+            max_uploads: 8,
+            min_free_disk_bytes: 256 * 1024 * 1024,
             db_pool_size: 8,
             log_json: false,
             sqlite_busy_timeout: Duration::from_secs(10),
@@ -189,6 +203,7 @@ impl Settings {
         settings.jwt_secret = lookup("GOLDEN_JWT_SECRET");
         settings.identity_provider = IdentityProvider {
             public_key_path: lookup("GOLDEN_JWT_PUBLIC_KEY").map(PathBuf::from),
+            jwks_file: lookup("GOLDEN_JWKS_FILE").map(PathBuf::from),
             issuer: lookup("GOLDEN_JWT_ISSUER"),
             audience: lookup("GOLDEN_JWT_AUDIENCE"),
         };
@@ -197,6 +212,15 @@ impl Settings {
         }
         if let Some(limit) = lookup("GOLDEN_MAX_JOB_BYTES") {
             settings.max_job_bytes = parse("GOLDEN_MAX_JOB_BYTES", &limit)?;
+        }
+        if let Some(n) = lookup("GOLDEN_MAX_UPLOADS_PER_CALLER") {
+            settings.max_uploads_per_caller = parse("GOLDEN_MAX_UPLOADS_PER_CALLER", &n)?;
+        }
+        if let Some(n) = lookup("GOLDEN_MAX_UPLOADS") {
+            settings.max_uploads = parse("GOLDEN_MAX_UPLOADS", &n)?;
+        }
+        if let Some(bytes) = lookup("GOLDEN_MIN_FREE_DISK_BYTES") {
+            settings.min_free_disk_bytes = parse("GOLDEN_MIN_FREE_DISK_BYTES", &bytes)?;
         }
         if let Some(size) = lookup("GOLDEN_DB_POOL_SIZE") {
             settings.db_pool_size = parse("GOLDEN_DB_POOL_SIZE", &size)?;

@@ -76,11 +76,13 @@ pub struct Metrics {
     ingested: IntCounterVec,
     bulk_rows: IntCounterVec,
     bulk_rejects: IntCounterVec,
+    auth_refusals: IntCounterVec,
     open_proposals: IntGaugeVec,
     oldest_proposal: IntGaugeVec,
     index_applied: IntGauge,
     database_seq: IntGauge,
     index_lag: IntGauge,
+    uploads_in_flight: IntGauge,
     /// The `source_system` label values in use.
     source_labels: Mutex<HashSet<String>>,
 }
@@ -134,6 +136,12 @@ impl Metrics {
                 "Rows rejected by bulk jobs, by domain",
                 &["domain"],
             )?,
+            auth_refusals: counter(
+                "golden_auth_refusals_total",
+                "Refused requests (401 and 403) by reason, and whether each was written to the \
+                 audit log or only counted here (past the per-caller budget of a minute)",
+                &["reason", "audited"],
+            )?,
             open_proposals: gauges(
                 "golden_open_proposals",
                 "Open merge proposals by domain",
@@ -155,6 +163,10 @@ impl Metrics {
             index_lag: gauge(
                 "golden_index_lag_events",
                 "Change-feed events committed but not yet in the candidate index",
+            )?,
+            uploads_in_flight: gauge(
+                "golden_bulk_uploads_in_flight",
+                "Bulk job uploads streaming in now",
             )?,
             registry,
             source_labels: Mutex::new(HashSet::new()),
@@ -196,6 +208,14 @@ impl Metrics {
             .inc_by(rejects);
     }
 
+    /// Counts one refused request; `reason` is a fixed code, never caller text.
+    pub fn observe_refusal(&self, reason: &str, audited: bool) {
+        let audited = if audited { "true" } else { "false" };
+        self.auth_refusals
+            .with_label_values(&[reason, audited])
+            .inc();
+    }
+
     /// Sets the gauges that describe stored state; domains with no open proposal read 0.
     pub fn set_state(&self, domains: &[String], backlog: &[ProposalBacklog], index: IndexStatus) {
         for domain in domains {
@@ -207,6 +227,12 @@ impl Metrics {
         self.index_applied.set(index.applied_seq);
         self.database_seq.set(index.database_seq);
         self.index_lag.set(index.lag);
+    }
+
+    /// Sets the number of bulk uploads streaming in (read at scrape time).
+    pub fn set_uploads_in_flight(&self, uploads: usize) {
+        self.uploads_in_flight
+            .set(i64::try_from(uploads).unwrap_or(i64::MAX));
     }
 
     /// Everything in the Prometheus text format.

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
 use super::openapi::{AuthErrors, BadRequest};
+use super::params;
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::audit::{AuditFilter, MAX_AUDIT_PAGE};
@@ -24,9 +25,10 @@ pub struct AuditQuery {
     /// the decisions on every proposal that paired it with another record.
     golden_id: Option<String>,
     /// Entries older than this entry ID (the previous page's `next_before`).
+    #[serde(default, deserialize_with = "params::before")]
     before: Option<i64>,
     /// Page size (1-500).
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_limit", deserialize_with = "params::limit")]
     limit: i64,
 }
 

@@ -1,12 +1,14 @@
-//! The bearer-token extractor and the permission check every handler makes.
+//! The bearer-token extractor and the permission check every handler makes. Every refusal,
+//! 401 or 403, is audited (within a per-caller budget) with its reason and request ID.
 
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::future::{Either, LocalBoxFuture};
 
 use super::error::{ApiError, blocking};
 use super::request_id;
-use crate::auth::{AuthError, Authenticator, Claims, Permission};
+use crate::auth::{AuthError, Authenticator, Claims, Permission, claimed_subject};
 use crate::service::Golden;
 use crate::service::audit::AuditEntry;
 
@@ -16,19 +18,34 @@ pub struct Caller(pub Claims);
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future =
+        Either<Ready<Result<Self, ApiError>>, LocalBoxFuture<'static, Result<Self, ApiError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let Some(authenticator) = req.app_data::<web::Data<Authenticator>>() else {
+            return Either::Left(ready(Err(ApiError::Unavailable)));
+        };
+        match authenticate(authenticator, req) {
+            Ok(caller) => Either::Left(ready(Ok(caller))),
+            Err(refused) => {
+                let req = req.clone();
+                Either::Right(Box::pin(async move {
+                    audit_unauthenticated(&req, &refused).await;
+                    Err(ApiError::Unauthorized(refused.error.to_string()))
+                }))
+            }
+        }
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
-    let authenticator = req
-        .app_data::<web::Data<Authenticator>>()
-        .ok_or(ApiError::Unavailable)?;
-    let token = req
-        .headers()
+/// A token that was missing or not accepted, with the `sub` it claimed when it could be read.
+struct Refused {
+    error: AuthError,
+    claimed_sub: Option<String>,
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -37,11 +54,71 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, ApiError> {
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized(AuthError::Missing.to_string()))?;
+}
+
+fn authenticate(authenticator: &Authenticator, req: &HttpRequest) -> Result<Caller, Refused> {
+    let Some(token) = bearer(req) else {
+        return Err(Refused {
+            error: AuthError::Missing,
+            claimed_sub: None,
+        });
+    };
     authenticator
         .verify(token)
         .map(Caller)
-        .map_err(|e| ApiError::Unauthorized(e.to_string()))
+        .map_err(|error| Refused {
+            error,
+            claimed_sub: claimed_subject(token),
+        })
+}
+
+/// Audits a 401: the actor is the `sub` the token claims (not verified) or `anonymous`; the
+/// caller whose budget it uses is that `sub`, or the peer address for a token without one.
+async fn audit_unauthenticated(req: &HttpRequest, refused: &Refused) {
+    let Some(golden) = req.app_data::<web::Data<Golden>>().cloned() else {
+        return;
+    };
+    let code = refused.error.refusal().code();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let (actor, caller, reason) = match &refused.claimed_sub {
+        Some(sub) => (
+            sub.clone(),
+            sub.clone(),
+            format!(
+                "{code}: {}; sub claimed by the token, not verified",
+                refused.error
+            ),
+        ),
+        None => (
+            "anonymous".to_owned(),
+            format!("peer {peer}"),
+            format!("{code}: {}", refused.error),
+        ),
+    };
+    let entry = OwnedAttempt {
+        actor,
+        action: "authenticate".into(),
+        domain: None,
+        entity_type: "request".into(),
+        entity_id: Some(format!("{} {}", req.method(), req.path())),
+        request_id: request_id::current(),
+        reason,
+    };
+    record(golden, entry, caller, code).await;
+}
+
+async fn record(
+    golden: web::Data<Golden>,
+    entry: OwnedAttempt,
+    caller: String,
+    code: &'static str,
+) {
+    if let Err(e) = blocking(move || golden.audit_denied(&entry.as_entry(), &caller, code)).await {
+        tracing::warn!(error = %e, "could not audit a refused request");
+    }
 }
 
 /// What is being attempted, for the audit trail of refusals.
@@ -63,13 +140,14 @@ impl Caller {
         if self.0.allows(permission) {
             return Ok(());
         }
-        let reason = match permission {
-            Permission::Read => "requires the reader role".to_owned(),
-            Permission::Ingest { source_system } => {
-                format!("requires the ingest role for source system {source_system:?}")
-            }
-            Permission::Steward => "requires the steward role".to_owned(),
-            Permission::Admin => "requires the admin role".to_owned(),
+        let (code, reason) = match permission {
+            Permission::Read => ("missing_role", "requires the reader role".to_owned()),
+            Permission::Ingest { source_system } => (
+                "source_not_allowed",
+                format!("requires the ingest role for source system {source_system:?}"),
+            ),
+            Permission::Steward => ("missing_role", "requires the steward role".to_owned()),
+            Permission::Admin => ("missing_role", "requires the admin role".to_owned()),
         };
         let entry = OwnedAttempt {
             actor: self.0.sub.clone(),
@@ -80,10 +158,7 @@ impl Caller {
             request_id: request_id::current(),
             reason: reason.clone(),
         };
-        let golden = golden.clone();
-        if let Err(e) = blocking(move || golden.audit_denied(&entry.as_entry())).await {
-            tracing::warn!(error = %e, "could not audit a refused request");
-        }
+        record(golden.clone(), entry, self.0.sub.clone(), code).await;
         Err(ApiError::Forbidden(reason))
     }
 }

@@ -59,6 +59,9 @@ impl ApiError {
                 ServiceError::Unprocessable { .. } => "unprocessable",
                 ServiceError::Conflict(_) => "conflict",
                 ServiceError::Forbidden(_) => "forbidden",
+                ServiceError::PayloadTooLarge(_) => "payload_too_large",
+                ServiceError::TooBusy(_) => "too_many_requests",
+                ServiceError::InsufficientStorage(_) => "insufficient_storage",
                 ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
                     "internal"
                 }
@@ -108,6 +111,9 @@ impl ResponseError for ApiError {
                 ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::Conflict(_) => StatusCode::CONFLICT,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+                ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                ServiceError::TooBusy(_) => StatusCode::TOO_MANY_REQUESTS,
+                ServiceError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
                 ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -129,6 +135,12 @@ impl ResponseError for ApiError {
             response.insert_header((
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"golden\""),
+            ));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.insert_header((
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::service::uploads::RETRY_AFTER_SECONDS),
             ));
         }
         response.json(ErrorBody {

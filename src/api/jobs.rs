@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ErrorBody, blocking};
 use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
+use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::Golden;
@@ -41,7 +42,9 @@ pub struct JobQuery {
     responses(
         (status = 202, description = "The job, queued; `Location` names it", body = JobView,
          headers(("Location" = String, description = "The job's URL"))),
-        (status = 413, description = "The file is larger than the limit", body = ErrorBody),
+        (status = 413, description = "The file is larger than the limit (refused before it is read when `Content-Length` says so)", body = ErrorBody),
+        (status = 429, description = "Too many uploads in progress for this token or the server; `Retry-After` says when to retry", body = ErrorBody),
+        (status = 507, description = "Not enough free disk for the file", body = ErrorBody),
         BadRequest, AuthErrors, NotFound, Unprocessable,
     ),
     security(("bearer" = [])),
@@ -77,6 +80,10 @@ pub async fn create(
             )
             .await?;
     }
+    // Refused before a byte of the body is read: a declared length over the limit, too many
+    // uploads in flight, or a disk that cannot hold the file. The permit is held until the
+    // file is stored.
+    let _permit = golden.admit_upload(&caller.0.sub, declared_length(&request))?;
     let format = match (&query.format, content_type(&request)) {
         (Some(text), _) => Format::parse(text),
         (None, Some(ct)) if ct.contains("ndjson") || ct.contains("jsonl") => Ok(Format::Ndjson),
@@ -169,6 +176,25 @@ fn content_type(request: &HttpRequest) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// The body's `Content-Length`, when the request declares one.
+fn declared_length(request: &HttpRequest) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A failed write of the upload: a full disk is the client's to hear about (507).
+fn store_error(e: std::io::Error) -> ApiError {
+    if e.kind() == std::io::ErrorKind::StorageFull {
+        return ApiError::Service(crate::service::ServiceError::InsufficientStorage(
+            "the disk filled up while storing the upload".into(),
+        ));
+    }
+    internal("cannot store the upload", e)
+}
+
 fn internal(what: &str, e: std::io::Error) -> ApiError {
     ApiError::Service(crate::service::ServiceError::Internal(format!(
         "{what}: {e}"
@@ -193,8 +219,7 @@ async fn receive(
                 "the file is larger than the limit of {limit} bytes"
             )));
         }
-        file.write_all(&chunk)
-            .map_err(|e| internal("cannot store the upload", e))?;
+        file.write_all(&chunk).map_err(store_error)?;
     }
     // The job row that names this file commits next, and a job may resume from the file
     // after a crash: its bytes and its directory entry reach the disk first.
@@ -204,7 +229,7 @@ async fn receive(
             Some(dir) => std::fs::File::open(dir)?.sync_all(),
             None => Ok(()),
         })
-        .map_err(|e| internal("cannot store the upload", e))?;
+        .map_err(store_error)?;
     if size == 0 {
         return Err(ApiError::bad_request("empty_body", "the upload is empty"));
     }
@@ -254,14 +279,17 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// At most this many jobs.
-    #[serde(default = "default_limit")]
+    /// At most this many jobs (1-500).
+    #[serde(default = "default_limit", deserialize_with = "params::limit")]
     limit: i64,
 }
 
 fn default_limit() -> i64 {
     20
 }
+
+/// Most jobs one listing may hold.
+const MAX_JOBS_PAGE: i64 = 500;
 
 /// The newest jobs first.
 #[derive(Serialize, ToSchema)]
@@ -284,7 +312,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     require_read(&golden, &caller, None).await?;
     let service = golden.clone();
-    let limit = query.limit;
+    let limit = params::page_size(query.limit, MAX_JOBS_PAGE)?;
     let jobs = blocking(move || service.recent_jobs(limit)).await?;
     Ok(HttpResponse::Ok().json(JobList { jobs }))
 }

@@ -10,6 +10,7 @@ use super::auth::{Attempt, Caller};
 use super::crosswalk::parse_as_of;
 use super::error::{ApiError, blocking};
 use super::openapi::{AuthErrors, BadRequest, NotFound};
+use super::params;
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::events::MAX_PAGE;
@@ -87,15 +88,15 @@ pub async fn golden_record(
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events after this sequence number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "params::after")]
     after: i64,
     /// At most this many events (1-1000).
-    #[serde(default = "default_limit")]
+    #[serde(default = "default_limit", deserialize_with = "params::limit")]
     limit: i64,
     /// Only events of this domain.
     domain: Option<String>,
-    /// Seconds to wait for an event when there is none yet.
-    #[serde(default)]
+    /// Seconds to wait for an event when there is none yet (0-60).
+    #[serde(default, deserialize_with = "params::wait")]
     wait: i64,
 }
 
@@ -115,7 +116,7 @@ pub struct EventsPage {
 #[utoipa::path(get, path = "/v1/events", tag = "feed", params(EventsQuery),
     responses(
         (status = 200, description = "Events, oldest first", body = EventsPage),
-        BadRequest, AuthErrors,
+        BadRequest, AuthErrors, NotFound,
     ),
     security(("bearer" = [])),
 )]

@@ -12,6 +12,7 @@ mod lookups;
 mod models;
 pub mod openapi;
 mod ops;
+mod params;
 mod records;
 pub mod request_id;
 mod stewardship;

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
+use super::params;
 use super::request_id;
 use crate::auth::Permission;
 use crate::service::Golden;
@@ -21,8 +22,8 @@ pub struct SearchQuery {
     /// Free text: a name, an identifier, a phone number ...
     q: String,
     /// At most this many hits (1-100).
-    #[serde(default = "default_limit")]
-    limit: usize,
+    #[serde(default = "default_limit", deserialize_with = "params::limit")]
+    limit: i64,
 }
 
 /// Search hits, best first.
@@ -31,7 +32,10 @@ pub struct SearchResults {
     results: Vec<SearchHit>,
 }
 
-fn default_limit() -> usize {
+/// Most hits one search answers.
+const MAX_SEARCH_HITS: i64 = crate::service::search::MAX_RESULTS as i64;
+
+fn default_limit() -> i64 {
     20
 }
 
@@ -56,8 +60,9 @@ pub async fn search(
         .require(&golden, Permission::Read, attempt("search", &domain, None))
         .await?;
     let query = query.into_inner();
+    let limit = params::page_size(query.limit, MAX_SEARCH_HITS)? as usize;
     let service = golden.clone();
-    let hits = blocking(move || service.search(&domain, &query.q, query.limit)).await?;
+    let hits = blocking(move || service.search(&domain, &query.q, limit)).await?;
     Ok(HttpResponse::Ok().json(SearchResults { results: hits }))
 }
 
@@ -77,9 +82,11 @@ pub struct ProposalsQuery {
     /// `open` (default), `approved`, `rejected` or `superseded`.
     #[serde(default = "default_status")]
     status: String,
-    /// Lowest match probability.
+    /// Lowest match probability (0-1).
+    #[serde(default, deserialize_with = "params::min_score")]
     min_score: Option<f64>,
-    /// Highest match probability.
+    /// Highest match probability (0-1).
+    #[serde(default, deserialize_with = "params::max_score")]
     max_score: Option<f64>,
     /// Only proposals opened for a record of this system.
     source_system: Option<String>,
@@ -90,10 +97,10 @@ pub struct ProposalsQuery {
     /// `oldest` (default), `newest`, `score_desc` or `score_asc`.
     #[serde(default = "default_sort")]
     sort: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "params::offset")]
     offset: i64,
     /// Page size (1-500).
-    #[serde(default = "default_page")]
+    #[serde(default = "default_page", deserialize_with = "params::limit")]
     limit: i64,
 }
 
@@ -132,7 +139,7 @@ impl ProposalsQuery {
             max_score: self.max_score,
             source_system: self.source_system,
             offset: self.offset,
-            limit: self.limit,
+            limit: params::page_size(self.limit, crate::service::proposals::MAX_PAGE)?,
         })
     }
 }

@@ -1,7 +1,11 @@
 //! The audit log: who did what, when, why, and what it changed — including refused attempts.
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 use serde_json::Value;
 
+use super::refusals::Verdict;
 use super::views::{AuditPage, AuditView, utc};
 use super::{Golden, ServiceError};
 use crate::store::models::{AuditRow, NewAudit};
@@ -21,22 +25,72 @@ pub struct AuditEntry<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// Longest text kept in one field of a refusal's audit entry, in characters.
+pub const MAX_AUDIT_TEXT: usize = 200;
+
+/// `text` made safe to store whatever the backend: control characters (NUL included, which
+/// PostgreSQL refuses in text) are escaped as `\u{..}`, and past `max` characters the rest is
+/// cut and marked with `…`.
+pub fn sanitize(text: &str, max: usize) -> Cow<'_, str> {
+    let clean = text.chars().count() <= max && !text.chars().any(char::is_control);
+    if clean {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    for (kept, c) in text.chars().enumerate() {
+        if kept >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 impl Golden {
-    /// Records an attempt that was refused (missing role or source system).
-    pub fn audit_denied(&self, entry: &AuditEntry<'_>) -> Result<(), ServiceError> {
+    /// Records a refused request (401 or 403) within the budget of its caller: `caller` names
+    /// who is refused (the verified or claimed `sub`, or the peer address) and `refusal` is the
+    /// reason's fixed code. Every refusal is counted in the metrics; past the budget of a
+    /// minute, only counted. Caller-supplied text is sanitized before it is stored.
+    pub fn audit_denied(
+        &self,
+        entry: &AuditEntry<'_>,
+        caller: &str,
+        refusal: &'static str,
+    ) -> Result<(), ServiceError> {
+        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        let verdict = self.refusal_budget.admit(caller, refusal, minute);
+        self.metrics
+            .observe_refusal(refusal, verdict != Verdict::CountOnly);
+        let Verdict::Audit { unrecorded } = verdict else {
+            return Ok(());
+        };
+        let mut reason = sanitize(entry.reason.unwrap_or(refusal), MAX_AUDIT_TEXT).into_owned();
+        if unrecorded > 0 {
+            let _ = write!(
+                reason,
+                " (and {unrecorded} more refusals of this caller for {refusal} in an earlier \
+                 minute, counted but not recorded one by one)"
+            );
+        }
+        let text = |value: &str| sanitize(value, MAX_AUDIT_TEXT).into_owned();
         let mut conn = self.store.conn()?;
         audit::insert(
             &mut conn,
             &NewAudit {
                 at: crate::store::now(),
-                actor: entry.actor,
-                action: entry.action,
+                actor: &text(entry.actor),
+                action: &text(entry.action),
                 outcome: "denied",
-                domain: entry.domain,
-                entity_type: entry.entity_type,
-                entity_id: entry.entity_id,
-                request_id: entry.request_id,
-                reason: entry.reason,
+                domain: entry.domain.map(text).as_deref(),
+                entity_type: &text(entry.entity_type),
+                entity_id: entry.entity_id.map(text).as_deref(),
+                request_id: entry.request_id.map(text).as_deref(),
+                reason: Some(&reason),
                 before_state: None,
                 after_state: None,
             },
@@ -110,4 +164,17 @@ fn audit_view(row: AuditRow) -> AuditView {
 /// damaged entry never hides the rest of the log.
 fn stored_state(text: String) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_escapes_control_characters_and_cuts_long_text() {
+        assert!(matches!(sanitize("alice", 10), Cow::Borrowed("alice")));
+        assert_eq!(sanitize("a\0b\n", 10), "a\\u{0}b\\u{a}");
+        assert_eq!(sanitize("abcdef", 3), "abc…");
+        assert_eq!(sanitize("ééééé", 4), "éééé…");
+    }
 }

@@ -213,9 +213,12 @@ impl Golden {
             .collect())
     }
 
-    /// Writes a job's rejected rows as CSV `line,reason,raw`, in line order, a page at a time.
+    /// Writes a job's rejected rows as CSV `line,reason,raw`, in line order, a page at a time;
+    /// cells a spreadsheet would run as a formula are neutralized (see
+    /// [`spreadsheet_safe`](super::export::spreadsheet_safe)).
     pub fn write_rejects(&self, id: &str, out: impl std::io::Write) -> Result<(), ServiceError> {
         self.job(id)?;
+        use super::export::spreadsheet_safe;
         let csv_error = |e: csv::Error| ServiceError::Internal(format!("rejects CSV: {e}"));
         let mut writer = csv::Writer::from_writer(out);
         writer
@@ -230,7 +233,11 @@ impl Golden {
             after = last.line;
             for reject in page {
                 writer
-                    .write_record([reject.line.to_string(), reject.reason, reject.raw])
+                    .write_record([
+                        reject.line.to_string(),
+                        spreadsheet_safe(&reject.reason).into_owned(),
+                        spreadsheet_safe(&reject.raw).into_owned(),
+                    ])
                     .map_err(csv_error)?;
             }
         }

@@ -29,6 +29,15 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A body larger than allowed (known before it is read).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Too much of this kind of work in flight; the caller may retry later.
+    #[error("{0}")]
+    TooBusy(String),
+    /// The disk cannot hold what was asked.
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

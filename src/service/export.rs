@@ -2,6 +2,7 @@
 //! page so memory stays flat however large the domain. The CLI writes them to stdout; the API
 //! streams the crosswalk to the client.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
@@ -104,15 +105,35 @@ impl CrosswalkEncoder {
     }
 }
 
-/// CSV rows, quoted where needed.
+/// The characters that make a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as
+/// a formula, or that it strips before looking for one.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV cell a spreadsheet will show as text rather than run: one that starts with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (the usual defence against CSV
+/// formula injection, e.g. a source ID `=HYPERLINK(...)`). Other cells are unchanged, and JSON
+/// exports never pass through here.
+pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// CSV rows, quoted where needed and made spreadsheet-safe.
 fn csv_bytes<R, F>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ServiceError>
 where
     R: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
+    F: AsRef<str>,
 {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        writer.write_record(row).map_err(csv_error)?;
+        let cells: Vec<String> = row
+            .into_iter()
+            .map(|cell| spreadsheet_safe(cell.as_ref()).into_owned())
+            .collect();
+        writer.write_record(&cells).map_err(csv_error)?;
     }
     writer.into_inner().map_err(|e| write_error(e.into_error()))
 }
@@ -181,8 +202,8 @@ impl Exports<'_> {
                 writer
                     .write_record([
                         p.id.to_string(),
-                        p.golden_id.clone(),
-                        p.other_golden_id.clone(),
+                        spreadsheet_safe(&p.golden_id).into_owned(),
+                        spreadsheet_safe(&p.other_golden_id).into_owned(),
                         format!("{:.6}", p.score),
                     ])
                     .map_err(csv_error)?;
@@ -230,5 +251,27 @@ impl Golden {
             }
         });
         Ok(rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralized() {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(spreadsheet_safe(cell), format!("'{cell}"));
+        }
+        for cell in ["V000001", "sap", "", "a=b", "'quoted"] {
+            assert!(matches!(spreadsheet_safe(cell), Cow::Borrowed(c) if c == cell));
+        }
     }
 }

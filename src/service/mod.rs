@@ -17,10 +17,12 @@ mod ops;
 mod prepare;
 pub mod proposals;
 pub mod records;
+pub mod refusals;
 pub mod rematch;
 pub mod search;
 pub mod stats;
 pub mod stewardship;
+pub mod uploads;
 pub mod views;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -45,6 +47,10 @@ pub struct Golden {
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
     /// The domains' active match models, applied over their rules.
     models: RwLock<models::ActiveModels>,
+    /// How many refusals each caller may still have audited this minute.
+    refusal_budget: refusals::RefusalBudget,
+    /// Bulk uploads streaming in now.
+    uploads: uploads::UploadSlots,
 }
 
 impl Golden {
@@ -77,6 +83,8 @@ impl Golden {
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
             models: Default::default(),
+            refusal_budget: Default::default(),
+            uploads: Default::default(),
         };
         golden.load_models()?;
         if rebuild {

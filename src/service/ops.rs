@@ -27,6 +27,7 @@ impl Golden {
             .collect();
         let domains: Vec<String> = self.rules.domains().map(|d| d.name.clone()).collect();
         self.metrics.set_state(&domains, &backlog, index);
+        self.metrics.set_uploads_in_flight(self.uploads.in_flight());
         self.metrics
             .render()
             .map_err(|e| ServiceError::Internal(e.to_string()))

@@ -28,20 +28,17 @@ pub(super) fn open_proposal(
 ) -> Result<i64, ServiceError> {
     let explanation = serde_json::to_string(score)?;
     let now = tx.now();
-    let id = proposals::insert(
-        tx.conn(),
-        &NewProposal {
-            domain: &domain.name,
-            golden_id,
-            other_golden_id: other,
-            record_id: Some(record_id),
-            score: score.probability,
-            status: "open",
-            explanation: &explanation,
-            rules_version: &domain.version,
-            created_at: now,
-        },
-    )?;
+    let id = tx.insert_proposal(&NewProposal {
+        domain: &domain.name,
+        golden_id,
+        other_golden_id: other,
+        record_id: Some(record_id),
+        score: score.probability,
+        status: "open",
+        explanation: &explanation,
+        rules_version: &domain.version,
+        created_at: now,
+    })?;
     tx.emit(
         Some(&domain.name),
         "proposal.opened",
@@ -69,6 +66,13 @@ pub struct ProposalView {
     pub decided_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The version of `golden_id` the proposal was made against: pass it back as
+    /// `golden_version` when deciding (absent for proposals older than this field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub golden_version: Option<i64>,
+    /// The version of `other_golden_id` the proposal was made against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_version: Option<i64>,
     /// Field by field: both values, the method, the similarity and its contribution.
     pub explanation: PairScore,
     /// The source record whose arrival opened the proposal (filled in queue listings).
@@ -92,6 +96,8 @@ impl TryFrom<ProposalRow> for ProposalView {
             decided_at: row.decided_at.map(utc),
             decided_by: row.decided_by,
             comment: row.comment,
+            golden_version: row.golden_version,
+            other_version: row.other_version,
             record: None,
         })
     }

@@ -184,6 +184,10 @@ pub struct ProposalRow {
     pub decided_at: Option<NaiveDateTime>,
     pub decided_by: Option<String>,
     pub comment: Option<String>,
+    /// The version of `golden_id` when the proposal was opened (none for older proposals).
+    pub golden_version: Option<i64>,
+    /// The version of `other_golden_id` when the proposal was opened.
+    pub other_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

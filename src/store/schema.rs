@@ -101,6 +101,8 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         decided_by -> Nullable<Text>,
         comment -> Nullable<Text>,
+        golden_version -> Nullable<BigInt>,
+        other_version -> Nullable<BigInt>,
     }
 }
 

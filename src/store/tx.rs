@@ -10,8 +10,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 
-use super::models::{NewEvent, NewGoldenHistory, NewLinkEvidence, NewMembership, NewVersion};
-use super::queries::{counters, events, golden, models, records};
+use super::models::{
+    NewEvent, NewGoldenHistory, NewLinkEvidence, NewMembership, NewProposal, NewVersion,
+};
+use super::queries::{counters, events, golden, models, proposals, records};
 use super::{DbConnection, StoreError};
 
 /// An open write transaction.
@@ -30,6 +32,8 @@ struct Held {
     history: Vec<NewGoldenHistory>,
     memberships: Vec<NewMembership>,
     links: Vec<NewLinkEvidence>,
+    /// Proposals opened in this transaction, to stamp with their golden records' versions.
+    opened_proposals: Vec<i64>,
     /// Counters taken in this transaction and their last value.
     counters: HashMap<String, i64>,
 }
@@ -112,6 +116,15 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    /// Inserts a proposal and returns its ID. When the transaction ends, the proposal is
+    /// stamped with the versions its two golden records stand at then: the ones it was made
+    /// against (they may still move within this transaction, as a batch recomputes them).
+    pub fn insert_proposal(&mut self, proposal: &NewProposal<'_>) -> Result<i64, StoreError> {
+        let id = proposals::insert(self.conn, proposal)?;
+        self.held.opened_proposals.push(id);
+        Ok(id)
+    }
+
     /// The next value of the named counter, starting at 1.
     pub fn next_number(&mut self, name: &str) -> Result<i64, StoreError> {
         let current = match self.held.counters.get(name) {
@@ -137,6 +150,7 @@ impl<'c> Tx<'c> {
         records::insert_versions(self.conn, &held.versions)?;
         models::insert_links(self.conn, &held.links)?;
         golden::insert_history(self.conn, &held.history)?;
+        proposals::stamp_versions(self.conn, &held.opened_proposals)?;
         events::insert_all(self.conn, &held.events)?;
         if let Some(last) = held.events.last() {
             events::store_sequence(self.conn, last.seq)?;

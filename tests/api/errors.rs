@@ -84,3 +84,49 @@ fn bad_query_parameters_are_400() {
     assert_eq!(app.get("/v1/events?limit=0", Some(&reader)).0, 400);
     assert_eq!(app.get("/v1/events?limit=5000", Some(&reader)).0, 400);
 }
+
+#[test]
+fn every_numeric_query_parameter_is_checked_and_named() {
+    let app = spawn_app();
+    let admin = app.admin();
+    let cases = [
+        ("/v1/vendor/proposals?min_score=NaN", "min_score"),
+        ("/v1/vendor/proposals?min_score=inf", "min_score"),
+        ("/v1/vendor/proposals?max_score=-0.5", "max_score"),
+        ("/v1/vendor/proposals?max_score=1.5", "max_score"),
+        ("/v1/vendor/proposals?limit=-1", "limit"),
+        ("/v1/vendor/proposals?limit=abc", "limit"),
+        ("/v1/vendor/proposals?offset=-3", "offset"),
+        ("/v1/vendor/golden?q=acme&limit=-1", "limit"),
+        ("/v1/vendor/golden?q=acme&limit=0", "limit"),
+        ("/v1/vendor/golden?q=acme&limit=1000", "limit"),
+        ("/v1/jobs?limit=-1", "limit"),
+        ("/v1/jobs?limit=100000", "limit"),
+        ("/v1/events?limit=-1", "limit"),
+        ("/v1/events?after=-1", "after"),
+        ("/v1/events?after=1e400", "after"),
+        ("/v1/events?wait=-1", "wait"),
+        ("/v1/events?wait=NaN", "wait"),
+        ("/v1/audit?limit=-1", "limit"),
+        ("/v1/audit?before=-5", "before"),
+        ("/v1/audit?before=x", "before"),
+    ];
+    for (path, parameter) in cases {
+        let (status, body) = app.get(path, Some(&admin));
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"], "invalid_query", "{path}: {body}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(parameter), "{path}: {message}");
+        assert!(body["request_id"].is_string(), "{path}: {body}");
+    }
+    for path in [
+        "/v1/vendor/proposals?min_score=0.25&max_score=1&limit=500&offset=0",
+        "/v1/vendor/golden?q=acme&limit=100",
+        "/v1/jobs?limit=500",
+        "/v1/events?after=0&limit=1000&wait=0",
+        "/v1/audit?limit=500&before=10",
+    ] {
+        let (status, body) = app.get(path, Some(&admin));
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+}

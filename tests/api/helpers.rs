@@ -174,10 +174,15 @@ impl TestApp {
     }
 
     pub fn token(&self, roles: &[Role], sources: &[&str]) -> String {
+        self.token_as("tester", roles, sources)
+    }
+
+    /// A token for the subject `sub`.
+    pub fn token_as(&self, sub: &str, roles: &[Role], sources: &[&str]) -> String {
         let roles: BTreeSet<Role> = roles.iter().copied().collect();
         self.authenticator
             .issue(
-                "tester",
+                sub,
                 roles,
                 sources.iter().map(|s| s.to_string()).collect(),
                 Duration::from_secs(600),

@@ -229,3 +229,191 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
         "an upload no job reads is removed at start"
     );
 }
+
+/// Sends an upload's headers and the first bytes of its body, then stalls: the server holds
+/// the upload open.
+fn stalled_upload(app: &TestApp, token: &str, declared: u64) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /v1/vendor/jobs?source=acq HTTP/1.1\r\nHost: golden\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: text/csv\r\n\
+         Content-Length: {declared}\r\n\r\nsource_id,name\n"
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+fn response_head(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buffer = vec![0u8; 4096];
+    let n = stream
+        .read(&mut buffer)
+        .expect("a response before the body is sent");
+    String::from_utf8_lossy(&buffer[..n]).into_owned()
+}
+
+#[test]
+fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+    let app = spawn_with(|s| s.max_job_bytes = 2_000);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    // A terabyte is declared and only a line is sent: the answer comes at once.
+    let mut stream = stalled_upload(&app, &ingest, 1 << 40);
+    let response = response_head(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(
+        response.contains("\"error\":\"payload_too_large\""),
+        "{response}"
+    );
+    assert!(response.contains("\"request_id\""), "{response}");
+    assert!(response.contains("limit of 2000 bytes"), "{response}");
+}
+
+#[test]
+fn concurrent_uploads_are_capped_per_token_and_in_total() {
+    let app = spawn_with(|s| {
+        s.max_uploads_per_caller = 1;
+        s.max_uploads = 2;
+    });
+    let token = |sub: &str| app.token_as(sub, &[Role::Ingest], &["acq"]);
+    let small = b"source_id,name\n1,Acme\n";
+    let busy = |sub: &str| {
+        let result = ureq::post(&format!("{}/v1/vendor/jobs?source=acq", app.base))
+            .set("Authorization", &format!("Bearer {}", token(sub)))
+            .set("Content-Type", "text/csv")
+            .send_bytes(small);
+        match result {
+            Err(ureq::Error::Status(429, response)) => {
+                assert_eq!(response.header("Retry-After"), Some("10"));
+                let body: Value = serde_json::from_str(&response.into_string().unwrap()).unwrap();
+                assert_eq!(body["error"], "too_many_requests", "{body}");
+                assert!(body["request_id"].is_string(), "{body}");
+                body["message"].as_str().unwrap().to_owned()
+            }
+            other => panic!("expected 429 for {sub}, got {other:?}"),
+        }
+    };
+    // Waits until the server holds `n` uploads open (the gauge is read at scrape time).
+    let in_flight = |n: usize| {
+        let line = format!("golden_bulk_uploads_in_flight {n}\n");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = ureq::get(&format!("{}/metrics", app.base))
+                .call()
+                .unwrap()
+                .into_string()
+                .unwrap();
+            if text.contains(&line) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never {n} uploads in flight");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let first = stalled_upload(&app, &token("loader-a"), 10_000);
+    in_flight(1);
+    assert!(busy("loader-a").contains("this token"));
+    let _second = stalled_upload(&app, &token("loader-b"), 10_000);
+    in_flight(2);
+    assert!(busy("loader-c").contains("the server"));
+
+    // A broken-off upload frees its place.
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = upload(
+            &app,
+            "/v1/vendor/jobs?source=acq",
+            &token("loader-a"),
+            "text/csv",
+            small,
+        );
+        if status == 202 {
+            break;
+        }
+        assert_eq!(status, 429, "{body}");
+        assert!(Instant::now() < deadline, "the place was never freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_upload_the_disk_cannot_hold_is_refused() {
+    let app = spawn_with(|s| s.min_free_disk_bytes = u64::MAX / 4);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let (status, body) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        b"source_id,name\n1,Acme\n",
+    );
+    assert_eq!(status, 507, "{body}");
+    assert_eq!(body["error"], "insufficient_storage");
+    assert!(
+        body["message"].as_str().unwrap().contains("free disk"),
+        "{body}"
+    );
+    assert!(body["request_id"].is_string());
+}
+
+#[test]
+fn rejects_csv_neutralizes_formula_cells() {
+    let app = spawn_app();
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let (status, job) = upload(
+        &app,
+        "/v1/vendor/jobs?source=acq",
+        &ingest,
+        "text/csv",
+        b"source_id,name\n@SUM(1+2),\n2,Acme Corp\n",
+    );
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap().to_owned();
+    let done = wait_finished(&app, &id);
+    assert_eq!(done["rejected"], 1, "{done}");
+    let reader = app.token(&[Role::Reader], &[]);
+    let text = ureq::get(&format!("{}/v1/jobs/{id}/rejects", app.base))
+        .set("Authorization", &format!("Bearer {reader}"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let row = rows.records().next().unwrap().unwrap();
+    assert_eq!(&row[2], "'@SUM(1+2),", "{text}");
+}
+
+#[test]
+fn an_upload_without_a_length_is_cut_off_at_the_limit() {
+    use std::io::Write;
+    let app = spawn_with(|s| s.max_job_bytes = 2_000);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let mut stream = std::net::TcpStream::connect(app.base.trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /v1/vendor/jobs?source=acq HTTP/1.1\r\nHost: golden\r\n\
+         Authorization: Bearer {ingest}\r\nContent-Type: text/csv\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .unwrap();
+    let body = vendor_csv(200);
+    for chunk in body.as_bytes().chunks(500) {
+        // The server may answer and close before the whole body is sent.
+        if write!(stream, "{:x}\r\n", chunk.len()).is_err()
+            || stream.write_all(chunk).is_err()
+            || stream.write_all(b"\r\n").is_err()
+        {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let response = response_head(&mut stream);
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert!(response.contains("payload_too_large"), "{response}");
+}

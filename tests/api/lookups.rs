@@ -472,3 +472,58 @@ fn stewards_list_the_audit_log_and_readers_may_not() {
         assert_eq!(status, 400);
     }
 }
+
+#[test]
+fn csv_exports_neutralize_formula_cells_and_json_exports_do_not() {
+    let app = spawn_app();
+    let erp = app.token(&[Role::Ingest], &["erp"]);
+    let reader = app.token(&[Role::Reader], &[]);
+    let ids = [
+        "=HYPERLINK(\"http://evil.example\",\"open\")",
+        "+1",
+        "-1+2",
+        "@SUM(A1)",
+        "=cmd|' /C calc'!A0",
+        "plain-1",
+    ];
+    for (n, id) in ids.iter().enumerate() {
+        let record = vendor("erp", id, json!({"name": format!("Vendor Number {n} Inc")}));
+        let (status, body) = app.post("/v1/vendor/records", Some(&erp), &record);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, _, csv) = get_text(&app, "/v1/crosswalk/vendor/export?format=csv", &reader);
+    assert_eq!(status, 200);
+    let mut reader_csv = csv::Reader::from_reader(csv.as_bytes());
+    let exported: Vec<String> = reader_csv
+        .records()
+        .map(|r| r.unwrap()[1].to_owned())
+        .collect();
+    assert_eq!(exported.len(), ids.len());
+    for id in &ids[..5] {
+        assert!(exported.contains(&format!("'{id}")), "{id:?}: {exported:?}");
+    }
+    assert!(exported.contains(&"plain-1".to_owned()), "{exported:?}");
+
+    let (_, _, ndjson) = get_text(&app, "/v1/crosswalk/vendor/export", &reader);
+    let exported: Vec<String> = ndjson
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["source_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for id in ids {
+        assert!(exported.contains(&id.to_owned()), "{id:?}: {exported:?}");
+    }
+
+    // The command line export writes the same safe cells.
+    let output = app.cli(&["export", "crosswalk", "--domain", "vendor"]);
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"open\"\")\""),
+        "{text}"
+    );
+}

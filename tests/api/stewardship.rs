@@ -487,3 +487,84 @@ fn a_split_takes_along_the_open_proposals_its_records_opened() {
     assert!(moved["explanation"]["evidence"].is_array());
     assert_eq!(open_proposals(&app).len(), 1);
 }
+
+#[test]
+fn a_decision_without_versions_is_refused_when_a_record_changed_since_the_proposal() {
+    let app = spawn_app();
+    let steward = app.token(&[Role::Steward], &[]);
+    let [gb, _, gp] = contoso_pending_against_b(&app);
+    let proposal = proposal_between(&app, &gb, &gp).unwrap();
+    let id = proposal["id"].as_i64().unwrap();
+    // The proposal carries the versions it was made against.
+    let (left, right) = (
+        proposal["golden_id"].as_str().unwrap().to_owned(),
+        proposal["other_golden_id"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(proposal["golden_version"], version(&golden(&app, &left)));
+    assert_eq!(proposal["other_version"], version(&golden(&app, &right)));
+
+    // Someone overrides a field of one side meanwhile.
+    let body = json!({"field": "city", "value": "Boston", "version": version(&golden(&app, &gb))});
+    let (status, changed) = app.post(
+        &format!("/v1/vendor/golden/{gb}/override"),
+        Some(&steward),
+        &body,
+    );
+    assert_eq!(status, 200, "{changed}");
+
+    for verdict in ["approve", "reject"] {
+        let (status, body) = app.post(
+            &format!("/v1/proposals/{id}/{verdict}"),
+            Some(&steward),
+            &json!({"comment": "looks the same"}),
+        );
+        assert_eq!(status, 409, "{verdict}: {body}");
+        assert_eq!(body["error"], "conflict");
+        assert!(
+            body["message"].as_str().unwrap().contains("changed since"),
+            "{body}"
+        );
+    }
+    // Nothing was merged.
+    assert_ne!(golden_of(&app, "sap", "2"), golden_of(&app, "oracle", "9"));
+
+    // Naming the versions now seen is a decision about what the steward saw.
+    let body = json!({
+        "golden_version": version(&golden(&app, &left)),
+        "other_version": version(&golden(&app, &right)),
+    });
+    let (status, decided) = app.post(
+        &format!("/v1/proposals/{id}/approve"),
+        Some(&steward),
+        &body,
+    );
+    assert_eq!(status, 200, "{decided}");
+    assert_eq!(golden_of(&app, "sap", "2"), golden_of(&app, "oracle", "9"));
+}
+
+#[test]
+fn a_re_opened_proposal_carries_the_versions_of_its_new_pair() {
+    let app = spawn_app();
+    let steward = app.token(&[Role::Steward], &[]);
+    let [gb, gc, gp] = contoso_pending_against_b(&app);
+    let body = json!({"other_golden_id": gp, "version": version(&golden(&app, &gc))});
+    let (status, merged) = app.post(
+        &format!("/v1/vendor/golden/{gc}/merge"),
+        Some(&steward),
+        &body,
+    );
+    assert_eq!(status, 200, "{merged}");
+    let moved = proposal_between(&app, &gc, &gb).expect("re-opened against the survivor");
+    let left = moved["golden_id"].as_str().unwrap();
+    let right = moved["other_golden_id"].as_str().unwrap();
+    assert_eq!(moved["golden_version"], version(&golden(&app, left)));
+    assert_eq!(moved["other_version"], version(&golden(&app, right)));
+    // Nothing changed since it was re-opened: a decision without versions goes through.
+    let id = moved["id"].as_i64().unwrap();
+    let (status, body) = app.post(
+        &format!("/v1/proposals/{id}/reject"),
+        Some(&steward),
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{body}");
+}

@@ -11,6 +11,24 @@ use crate::store::models::{GoldenRow, ProposalRow};
 use crate::store::queries::proposals;
 use crate::store::queries::proposals::DoNotMatchOrigin;
 
+/// A decision that names no version is made against the proposal as it was opened: refused
+/// when the golden record changed since (a split, a merge, an override, a new member), so
+/// that it never silently applies to something the steward did not see.
+fn check_unchanged(
+    id: i64,
+    row: &GoldenRow,
+    made_against: Option<i64>,
+) -> Result<(), ServiceError> {
+    match made_against {
+        Some(version) if version != row.version => Err(ServiceError::Conflict(format!(
+            "golden record {} changed since proposal {id} was made (version {version}, now {}): \
+             reload it and decide again, passing golden_version and other_version",
+            row.golden_id, row.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// What a steward decides about a proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -73,6 +91,12 @@ impl Golden {
             let right = load_active(tx.conn(), &domain.name, &proposal.other_golden_id)?;
             check_version(&left, request.golden_version)?;
             check_version(&right, request.other_version)?;
+            if request.golden_version.is_none() {
+                check_unchanged(id, &left, proposal.golden_version)?;
+            }
+            if request.other_version.is_none() {
+                check_unchanged(id, &right, proposal.other_version)?;
+            }
             let before = json!({
                 "proposal": ProposalView::try_from(proposal.clone())?,
                 "golden": snapshot(tx.conn(), &left.golden_id)?,

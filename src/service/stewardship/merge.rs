@@ -158,20 +158,17 @@ pub(super) fn move_proposal(
     } else {
         (other, to)
     };
-    let id = proposals::insert(
-        tx.conn(),
-        &NewProposal {
-            domain: &domain.name,
-            golden_id,
-            other_golden_id,
-            record_id: stale.record_id,
-            score: stale.score,
-            status: "open",
-            explanation: &stale.explanation,
-            rules_version: &stale.rules_version,
-            created_at: stale.created_at,
-        },
-    )?;
+    let id = tx.insert_proposal(&NewProposal {
+        domain: &domain.name,
+        golden_id,
+        other_golden_id,
+        record_id: stale.record_id,
+        score: stale.score,
+        status: "open",
+        explanation: &stale.explanation,
+        rules_version: &stale.rules_version,
+        created_at: stale.created_at,
+    })?;
     tx.emit(
         Some(&domain.name),
         "proposal.opened",

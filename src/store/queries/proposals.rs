@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::store::DbConnection;
 use crate::store::models::NewDoNotMatch;
 pub use crate::store::models::{NewProposal, ProposalRow};
-use crate::store::schema::{do_not_match, proposals, source_records};
+use crate::store::schema::{do_not_match, golden_records, proposals, source_records};
 
 /// Inserts a proposal and returns its ID.
 pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
@@ -16,6 +16,39 @@ pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResul
         .values(proposal)
         .returning(proposals::id)
         .get_result(conn)
+}
+
+/// Stamps each proposal of `ids` with the versions its two golden records stand at now.
+pub fn stamp_versions(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, String, String)> = proposals::table
+            .filter(proposals::id.eq_any(chunk))
+            .select((
+                proposals::id,
+                proposals::golden_id,
+                proposals::other_golden_id,
+            ))
+            .load(conn)?;
+        let golden_ids: Vec<&str> = rows
+            .iter()
+            .flat_map(|(_, a, b)| [a.as_str(), b.as_str()])
+            .collect();
+        let versions: std::collections::HashMap<String, i64> = golden_records::table
+            .filter(golden_records::golden_id.eq_any(&golden_ids))
+            .select((golden_records::golden_id, golden_records::version))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        for (id, golden_id, other_golden_id) in &rows {
+            diesel::update(proposals::table.find(id))
+                .set((
+                    proposals::golden_version.eq(versions.get(golden_id).copied()),
+                    proposals::other_version.eq(versions.get(other_golden_id).copied()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Open proposals of a domain, oldest first, a page at a time.

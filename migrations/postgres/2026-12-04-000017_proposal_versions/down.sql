@@ -1,0 +1,2 @@
+ALTER TABLE proposals DROP COLUMN other_version;
+ALTER TABLE proposals DROP COLUMN golden_version;
