@@ -120,7 +120,16 @@ fn a_model_is_estimated_from_the_stored_records_activated_and_shown_with_the_dom
     assert_eq!(summary["converged"], true, "{summary}");
     let rate = summary["match_rate"].as_f64().unwrap();
     assert!(rate > 0.0 && rate < 0.5, "{summary}");
+    // Calibrated thresholds: auto-links at the target precision on the model's probability,
+    // a review threshold no lower than the rule file's and a queue within its budget.
     assert_eq!(model["auto_link"], 0.995);
+    let review = model["review"].as_f64().unwrap();
+    assert!((0.2..=0.995).contains(&review), "{model}");
+    assert!(summary["expected_precision"].as_f64().unwrap() >= 0.995, "{summary}");
+    assert!(
+        summary["expected_proposals_per_1000"].as_f64().unwrap() <= 300.0,
+        "{summary}"
+    );
 
     let shown = domain_model(&app);
     assert_eq!(shown["version"], 1, "{shown}");
