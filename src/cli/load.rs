@@ -22,6 +22,8 @@ pub struct LoadArgs {
     pub mapping_file: Option<PathBuf>,
     pub format: Option<String>,
     pub file: String,
+    /// When the domain has no model yet, estimate one from this file first.
+    pub estimate_first: bool,
 }
 
 /// How often plain progress lines are printed when stderr is not a terminal.
@@ -56,6 +58,14 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
             Some(hash),
             Some(size),
         )
+    };
+    let estimated = if args.estimate_first && golden.active_model(&domain.name).is_none() {
+        if stdin {
+            anyhow::bail!("--estimate-first reads the file twice: it needs a file, not stdin");
+        }
+        Some(estimate_from_file(golden, &args, format, &mapping)?)
+    } else {
+        None
     };
     let reader = RowReader::open(input, format, mapping.clone(), args.source.clone(), &domain)?;
     let job = golden.start_job(&JobSpec {
@@ -108,6 +118,9 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
     let mut summary = serde_json::to_value(&done)?;
     if let Some(object) = summary.as_object_mut() {
         object.insert("seconds".into(), seconds.into());
+        if let Some(estimated) = estimated {
+            object.insert("model".into(), estimated);
+        }
         if done.rejected > 0 {
             object.insert(
                 "rejects_file".into(),
@@ -117,6 +130,66 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
     }
     println!("{summary}");
     Ok(done)
+}
+
+/// Loads the file into a scratch store with the same rules, estimates a model there and makes
+/// it the domain's active model, as batch linkers estimate from the data they link. Returns
+/// what the summary says of it; data that cannot identify a model leaves the declared weights.
+fn estimate_from_file(
+    golden: &Golden,
+    args: &LoadArgs,
+    format: Format,
+    mapping: &Mapping,
+) -> anyhow::Result<serde_json::Value> {
+    eprintln!(
+        "no model for {} yet: estimating one from the file first",
+        args.domain
+    );
+    let scratch = tempfile::tempdir()?;
+    let mut settings = crate::config::Settings::embedded(scratch.path());
+    settings.rules_dir = golden.settings.rules_dir.clone();
+    let staging = Golden::open(settings)?;
+    let domain = staging.domain(&args.domain)?;
+    let file = File::open(&args.file).with_context(|| format!("cannot open {}", args.file))?;
+    let input = Box::new(BufReader::with_capacity(1 << 20, file));
+    let reader = RowReader::open(input, format, mapping.clone(), args.source.clone(), &domain)?;
+    let job = staging.start_job(&JobSpec {
+        domain: domain.name.clone(),
+        source: args.source.clone(),
+        origin: "cli",
+        input_name: args.file.clone(),
+        input_path: None,
+        input_hash: None,
+        bytes_total: None,
+        allowed_sources: None,
+        mapping: mapping.clone(),
+        created_by: "cli".into(),
+    })?;
+    staging.run_job(&job.id, reader, &mut |_| {})?;
+    let actor = crate::service::stewardship::Actor {
+        sub: "cli:load".into(),
+        request_id: None,
+    };
+    let options = crate::service::models::EstimateOptions::default();
+    let model = match staging.estimate_model(&domain.name, &options, &actor) {
+        Ok(info) => staging.export_model(&domain.name, Some(info.version))?,
+        Err(crate::service::ServiceError::Unprocessable { message, .. }) => {
+            eprintln!("no model estimated: {message}");
+            return Ok(serde_json::json!({ "estimated_from_file": false, "reason": message }));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let info = golden.adopt_model(&domain.name, model, "estimated_from_file", &actor)?;
+    eprintln!(
+        "model version {} estimated from the file: auto_link {:.4}, review {:.4}",
+        info.version, info.auto_link, info.review
+    );
+    Ok(serde_json::json!({
+        "estimated_from_file": true,
+        "version": info.version,
+        "auto_link": info.auto_link,
+        "review": info.review,
+    }))
 }
 
 /// A re-run is recognised by the input's bytes and how it is read.

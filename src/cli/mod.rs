@@ -59,6 +59,10 @@ enum Command {
         /// csv or ndjson (default: from the file name; csv for stdin).
         #[arg(long)]
         format: Option<String>,
+        /// When the domain has no match model yet, estimate one from the file itself first
+        /// (the file is loaded into a scratch store for that) and load with it.
+        #[arg(long)]
+        estimate_first: bool,
         file: String,
     },
     /// Score the current rules on a labelled file, in a fresh temporary store.
@@ -227,6 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             map,
             mapping,
             format,
+            estimate_first,
             file,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
@@ -241,6 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     mapping_file: mapping,
                     format,
                     file,
+                    estimate_first,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

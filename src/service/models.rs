@@ -63,7 +63,7 @@ impl Default for EstimateOptions {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ModelInfo {
     pub version: i64,
-    /// `estimated` or `imported`.
+    /// `estimated`, `imported`, or `estimated_from_file` (by a bulk load, before loading).
     pub origin: String,
     pub active: bool,
     /// Whether it fits the domain's current comparisons; a model that does not is not used.
@@ -195,6 +195,18 @@ impl Golden {
         model: MatchModel,
         actor: &Actor,
     ) -> Result<ModelInfo, ServiceError> {
+        self.adopt_model(domain, model, "imported", actor)
+    }
+
+    /// [`Golden::import_model`] with the origin to record (`imported`, or `estimated_from_file`
+    /// for a model a bulk load estimated from its own file first).
+    pub fn adopt_model(
+        &self,
+        domain: &str,
+        model: MatchModel,
+        origin: &str,
+        actor: &Actor,
+    ) -> Result<ModelInfo, ServiceError> {
         let declared = self.declared_domain(domain)?;
         let rules = matching_rules(&declared)?;
         if model.domain != domain {
@@ -209,7 +221,7 @@ impl Golden {
             ));
         }
         check_numbers(&model)?;
-        self.store_model(domain, &model, "imported", actor, true)
+        self.store_model(domain, &model, origin, actor, true)
     }
 
     /// Makes a stored version the active model (audited).

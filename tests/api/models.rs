@@ -125,7 +125,10 @@ fn a_model_is_estimated_from_the_stored_records_activated_and_shown_with_the_dom
     assert_eq!(model["auto_link"], 0.995);
     let review = model["review"].as_f64().unwrap();
     assert!((0.2..=0.995).contains(&review), "{model}");
-    assert!(summary["expected_precision"].as_f64().unwrap() >= 0.995, "{summary}");
+    assert!(
+        summary["expected_precision"].as_f64().unwrap() >= 0.995,
+        "{summary}"
+    );
     assert!(
         summary["expected_proposals_per_1000"].as_f64().unwrap() <= 300.0,
         "{summary}"
@@ -405,4 +408,72 @@ fn a_dry_run_rematch_reports_what_a_model_would_change_and_changes_nothing() {
     let reader = app.token(&[Role::Reader], &[]);
     let (status, body) = app.post("/v1/vendor/models/1/rematch", Some(&reader), &json!({}));
     assert_eq!(status, 403, "{body}");
+}
+
+/// The generated vendors as a CSV file with a source_system column.
+fn vendors_csv(path: &std::path::Path) {
+    let columns = [
+        "name",
+        "tax_id",
+        "address_line1",
+        "city",
+        "postal_code",
+        "phone",
+    ];
+    let mut text = format!("source_system,source_id,{}\n", columns.join(","));
+    for n in 0..48_usize {
+        for (system, variant) in [("sap", 0), ("oracle", 1), ("ariba", 2)] {
+            if variant == 2 && !n.is_multiple_of(3) {
+                continue;
+            }
+            let record = entity(n, variant);
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| record[*c].as_str().unwrap().to_owned())
+                .collect();
+            text.push_str(&format!("{system},{system}-{n},{}\n", cells.join(",")));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_load_into_a_domain_without_a_model_can_estimate_one_from_its_file_first() {
+    let app = spawn_app();
+    let file = app.dir.path().join("vendors.csv");
+    vendors_csv(&file);
+    let settings = app.settings.clone();
+    let run = |settings: &golden::config::Settings| {
+        let output = cli_for(
+            settings,
+            &[
+                "load",
+                "--domain",
+                "vendor",
+                "--estimate-first",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        serde_json::from_str::<Value>(stdout.lines().last().unwrap()).unwrap()
+    };
+    let mut first = Value::Null;
+    let app = app.restart_with(|| first = run(&settings));
+    assert_eq!(first["model"]["estimated_from_file"], true, "{first}");
+    assert_eq!(first["model"]["version"], 1, "{first}");
+    assert_eq!(first["rows_read"], 112, "{first}");
+    let shown = domain_model(&app);
+    assert_eq!(shown["version"], 1, "{shown}");
+    assert_eq!(shown["origin"], "estimated_from_file", "{shown}");
+    // The load matched with that model: its auto-links name it.
+    let reader = app.token(&[Role::Reader], &[]);
+    let (_, record) = app.get("/v1/vendor/records/oracle/oracle-5", Some(&reader));
+    assert_eq!(record["link"]["model_version"], 1, "{record}");
+
+    // With a model in place, a further load does not estimate again.
+    let mut second = Value::Null;
+    let app = app.restart_with(|| second = run(&settings));
+    assert!(second.get("model").is_none(), "{second}");
+    assert_eq!(domain_model(&app)["version"], 1);
 }
