@@ -82,6 +82,10 @@ enum Command {
         /// file first.
         #[arg(long, value_enum, default_value = "declared")]
         model: crate::eval::ModelChoice,
+        /// With `--model estimate`: estimate from this records file instead (another part of
+        /// the data), so the scores are on records the model never saw.
+        #[arg(long)]
+        estimate_from: Option<PathBuf>,
     },
     /// Estimate a domain's match model from its stored records and steward decisions, store it
     /// as the next version and make it active.
@@ -257,9 +261,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             truth,
             keep,
             model,
+            estimate_from,
         } => {
-            let report =
-                crate::eval::run(&settings, &domain, &records, &truth, keep.as_deref(), model)?;
+            let report = crate::eval::run(
+                &settings,
+                &domain,
+                &records,
+                &truth,
+                keep.as_deref(),
+                model,
+                estimate_from.as_deref(),
+            )?;
             eprintln!(
                 "{domain}: auto P={:.4} R={:.4} F1={:.4} | with review P={:.4} R={:.4} F1={:.4} | {} proposals ({:.1}% true) | {} rejected | {:.1}s",
                 report.precision_auto,

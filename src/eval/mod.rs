@@ -133,9 +133,14 @@ pub fn run(
     truth_path: &Path,
     keep: Option<&Path>,
     choice: ModelChoice,
+    estimate_from: Option<&Path>,
 ) -> Result<EvalReport, EvalError> {
     let started = Instant::now();
     let inputs = read_records(records_path)?;
+    let training = match estimate_from {
+        Some(path) => Some(read_records(path)?),
+        None => None,
+    };
     let truth = read_truth(truth_path)?;
     let dir = tempfile::tempdir()?;
     let data_dir = keep.unwrap_or(dir.path());
@@ -147,17 +152,19 @@ pub fn run(
     }
     let mut no_model = None;
     let model = match choice {
-        ModelChoice::Estimate => match estimate_from(base, domain, &inputs) {
-            Ok(model) => Some(model),
-            // Data that cannot identify a model is matched with the declared weights, as a
-            // deployment would be.
-            Err(EvalError::Service(ServiceError::Unprocessable { message, .. })) => {
-                eprintln!("no model estimated: {message}");
-                no_model = Some(message);
-                None
+        ModelChoice::Estimate => {
+            match estimate_from_records(base, domain, training.as_deref().unwrap_or(&inputs)) {
+                Ok(model) => Some(model),
+                // Data that cannot identify a model is matched with the declared weights, as a
+                // deployment would be.
+                Err(EvalError::Service(ServiceError::Unprocessable { message, .. })) => {
+                    eprintln!("no model estimated: {message}");
+                    no_model = Some(message);
+                    None
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
-        },
+        }
         ModelChoice::Declared => None,
     };
     let mut settings = Settings::embedded(data_dir);
@@ -231,7 +238,7 @@ fn load(
 }
 
 /// Estimates a model from the records alone: loaded into a scratch store, estimated there.
-fn estimate_from(
+fn estimate_from_records(
     base: &Settings,
     domain: &str,
     inputs: &[RecordInput],
