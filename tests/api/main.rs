@@ -17,4 +17,5 @@ mod lookups;
 mod matching;
 mod ops;
 mod replicas;
+mod standardization;
 mod stewardship;
