@@ -1,24 +1,109 @@
 //! Model and part numbers hidden in free text ("Sony Turntable - PSLX350H", "Sony PS-LX350H
 //! Belt-Drive Turntable"): tokens that mix letters and digits, separators removed.
+//!
+//! Item descriptions also carry packaging and measures ("100/bx", "BX/100", "CS of 12",
+//! "12/CS", "pk 10", "10ML") that look the same but are shared by every member of a product
+//! family: those are recognized and never taken for model numbers. Hand-written because no
+//! crate knows the packaging shorthand of ERP item masters.
+
+use super::units;
+
+/// Words that tie a count to a packaging unit: "case of 12", "12 per case".
+const PACK_LINKS: &[&str] = &["OF", "PER", "X"];
+
+/// Packaging units that ERPs also write before their count ("BX/100", "PK10", "CS 12").
+/// Narrower than the units a count may precede: "PC100" or "EA50" are as often model numbers.
+const UNIT_FIRST: &[&str] = &[
+    "BX", "BOX", "CS", "CASE", "PK", "PACK", "PKG", "CT", "CTN", "CARTON", "DZ", "BG", "BAG",
+];
+
+/// Measures beyond the order units of [`units::canonical`] that sizes are written in.
+const MEASURES: &[&str] = &["MG", "MCG", "GAL", "QT", "CC"];
 
 /// Model-number-like tokens of `raw`, uppercase without separators, in order, deduplicated.
-/// A token qualifies with letters and digits and at least 4 characters, or with 5+ digits.
+/// A token qualifies with letters and digits and at least 4 characters, or with 5+ digits,
+/// unless it is packaging or a measure.
 pub fn extract(raw: &str) -> Vec<String> {
+    let pieces: Vec<&str> = raw
+        .split(|c: char| c.is_whitespace() || ",;()[]{}\"'|".contains(c))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let tokens: Vec<String> = pieces.iter().map(|p| alnum_upper(p)).collect();
     let mut found: Vec<String> = Vec::new();
-    for piece in raw.split(|c: char| c.is_whitespace() || ",;()[]{}\"'|".contains(c)) {
-        let token: String = piece
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
+    for (i, token) in tokens.iter().enumerate() {
         let digits = token.chars().filter(char::is_ascii_digit).count();
         let letters = token.len() - digits;
         let qualifies = (digits > 0 && letters > 0 && token.len() >= 4) || digits >= 5;
-        if qualifies && !found.contains(&token) {
-            found.push(token);
+        if qualifies && !is_packaging(&pieces, &tokens, i) && !found.contains(token) {
+            found.push(token.clone());
         }
     }
     found
+}
+
+/// True when piece `i` is (part of) a packaging or measure expression.
+fn is_packaging(pieces: &[&str], tokens: &[String], i: usize) -> bool {
+    let piece = pieces[i];
+    // "100/bx", "BX/100", "12/CS"
+    if let Some((left, right)) = piece.split_once('/') {
+        let (left, right) = (alnum_upper(left), alnum_upper(right));
+        if (is_count(&left) && is_unit(&right)) || (is_unit_first(&left) && is_count(&right)) {
+            return true;
+        }
+    }
+    let token = &tokens[i];
+    if count_then_unit(token) || unit_then_count(token) {
+        return true;
+    }
+    if !is_count(token) {
+        return false;
+    }
+    // A bare count next to its unit: "box of 10000", "10000 per case", "10000 / CS".
+    let at = |j: Option<usize>| j.and_then(|j| tokens.get(j)).map(String::as_str);
+    let before = |n: usize| at(i.checked_sub(n));
+    let after = |n: usize| at(i.checked_add(n));
+    let linked_before =
+        before(1).is_some_and(|t| PACK_LINKS.contains(&t)) && before(2).is_some_and(is_unit);
+    let unit_before = before(1).is_some_and(is_unit_first);
+    let unit_after = after(1).is_some_and(|t| is_unit(t) || t == "PER")
+        || (after(1) == Some("") && after(2).is_some_and(is_unit));
+    linked_before || unit_before || unit_after
+}
+
+/// "100BX", "12CS", "10ML", "500MG": a count then a unit or measure, nothing else.
+fn count_then_unit(token: &str) -> bool {
+    let split = token
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(token.len());
+    let (count, unit) = token.split_at(split);
+    is_count(count) && is_unit(unit)
+}
+
+/// "BX100", "PK10", "CS12": a packaging unit then a count.
+fn unit_then_count(token: &str) -> bool {
+    let split = token.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+    let (unit, count) = token.split_at(split);
+    is_unit_first(unit) && is_count(count)
+}
+
+fn is_count(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_unit(s: &str) -> bool {
+    !s.is_empty() && (units::canonical(s).is_some() || MEASURES.contains(&s))
+}
+
+fn is_unit_first(s: &str) -> bool {
+    UNIT_FIRST.contains(&s)
+}
+
+fn alnum_upper(piece: &str) -> String {
+    piece
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -45,5 +130,45 @@ mod tests {
     fn keeps_family_suffixes_apart() {
         assert_eq!(extract("Glove MX-1010-S"), ["MX1010S"]);
         assert_ne!(extract("Glove MX-1010-S"), extract("Glove MX-1010-M"));
+    }
+
+    #[test]
+    fn packaging_is_never_a_model_number() {
+        for raw in [
+            "Nitrile Exam Glove, Medium, 100/bx",
+            "GLOVE EXAM NITRILE MED BX/100",
+            "Syringe 10ml Luer Lock CS of 12",
+            "Syringe 10 mL luer lock 12/CS",
+            "Gauze sponge 4x4 case of 12",
+            "Alcohol prep pad pk 10",
+            "ALCOHOL PREP PAD 10PK",
+            "Suture kit 12 per case",
+            "Exam table paper 12CS",
+            "Specimen bag box of 10000",
+            "Specimen bag 10000 / CS",
+            "Specimen bag 10000/CS",
+            "Cotton tip applicator 1000/CTN",
+            "Acetaminophen 500MG tablets 100/BT",
+            "Distilled water 1GAL",
+        ] {
+            assert!(extract(raw).is_empty(), "{raw}: {:?}", extract(raw));
+        }
+    }
+
+    #[test]
+    fn model_numbers_beside_packaging_are_kept() {
+        assert_eq!(
+            extract("Medline MDS192076 Nitrile Exam Glove Medium 100/BX"),
+            ["MDS192076"]
+        );
+        assert_eq!(extract("BD 302995 Syringe 10ML CS/100"), ["302995"]);
+        assert_eq!(
+            extract("Kimberly-Clark 55082 Purple Nitrile Gloves, M, 100/bx, 10 bx/cs"),
+            ["55082"]
+        );
+        // A model number that merely starts or ends with unit letters stays a model number.
+        assert_eq!(extract("Logitech G500 Gaming Mouse"), ["G500"]);
+        assert_eq!(extract("PC100 memory module"), ["PC100"]);
+        assert_eq!(extract("Seagate ST1000DM003 1TB"), ["ST1000DM003"]);
     }
 }

@@ -216,3 +216,41 @@ fn us_phone_numbers_with_and_without_country_code_or_extension_link() {
         assert_eq!(stored["standardized"]["phone"], "+13125550100");
     }
 }
+
+#[test]
+fn one_gtin_as_12_and_14_digits_with_pack_sizes_in_the_descriptions_auto_links() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["erp", "wms"]);
+    let item = |system: &str, id: &str, attributes: Value| {
+        let (status, body) = app.post(
+            "/v1/item/records",
+            Some(&token),
+            &vendor(system, id, attributes),
+        );
+        assert_eq!(status, 200, "{body}");
+        results(&body)[0].clone()
+    };
+    let first = item(
+        "erp",
+        "GLV-100",
+        json!({"description": "Nitrile Exam Glove, Medium, 100/bx", "manufacturer": "Medline",
+            "gtin": "036000291452", "uom": "BX"}),
+    );
+    assert_eq!(first["decision"], "new", "{first}");
+    let second = item(
+        "wms",
+        "88231",
+        json!({"description": "MEDLINE NITRILE EXAM GLOVE MED BX/100",
+            "manufacturer": "Medline Industries", "gtin": "00036000291452", "uom": "box"}),
+    );
+    assert_eq!(second["decision"], "auto_linked", "{second}");
+    assert_eq!(second["golden_id"], first["golden_id"]);
+
+    let (status, stored) = app.get("/v1/item/records/wms/88231", Some(&app.admin()));
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["standardized"]["gtin"], "00036000291452");
+    assert!(
+        stored["standardized"].get("description#model").is_none(),
+        "a pack size is no model number: {stored}"
+    );
+}
