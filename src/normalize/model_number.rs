@@ -11,11 +11,14 @@ use super::units;
 /// Words that tie a count to a packaging unit: "case of 12", "12 per case".
 const PACK_LINKS: &[&str] = &["OF", "PER", "X"];
 
-/// Packaging units that ERPs also write before their count ("BX/100", "PK10", "CS 12").
-/// Narrower than the units a count may precede: "PC100" or "EA50" are as often model numbers.
+/// Packaging units that ERPs also write before their count ("BX/100", "case of 12").
+/// Narrower than the units a count may precede: "PC/100" or "EA 50" are as often model numbers.
 const UNIT_FIRST: &[&str] = &[
     "BX", "BOX", "CS", "CASE", "PK", "PACK", "PKG", "CT", "CTN", "CARTON", "DZ", "BG", "BAG",
 ];
+
+/// The order units (as [`units::canonical`] names them) that count pieces rather than measure.
+const PACKAGING: &[&str] = &["EA", "BX", "CS", "PK", "DZ", "PR", "BG", "CT"];
 
 /// Measures beyond the order units of [`units::canonical`] that sizes are written in.
 const MEASURES: &[&str] = &["MG", "MCG", "GAL", "QT", "CC"];
@@ -51,39 +54,42 @@ fn is_packaging(pieces: &[&str], tokens: &[String], i: usize) -> bool {
             return true;
         }
     }
-    let token = &tokens[i];
-    if count_then_unit(token) || unit_then_count(token) {
+    if count_then_unit(piece) {
         return true;
     }
-    if !is_count(token) {
+    if !is_count(&tokens[i]) {
         return false;
     }
-    // A bare count next to its unit: "box of 10000", "10000 per case", "10000 / CS".
+    // A count spelled out with its unit: "box of 10000", "10000 per case", "10000 / CS".
     let at = |j: Option<usize>| j.and_then(|j| tokens.get(j)).map(String::as_str);
     let before = |n: usize| at(i.checked_sub(n));
     let after = |n: usize| at(i.checked_add(n));
     let linked_before =
-        before(1).is_some_and(|t| PACK_LINKS.contains(&t)) && before(2).is_some_and(is_unit);
-    let unit_before = before(1).is_some_and(is_unit_first);
-    let unit_after = after(1).is_some_and(|t| is_unit(t) || t == "PER")
-        || (after(1) == Some("") && after(2).is_some_and(is_unit));
-    linked_before || unit_before || unit_after
+        before(1).is_some_and(|t| PACK_LINKS.contains(&t)) && before(2).is_some_and(is_unit_first);
+    let linked_after = (after(1) == Some("PER") || pieces.get(i + 1) == Some(&"/"))
+        && after(2).is_some_and(is_unit);
+    linked_before || linked_after
 }
 
-/// "100BX", "12CS", "10ML", "500MG": a count then a unit or measure, nothing else.
-fn count_then_unit(token: &str) -> bool {
-    let split = token
+/// "100BX", "12CS", "10ML", "500mg", "20-pack": a count then a unit or measure, written as one
+/// word (a hyphen only before a packaging unit). A token the text joins from parts
+/// ("18-55mm", "802.11g", "910443-004-g") is a range or a part number, not a quantity.
+fn count_then_unit(piece: &str) -> bool {
+    let word = piece.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let split = word
         .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(token.len());
-    let (count, unit) = token.split_at(split);
-    is_count(count) && is_unit(unit)
-}
-
-/// "BX100", "PK10", "CS12": a packaging unit then a count.
-fn unit_then_count(token: &str) -> bool {
-    let split = token.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
-    let (unit, count) = token.split_at(split);
-    is_unit_first(unit) && is_count(count)
+        .unwrap_or(word.len());
+    let (count, rest) = word.split_at(split);
+    let (unit, hyphenated) = match rest.strip_prefix('-') {
+        Some(unit) => (unit.to_ascii_uppercase(), true),
+        None => (rest.to_ascii_uppercase(), false),
+    };
+    let unit_ok = if hyphenated {
+        units::canonical(&unit).is_some_and(|u| PACKAGING.contains(&u))
+    } else {
+        is_unit(&unit)
+    };
+    is_count(count) && unit.chars().all(|c| c.is_ascii_alphabetic()) && unit_ok
 }
 
 fn is_count(s: &str) -> bool {
@@ -142,6 +148,8 @@ mod tests {
             "Gauze sponge 4x4 case of 12",
             "Alcohol prep pad pk 10",
             "ALCOHOL PREP PAD 10PK",
+            "Alcohol prep pad 1000PK",
+            "Batteries AA 20-pack, 4PACK",
             "Suture kit 12 per case",
             "Exam table paper 12CS",
             "Specimen bag box of 10000",
@@ -170,5 +178,21 @@ mod tests {
         assert_eq!(extract("Logitech G500 Gaming Mouse"), ["G500"]);
         assert_eq!(extract("PC100 memory module"), ["PC100"]);
         assert_eq!(extract("Seagate ST1000DM003 1TB"), ["ST1000DM003"]);
+        assert_eq!(extract("Onkyo Black CD Receiver System - CS325"), ["CS325"]);
+        assert_eq!(
+            extract("kensington notebook carrying case (62340)"),
+            ["62340"]
+        );
+        assert_eq!(
+            extract("Gaming System Core 98510 In Piano Black"),
+            ["98510"]
+        );
+        assert_eq!(
+            extract("Windows Server 2003 client license - 5 pack (823930)"),
+            ["823930"]
+        );
+        // Ranges and versions joined from parts are specifications, kept as before.
+        assert_eq!(extract("Canon EF-S 18-55mm Zoom Lens"), ["1855MM"]);
+        assert_eq!(extract("Wireless Access Point 802.11g"), ["80211G"]);
     }
 }
