@@ -23,8 +23,11 @@ pub enum KeyKind {
     Exact,
     /// Tokens that look like model or part numbers (letters and digits), separators removed.
     ModelNumbers,
-    /// The first letters of the value (a cheap phonetic-ish block for person names).
+    /// The first four characters of the value: an identifier that survives a typo in its
+    /// last digits.
     Prefix,
+    /// The Double Metaphone codes of each word: "Smith", "Smyth" and "Schmidt" block together.
+    Phonetic,
 }
 
 /// How two standardized values are compared.
