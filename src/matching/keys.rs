@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rphonetic::DoubleMetaphone;
 
 use super::Standardized;
-use super::features::model_key;
+use super::features::{model_key, pack_key};
 use crate::rules::matching::{KeyKind, MatchRules};
 
 /// Separates the parts of a term; never appears in standardized text.
@@ -21,8 +21,19 @@ pub fn terms(rules: &MatchRules, record: &Standardized) -> Vec<(String, f32)> {
     };
     for key in &rules.candidates {
         let field = key.field.as_str();
+        // Model numbers and pack sizes both block: "hoyle 4-pack 2006" finds its copy among
+        // fifty other "hoyle" titles through "4PK".
+        let coded;
         let source = match key.kind {
-            KeyKind::ModelNumbers => record.get(&model_key(field)),
+            KeyKind::ModelNumbers => {
+                let parts: Vec<&str> = [model_key(field), pack_key(field)]
+                    .iter()
+                    .filter_map(|k| record.get(k))
+                    .map(String::as_str)
+                    .collect();
+                coded = parts.join(" ");
+                Some(&coded)
+            }
             _ => record.get(field),
         };
         let Some(value) = source.filter(|v| !v.is_empty()) else {

@@ -27,54 +27,92 @@ const MEASURES: &[&str] = &["MG", "MCG", "GAL", "QT", "CC"];
 /// A token qualifies with letters and digits and at least 4 characters, or with 5+ digits,
 /// unless it is packaging or a measure.
 pub fn extract(raw: &str) -> Vec<String> {
-    let pieces: Vec<&str> = raw
-        .split(|c: char| c.is_whitespace() || ",;()[]{}\"'|".contains(c))
-        .filter(|p| !p.is_empty())
-        .collect();
-    let tokens: Vec<String> = pieces.iter().map(|p| alnum_upper(p)).collect();
+    let (pieces, tokens) = split(raw);
     let mut found: Vec<String> = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
         let digits = token.chars().filter(char::is_ascii_digit).count();
         let letters = token.len() - digits;
         let qualifies = (digits > 0 && letters > 0 && token.len() >= 4) || digits >= 5;
-        if qualifies && !is_packaging(&pieces, &tokens, i) && !found.contains(token) {
+        if qualifies && packaging_at(&pieces, &tokens, i).is_none() && !found.contains(token) {
             found.push(token.clone());
         }
     }
     found
 }
 
-/// True when piece `i` is (part of) a packaging or measure expression.
-fn is_packaging(pieces: &[&str], tokens: &[String], i: usize) -> bool {
+/// The pack sizes and measures written in `raw`, each as its count and unit code ("100/bx",
+/// "BX/100" and "box of 100" are all "100BX"; "10ml" is "10ML"), in order, deduplicated.
+pub fn pack_sizes(raw: &str) -> Vec<String> {
+    let (pieces, tokens) = split(raw);
+    let mut found: Vec<String> = Vec::new();
+    for i in 0..tokens.len() {
+        if let Some((count, unit)) = packaging_at(&pieces, &tokens, i) {
+            let count = count.trim_start_matches('0');
+            let unit = units::canonical(&unit).unwrap_or(&unit);
+            let size = format!("{count}{unit}");
+            if !count.is_empty() && !found.contains(&size) {
+                found.push(size);
+            }
+        }
+    }
+    found
+}
+
+/// The pieces of `raw` (split at spaces and brackets, quotes and list punctuation) and each
+/// one's uppercase letters and digits.
+fn split(raw: &str) -> (Vec<&str>, Vec<String>) {
+    let pieces: Vec<&str> = raw
+        .split(|c: char| c.is_whitespace() || ",;()[]{}\"'|".contains(c))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let tokens = pieces.iter().map(|p| alnum_upper(p)).collect();
+    (pieces, tokens)
+}
+
+/// The (count, unit) of the packaging or measure expression that piece `i` is (part of).
+fn packaging_at(pieces: &[&str], tokens: &[String], i: usize) -> Option<(String, String)> {
     let piece = pieces[i];
     // "100/bx", "BX/100", "12/CS"
     if let Some((left, right)) = piece.split_once('/') {
         let (left, right) = (alnum_upper(left), alnum_upper(right));
-        if (is_count(&left) && is_unit(&right)) || (is_unit_first(&left) && is_count(&right)) {
-            return true;
+        if is_count(&left) && is_unit(&right) {
+            return Some((left, right));
+        }
+        if is_unit_first(&left) && is_count(&right) {
+            return Some((right, left));
         }
     }
-    if count_then_unit(piece) {
-        return true;
+    if let Some(found) = count_then_unit(piece) {
+        return Some(found);
     }
-    if !is_count(&tokens[i]) {
-        return false;
+    let count = &tokens[i];
+    if !is_count(count) {
+        return None;
     }
-    // A count spelled out with its unit: "box of 10000", "10000 per case", "10000 / CS".
+    // A count spelled out with its unit: "box of 10000", "10000 per case", "10000 / CS"; a
+    // short one also beside it: "pk 10", "12 CS".
     let at = |j: Option<usize>| j.and_then(|j| tokens.get(j)).map(String::as_str);
     let before = |n: usize| at(i.checked_sub(n));
     let after = |n: usize| at(i.checked_add(n));
-    let linked_before =
-        before(1).is_some_and(|t| PACK_LINKS.contains(&t)) && before(2).is_some_and(is_unit_first);
-    let linked_after = (after(1) == Some("PER") || pieces.get(i + 1) == Some(&"/"))
-        && after(2).is_some_and(is_unit);
-    linked_before || linked_after
+    let short = count.len() <= 4;
+    let unit = if before(1).is_some_and(|t| PACK_LINKS.contains(&t)) {
+        before(2).filter(|t| is_unit_first(t))
+    } else if after(1) == Some("PER") || pieces.get(i + 1) == Some(&"/") {
+        after(2).filter(|t| is_unit(t))
+    } else if short && before(1).is_some_and(is_unit_first) {
+        before(1)
+    } else if short && after(1).is_some_and(is_packaging_unit) {
+        after(1)
+    } else {
+        None
+    };
+    unit.map(|u| (count.clone(), u.to_owned()))
 }
 
 /// "100BX", "12CS", "10ML", "500mg", "20-pack": a count then a unit or measure, written as one
 /// word (a hyphen only before a packaging unit). A token the text joins from parts
 /// ("18-55mm", "802.11g", "910443-004-g") is a range or a part number, not a quantity.
-fn count_then_unit(piece: &str) -> bool {
+fn count_then_unit(piece: &str) -> Option<(String, String)> {
     let word = piece.trim_matches(|c: char| !c.is_ascii_alphanumeric());
     let split = word
         .find(|c: char| !c.is_ascii_digit())
@@ -85,19 +123,25 @@ fn count_then_unit(piece: &str) -> bool {
         None => (rest.to_ascii_uppercase(), false),
     };
     let unit_ok = if hyphenated {
-        units::canonical(&unit).is_some_and(|u| PACKAGING.contains(&u))
+        is_packaging_unit(&unit)
     } else {
         is_unit(&unit)
     };
-    is_count(count) && unit.chars().all(|c| c.is_ascii_alphabetic()) && unit_ok
+    let letters = unit.chars().all(|c| c.is_ascii_alphabetic());
+    (is_count(count) && letters && unit_ok).then(|| (count.to_owned(), unit))
+}
+
+fn is_packaging_unit(s: &str) -> bool {
+    units::canonical(s).is_some_and(|u| PACKAGING.contains(&u))
 }
 
 fn is_count(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A unit or measure. "ST" (set) is left out: after a count it is an ordinal ("1st grade").
 fn is_unit(s: &str) -> bool {
-    !s.is_empty() && (units::canonical(s).is_some() || MEASURES.contains(&s))
+    !s.is_empty() && s != "ST" && (units::canonical(s).is_some() || MEASURES.contains(&s))
 }
 
 fn is_unit_first(s: &str) -> bool {
@@ -161,6 +205,36 @@ mod tests {
         ] {
             assert!(extract(raw).is_empty(), "{raw}: {:?}", extract(raw));
         }
+    }
+
+    #[test]
+    fn pack_sizes_in_one_form() {
+        for raw in [
+            "Nitrile Exam Glove, Medium, 100/bx",
+            "GLOVE EXAM NITRILE MED BX/100",
+            "Glove nitrile box of 100",
+            "GLOVE NITRILE 100BX",
+            "Glove nitrile 100 per box",
+        ] {
+            assert_eq!(pack_sizes(raw), ["100BX"], "{raw}");
+        }
+        assert_eq!(
+            pack_sizes("Syringe 10ml Luer Lock CS of 12"),
+            ["10ML", "12CS"]
+        );
+        assert_eq!(pack_sizes("Syringe 10 mL luer lock 12/CS"), ["12CS"]);
+        assert_eq!(pack_sizes("Alcohol prep pad pk 10"), ["10PK"]);
+        assert_eq!(pack_sizes("hoyle 4-pack 2006"), ["4PK"]);
+        assert_eq!(
+            pack_sizes("Sony 98510 In Piano Black"),
+            Vec::<String>::new()
+        );
+        assert_eq!(pack_sizes("carrying case (62340)"), Vec::<String>::new());
+        assert_eq!(
+            pack_sizes("jumpstart advanced 1st grade"),
+            Vec::<String>::new()
+        );
+        assert_eq!(pack_sizes("socket wrench 21-piece, 1 set"), ["21EA"]);
     }
 
     #[test]

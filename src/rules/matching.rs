@@ -52,6 +52,8 @@ pub enum Method {
     Identifier,
     /// Shared model-number-like tokens found anywhere in the values.
     ModelNumber,
+    /// Shared pack sizes ("100/bx", "CS of 12") found anywhere in the values: 1 or 0.
+    PackSize,
     /// Dates: equal, one digit off, day and month swapped, or different.
     Date,
     /// Street addresses: token-set similarity, capped low when the house numbers differ.
@@ -72,6 +74,7 @@ impl Method {
             Self::Numeric => "numeric",
             Self::Identifier => "identifier",
             Self::ModelNumber => "model_number",
+            Self::PackSize => "pack_size",
             Self::Date => "date",
             Self::Address => "address",
         }
