@@ -17,6 +17,7 @@ pub mod numeric;
 pub mod org_name;
 pub mod person_name;
 pub mod phone;
+mod tables;
 pub mod text;
 pub mod units;
 pub mod web;
