@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::model::{FieldError, RecordInput};
-use crate::normalize;
+use crate::normalize::{self, Context, FieldType};
 use crate::rules::Domain;
 
 /// Longest accepted source system name and source ID.
@@ -23,6 +23,9 @@ pub struct ValidRecord {
     pub attributes: Map<String, Value>,
     /// Standardized values of the declared fields that have one.
     pub standardized: BTreeMap<String, String>,
+    /// Optional fields whose value could not be standardized: kept as sent in `attributes`,
+    /// left out of `standardized` (so out of matching), and reported to the sender.
+    pub warnings: Vec<FieldError>,
     /// Hash of the canonical attributes: an identical re-send has the same hash.
     pub content_hash: String,
 }
@@ -48,8 +51,28 @@ pub fn parse_input(value: Value) -> Result<RecordInput, Vec<FieldError>> {
     serde_json::from_value(value).map_err(|e| vec![FieldError::new("record", e.to_string())])
 }
 
-/// Validates `input` against `domain`, collecting every error rather than stopping at the first.
-pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Vec<FieldError>> {
+/// Why a record was not accepted: the errors that reject it, and the warnings it would have
+/// been accepted with.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rejection {
+    pub errors: Vec<FieldError>,
+    pub warnings: Vec<FieldError>,
+}
+
+impl From<Vec<FieldError>> for Rejection {
+    fn from(errors: Vec<FieldError>) -> Self {
+        Self {
+            errors,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Validates `input` against `domain`, collecting every problem rather than stopping at the
+/// first. A required field that is missing or cannot be standardized rejects the record, and
+/// so does an identifier whose check digit fails; any other optional field that cannot be
+/// standardized is kept as sent, left out of matching, and reported as a warning.
+pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Rejection> {
     let mut errors = Vec::new();
     let source_system = input.source_system.trim().to_owned();
     if let Err(message) = check_source_system(&source_system) {
@@ -61,28 +84,35 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Vec<
     }
 
     let mut standardized = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let country = record_country(domain, &input.attributes);
+    let context = Context {
+        country: country.as_deref(),
+    };
     for field in &domain.fields {
+        let problem = |message: String| FieldError::new(&field.name, message);
         match field_text(input.attributes.get(&field.name)) {
-            Err(message) => errors.push(FieldError::new(&field.name, message)),
-            Ok(None) if field.required => {
-                errors.push(FieldError::new(&field.name, "is required"));
-            }
+            Err(message) if field.required => errors.push(problem(message)),
+            Err(message) => warnings.push(problem(not_compared(&message))),
+            Ok(None) if field.required => errors.push(problem("is required".into())),
             Ok(None) => {}
-            Ok(Some(text)) => match normalize::standardize(field.field_type, &text) {
-                Ok(value) if value.is_empty() && field.required => errors.push(FieldError::new(
-                    &field.name,
-                    format!("{text:?} has no usable content"),
-                )),
+            Ok(Some(text)) => match normalize::standardize_in(field.field_type, &text, &context) {
+                Ok(value) if value.is_empty() && field.required => {
+                    errors.push(problem(format!("{text:?} has no usable content")));
+                }
                 Ok(value) if value.is_empty() => {}
                 Ok(value) => {
                     standardized.insert(field.name.clone(), value);
                 }
-                Err(e) => errors.push(FieldError::new(&field.name, e.to_string())),
+                Err(e) if field.required || e.rejects_record() => {
+                    errors.push(problem(e.to_string()))
+                }
+                Err(e) => warnings.push(problem(not_compared(&e.to_string()))),
             },
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(Rejection { errors, warnings });
     }
     crate::matching::features::derive(domain, &input.attributes, &mut standardized);
     let content_hash = hash(&canonical_json(&Value::Object(input.attributes.clone())));
@@ -91,8 +121,27 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Vec<
         source_id,
         attributes: input.attributes,
         standardized,
+        warnings,
         content_hash,
     })
+}
+
+/// The record's country (ISO alpha-2) for the standardizers that read values in it: the first
+/// field of type `country` whose value is a known country.
+fn record_country(domain: &Domain, attributes: &Map<String, Value>) -> Option<String> {
+    domain
+        .fields
+        .iter()
+        .filter(|f| f.field_type == FieldType::Country)
+        .find_map(|f| {
+            let text = field_text(attributes.get(&f.name)).ok()??;
+            normalize::country::to_alpha2(&text).map(str::to_owned)
+        })
+}
+
+/// The warning for an optional value that could not be standardized.
+fn not_compared(problem: &str) -> String {
+    format!("{problem}; the value is kept as sent but not used for matching")
 }
 
 fn check_source_system(value: &str) -> Result<(), String> {
@@ -178,6 +227,10 @@ mod tests {
         parse_input(value).unwrap()
     }
 
+    fn accepted(value: Value) -> ValidRecord {
+        validate(&vendor(), input(value)).unwrap()
+    }
+
     #[test]
     fn a_good_vendor_is_standardized_and_keeps_extras() {
         let record = validate(
@@ -199,7 +252,7 @@ mod tests {
             input(json!({"source_system": "erp", "source_id": "1", "attributes": {"city": "X"}})),
         )
         .unwrap_err();
-        assert_eq!(errors, vec![FieldError::new("name", "is required")]);
+        assert_eq!(errors.errors, vec![FieldError::new("name", "is required")]);
     }
 
     #[test]
@@ -209,7 +262,8 @@ mod tests {
             input(json!({"source_system": "bad system", "source_id": "",
                 "attributes": {"name": ["x"]}})),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .errors;
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["source_system", "source_id", "name"]);
     }
@@ -236,5 +290,92 @@ mod tests {
         )
         .unwrap();
         assert_eq!(a.content_hash, b.content_hash);
+    }
+
+    fn fields(problems: &[FieldError]) -> Vec<&str> {
+        problems.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn optional_values_that_do_not_standardize_are_warnings() {
+        let record = accepted(json!({"source_system": "erp", "source_id": "1",
+            "attributes": {"name": "Kumasi Timber Ltd", "country": "Gold Coast Colony",
+                "phone": "n/a", "email": "accounts at kumasi", "website": "none",
+                "duns": "12345", "tax_id": "---", "city": ["Kumasi"]}}));
+        assert_eq!(
+            fields(&record.warnings),
+            [
+                "tax_id", "duns", "city", "country", "phone", "email", "website"
+            ]
+        );
+        assert!(
+            record.warnings[3]
+                .message
+                .starts_with("country is not a recognized country name or ISO code;"),
+            "{:?}",
+            record.warnings
+        );
+        assert!(record.warnings[3].message.contains("not used for matching"));
+        let compared: Vec<&str> = record.standardized.keys().map(String::as_str).collect();
+        assert_eq!(compared, ["name"]);
+        assert_eq!(record.attributes["country"], "Gold Coast Colony");
+    }
+
+    #[test]
+    fn a_required_value_that_does_not_standardize_rejects() {
+        let mut domain = vendor();
+        for field in &mut domain.fields {
+            field.required = field.name == "country";
+        }
+        let rejection = validate(
+            &domain,
+            input(json!({"source_system": "erp", "source_id": "1",
+                "attributes": {"country": "Atlantis", "phone": "n/a"}})),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&rejection.errors), ["country"]);
+        assert_eq!(fields(&rejection.warnings), ["phone"]);
+    }
+
+    #[test]
+    fn a_failing_check_digit_rejects_even_an_optional_identifier() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules/item.toml"),
+        )
+        .unwrap();
+        let item = parse_domain(Path::new("item.toml"), &text).unwrap();
+        assert!(!item.field("gtin").unwrap().required);
+        let rejection = validate(
+            &item,
+            input(json!({"source_system": "erp", "source_id": "1",
+                "attributes": {"description": "Glove", "gtin": "036000291453"}})),
+        )
+        .unwrap_err();
+        assert_eq!(
+            rejection.errors,
+            [FieldError::new("gtin", "GTIN check digit does not match")]
+        );
+    }
+
+    #[test]
+    fn phones_are_read_in_the_records_country() {
+        let phone = |country: &str, phone: &str| {
+            accepted(json!({"source_system": "erp", "source_id": "1",
+                "attributes": {"name": "Acme", "country": country, "phone": phone}}))
+            .standardized
+            .get("phone")
+            .cloned()
+        };
+        let london = Some("+442079460958".to_owned());
+        assert_eq!(phone("GB", "020 7946 0958"), london);
+        assert_eq!(phone("United Kingdom", "020 7946 0958"), london);
+        assert_eq!(phone("", "+44 20 7946 0958"), london);
+        assert_eq!(phone("USA", "+44 (0)20 7946 0958"), london);
+        assert_eq!(phone("", "(312) 555-0100"), Some("+13125550100".into()));
+        assert_eq!(
+            phone("Atlantis", "312-555-0100 x12"),
+            Some("+13125550100".into())
+        );
+        assert_eq!(phone("Deutschland", "089 63600"), Some("+498963600".into()));
     }
 }

@@ -19,6 +19,7 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
         Method::Jaccard => jaccard(a, b),
         Method::Numeric => numeric(a, b),
         Method::ModelNumber => model_number(a, b),
+        Method::PackSize => f64::from(u8::from(words(a).intersection(&words(b)).next().is_some())),
         Method::Date => date(a, b),
         Method::Address => address(a, b),
     }
@@ -203,6 +204,12 @@ mod tests {
             0.5
         );
         assert_eq!(similarity(Method::ModelNumber, "MX1010S", "MX1010M"), 0.0);
+    }
+
+    #[test]
+    fn pack_sizes_agree_on_any_shared_size() {
+        assert_eq!(similarity(Method::PackSize, "100BX", "10ML 100BX"), 1.0);
+        assert_eq!(similarity(Method::PackSize, "100BX", "50BX"), 0.0);
     }
 
     #[test]

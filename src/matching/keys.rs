@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use rphonetic::DoubleMetaphone;
+
 use super::Standardized;
-use super::features::model_key;
+use super::features::{model_key, pack_key};
 use crate::rules::matching::{KeyKind, MatchRules};
 
 /// Separates the parts of a term; never appears in standardized text.
@@ -19,8 +21,19 @@ pub fn terms(rules: &MatchRules, record: &Standardized) -> Vec<(String, f32)> {
     };
     for key in &rules.candidates {
         let field = key.field.as_str();
+        // Model numbers and pack sizes both block: "hoyle 4-pack 2006" finds its copy among
+        // fifty other "hoyle" titles through "4PK".
+        let coded;
         let source = match key.kind {
-            KeyKind::ModelNumbers => record.get(&model_key(field)),
+            KeyKind::ModelNumbers => {
+                let parts: Vec<&str> = [model_key(field), pack_key(field)]
+                    .iter()
+                    .filter_map(|k| record.get(k))
+                    .map(String::as_str)
+                    .collect();
+                coded = parts.join(" ");
+                Some(&coded)
+            }
             _ => record.get(field),
         };
         let Some(value) = source.filter(|v| !v.is_empty()) else {
@@ -32,6 +45,7 @@ pub fn terms(rules: &MatchRules, record: &Standardized) -> Vec<(String, f32)> {
             KeyKind::Exact => 'x',
             KeyKind::ModelNumbers => 'm',
             KeyKind::Prefix => 'p',
+            KeyKind::Phonetic => 'f',
         };
         let term = |part: &str| format!("{field}{SEP}{tag}{SEP}{part}");
         match key.kind {
@@ -45,9 +59,26 @@ pub fn terms(rules: &MatchRules, record: &Standardized) -> Vec<(String, f32)> {
                 .split_whitespace()
                 .flat_map(trigrams)
                 .for_each(|g| add(term(&g), key.boost)),
+            KeyKind::Phonetic => value
+                .split_whitespace()
+                .flat_map(phonetic_codes)
+                .for_each(|c| add(term(&c), key.boost)),
         }
     }
     out.into_iter().collect()
+}
+
+/// The Double Metaphone codes of a word (primary, and the alternate when it differs), from
+/// the `rphonetic` crate.
+fn phonetic_codes(word: &str) -> Vec<String> {
+    let result = DoubleMetaphone::default().double_metaphone(word);
+    let (primary, alternate) = (result.primary(), result.alternate());
+    let mut codes = vec![primary];
+    if !alternate.is_empty() && !codes.contains(&alternate) {
+        codes.push(alternate);
+    }
+    codes.retain(|c| !c.is_empty());
+    codes
 }
 
 /// Trigrams of a word padded with one space each side, so starts and ends count.
@@ -105,5 +136,40 @@ mod tests {
             terms.iter().find(|(t, _)| t.ends_with("123")).unwrap().1,
             5.0
         );
+    }
+
+    #[test]
+    fn phonetic_terms_join_spellings_that_sound_alike() {
+        let rules = MatchRules {
+            auto_link: 0.99,
+            review: 0.5,
+            prior: 0.0,
+            target_precision: 0.995,
+            proposals_per_1000: 300.0,
+            max_candidates: 10,
+            common_term_records: 500,
+            max_proposals: 1,
+            proposal_margin: 2.0,
+            same_source_weight: 0.0,
+            candidates: vec![CandidateKey {
+                field: "surname".into(),
+                kind: KeyKind::Phonetic,
+                boost: 1.0,
+            }],
+            comparisons: vec![],
+            groups: vec![],
+            model_version: None,
+        };
+        let terms_of = |surname: &str| -> Vec<String> {
+            let record: Standardized = [("surname".to_string(), surname.to_string())].into();
+            terms(&rules, &record).into_iter().map(|(t, _)| t).collect()
+        };
+        let shares = |a: &str, b: &str| terms_of(a).iter().any(|t| terms_of(b).contains(t));
+        assert!(shares("smith", "smyth"));
+        assert!(shares("smith", "schmidt"));
+        assert!(shares("catherine", "kathryn"));
+        assert!(shares("mueller", "muller"));
+        assert!(!shares("smith", "jones"));
+        assert!(terms_of("").is_empty());
     }
 }

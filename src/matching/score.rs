@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::compare::similarity;
-use super::features::model_key;
+use super::features::derived_key;
 use super::{Standardized, probability};
 use crate::rules::matching::{Comparison, Group, MatchRules, Method};
 
@@ -174,14 +174,14 @@ pub fn levels(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Vec<Opt
         .collect()
 }
 
-/// The values a comparison reads from one record: its fields (their model-number tokens,
-/// pooled, for the `model_number` method).
+/// The values a comparison reads from one record: its fields (their model-number tokens or
+/// pack sizes, pooled, for the `model_number` and `pack_size` methods).
 fn values<'a>(comparison: &Comparison, record: &'a Standardized) -> Vec<&'a str> {
-    if comparison.method == Method::ModelNumber {
+    if matches!(comparison.method, Method::ModelNumber | Method::PackSize) {
         return comparison
             .fields
             .iter()
-            .filter_map(|f| record.get(&model_key(f)))
+            .filter_map(|f| derived_key(comparison.method, f).and_then(|k| record.get(&k)))
             .map(String::as_str)
             .collect();
     }
@@ -198,7 +198,7 @@ fn best_similarity(method: Method, left: &[&str], right: &[&str]) -> Option<f64>
     if left.is_empty() || right.is_empty() {
         return None;
     }
-    if method == Method::ModelNumber {
+    if matches!(method, Method::ModelNumber | Method::PackSize) {
         return Some(similarity(method, &left.join(" "), &right.join(" ")));
     }
     left.iter()

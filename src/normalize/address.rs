@@ -1,7 +1,10 @@
 //! Street address lines. ERPs spell the same address "123 North Main Street, Suite 400"
 //! and "123 N. Main St. Ste. 400"; both become USPS-style abbreviations so they compare equal.
 
-use super::text;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::{tables, text};
 
 /// Unit designators after which a "#" is redundant ("Apt #5" is "apt 5").
 const UNIT_MARKERS: &[&str] = &["ste", "apt", "unit", "fl", "bldg", "rm"];
@@ -30,48 +33,16 @@ pub fn standardize(raw: &str) -> String {
     out.join(" ")
 }
 
+/// USPS abbreviations of street suffixes, directionals, unit designators and ordinals.
+const SUFFIXES_FILE: &str = include_str!("data/usps_street_suffixes.tsv");
+
+/// Folded word -> its USPS standard abbreviation.
+static SUFFIXES: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| tables::pairs(SUFFIXES_FILE).collect());
+
 /// The USPS abbreviation for one folded token, or the token itself.
 pub fn canonical(token: &str) -> &str {
-    match token {
-        "street" | "st" | "str" | "strasse" => "st",
-        "avenue" | "ave" | "av" => "ave",
-        "boulevard" | "blvd" => "blvd",
-        "road" | "rd" => "rd",
-        "drive" | "dr" | "drv" => "dr",
-        "lane" | "ln" => "ln",
-        "court" | "ct" => "ct",
-        "place" | "pl" => "pl",
-        "parkway" | "pkwy" => "pkwy",
-        "highway" | "hwy" => "hwy",
-        "square" | "sq" => "sq",
-        "terrace" | "ter" => "ter",
-        "circle" | "cir" => "cir",
-        "north" | "n" => "n",
-        "south" | "s" => "s",
-        "east" | "e" => "e",
-        "west" | "w" => "w",
-        "northeast" | "ne" => "ne",
-        "northwest" | "nw" => "nw",
-        "southeast" | "se" => "se",
-        "southwest" | "sw" => "sw",
-        "suite" | "ste" => "ste",
-        "apartment" | "apt" => "apt",
-        "unit" => "unit",
-        "floor" | "fl" => "fl",
-        "building" | "bldg" => "bldg",
-        "room" | "rm" => "rm",
-        "first" => "1st",
-        "second" => "2nd",
-        "third" => "3rd",
-        "fourth" => "4th",
-        "fifth" => "5th",
-        "sixth" => "6th",
-        "seventh" => "7th",
-        "eighth" => "8th",
-        "ninth" => "9th",
-        "tenth" => "10th",
-        other => other,
-    }
+    SUFFIXES.get(token).copied().unwrap_or(token)
 }
 
 #[cfg(test)]
@@ -134,5 +105,21 @@ mod tests {
         assert_eq!(s("P.O. Box 123"), "po box 123");
         assert_eq!(s("P O Box 123"), "po box 123");
         assert_eq!(s("PO BOX 123"), "po box 123");
+    }
+
+    #[test]
+    fn usps_suffix_variants() {
+        assert_eq!(s("100 Lakeshore Expressway"), "100 lakeshore expy");
+        assert_eq!(s("100 LAKESHORE EXPY"), "100 lakeshore expy");
+        assert_eq!(s("9 Garden State Pkwy"), s("9 Garden State Parkway"));
+        assert_eq!(s("12 Elm Crt"), s("12 Elm Court"));
+        assert_eq!(s("77 Main Avenu"), "77 main ave");
+        assert_eq!(s("3 Tpke Plaza"), "3 tpke plz");
+        assert_eq!(s("8 Old Mill Trail"), "8 old mill trl");
+    }
+
+    #[test]
+    fn data_file_is_well_formed() {
+        assert!(super::tables::entries(super::SUFFIXES_FILE).all(|l| l.split('\t').count() == 2));
     }
 }

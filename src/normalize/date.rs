@@ -1,5 +1,9 @@
-//! Calendar dates as ISO "YYYY-MM-DD". A small hand-written calendar check (leap years included)
-//! avoids a date-library dependency for what is only validation and reformatting.
+//! Calendar dates as ISO "YYYY-MM-DD". chrono decides what is a real calendar date (leap
+//! years included); the small layout reader here only says which number is the year, the
+//! month and the day, since chrono's format strings accept two-digit years and mixed
+//! separators that ERP exports make ambiguous.
+
+use chrono::NaiveDate;
 
 use super::ValueError;
 
@@ -18,25 +22,10 @@ pub fn standardize(raw: &str) -> Result<String, ValueError> {
         return Err(ValueError::InvalidDate);
     }
     let (y, m, d) = parse_parts(date).ok_or(ValueError::InvalidDate)?;
-    if !(1..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return Err(ValueError::InvalidDate);
-    }
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
-}
-
-/// Gregorian leap year rule.
-pub fn is_leap_year(year: u32) -> bool {
-    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
-}
-
-/// Days in `month` (1-12) of `year`; 0 for an invalid month.
-pub fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
+    let year = i32::try_from(y).map_err(|_| ValueError::InvalidDate)?;
+    match NaiveDate::from_ymd_opt(year, m, d) {
+        Some(date) if year >= 1 => Ok(date.format("%Y-%m-%d").to_string()),
+        _ => Err(ValueError::InvalidDate),
     }
 }
 
@@ -106,9 +95,24 @@ mod tests {
     fn leap_years() {
         assert_eq!(standardize("2024-02-29").as_deref(), Ok("2024-02-29"));
         assert_eq!(standardize("2000-02-29").as_deref(), Ok("2000-02-29"));
+        assert_eq!(standardize("29.02.2000").as_deref(), Ok("2000-02-29"));
         assert_eq!(standardize("2023-02-29"), Err(ValueError::InvalidDate));
         assert_eq!(standardize("1900-02-29"), Err(ValueError::InvalidDate));
-        assert_eq!(days_in_month(2023, 13), 0);
+        assert_eq!(standardize("02/29/2100"), Err(ValueError::InvalidDate));
+    }
+
+    #[test]
+    fn european_and_us_layouts_of_one_day() {
+        // 4 July 2025 as a German, a US and an ISO system write it.
+        for raw in [
+            "04.07.2025",
+            "07/04/2025",
+            "2025-07-04",
+            "20250704",
+            "2025/7/4",
+        ] {
+            assert_eq!(standardize(raw).as_deref(), Ok("2025-07-04"), "{raw}");
+        }
     }
 
     #[test]

@@ -211,6 +211,41 @@ mod tests {
     }
 
     #[test]
+    fn every_form_of_one_gtin_is_the_same_gtin_14() {
+        // UPC-A, its EAN-13 spelling and its GTIN-14, as US, European and GS1 systems send it.
+        for raw in [
+            "036000291452",
+            "0036000291452",
+            "00036000291452",
+            "0-36000-29145-2",
+        ] {
+            assert_eq!(
+                standardize_gtin(raw).as_deref(),
+                Ok("00036000291452"),
+                "{raw}"
+            );
+        }
+        // EAN-8 and its GTIN-14; EAN-13 of a German and of a Polish product.
+        assert_eq!(
+            standardize_gtin("96385074"),
+            standardize_gtin("00000096385074")
+        );
+        assert_eq!(
+            standardize_gtin("4006381333931"),
+            standardize_gtin("04006381333931")
+        );
+        assert_eq!(
+            standardize_gtin("5901234123457").as_deref(),
+            Ok("05901234123457")
+        );
+        // The case of 12 has its own GTIN-14 (indicator digit 1): another trade item.
+        assert_ne!(
+            standardize_gtin("10036000291459"),
+            standardize_gtin("036000291452")
+        );
+    }
+
+    #[test]
     fn glns() {
         assert_eq!(
             standardize_gln("1234567890128").as_deref(),

@@ -17,6 +17,7 @@ pub mod numeric;
 pub mod org_name;
 pub mod person_name;
 pub mod phone;
+mod tables;
 pub mod text;
 pub mod units;
 pub mod web;
@@ -159,10 +160,37 @@ pub enum ValueError {
     InvalidDate,
 }
 
-/// Validate and standardize one raw value. Returns the standardized form used for matching
-/// (may be empty string if the value standardizes to nothing, e.g. an org name of only punctuation).
-/// Err when the value is malformed for its type.
+impl ValueError {
+    /// True when the value is not merely unusable but wrong in a way that must stop the
+    /// record, required or not: an identifier whose check digit fails was mistyped, and
+    /// storing it would let the typo match another entity.
+    pub fn rejects_record(&self) -> bool {
+        matches!(self, ValueError::BadCheckDigit { .. })
+    }
+}
+
+/// What a standardizer may know of the rest of its record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Context<'a> {
+    /// The record's country as an ISO alpha-2 code, when its domain has a country field and
+    /// the value standardized: phone numbers written without a country code are read in it.
+    pub country: Option<&'a str>,
+}
+
+/// Validate and standardize one raw value with no knowledge of the rest of its record; see
+/// [`standardize_in`].
 pub fn standardize(field_type: FieldType, raw: &str) -> Result<String, ValueError> {
+    standardize_in(field_type, raw, &Context::default())
+}
+
+/// Validate and standardize one raw value of a record described by `context`. Returns the
+/// standardized form used for matching (may be empty string if the value standardizes to
+/// nothing, e.g. an org name of only punctuation). Err when the value is malformed for its type.
+pub fn standardize_in(
+    field_type: FieldType,
+    raw: &str,
+    context: &Context<'_>,
+) -> Result<String, ValueError> {
     // A blank cell means "no value", never "bad value", whatever the type.
     if raw.trim().is_empty() {
         return Ok(String::new());
@@ -175,7 +203,7 @@ pub fn standardize(field_type: FieldType, raw: &str) -> Result<String, ValueErro
         FieldType::Region => locality::standardize_region(raw),
         FieldType::PostalCode => locality::standardize_postal_code(raw),
         FieldType::Country => country::standardize(raw)?,
-        FieldType::Phone => phone::standardize(raw)?,
+        FieldType::Phone => phone::standardize(raw, context.country)?,
         FieldType::Email => web::standardize_email(raw)?,
         FieldType::Url => web::standardize_url(raw)?,
         FieldType::TaxId => identifiers::standardize_tax_id(raw)?,

@@ -3,60 +3,28 @@
 //! Standardizing removes what differs between ERP spellings (case, accents, punctuation,
 //! "&" vs "and", legal form) and keeps the distinctive words.
 
-use super::text;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-/// Legal-form suffixes, as folded token sequences. Multi-token forms are listed so that
+use super::{tables, text};
+
+/// Legal forms of the major jurisdictions, one per line as folded words.
+const LEGAL_FORMS_FILE: &str = include_str!("data/legal_forms.txt");
+
+/// Abbreviations of organization and facility names, `short<TAB>long`.
+const ABBREVIATIONS_FILE: &str = include_str!("data/org_abbreviations.tsv");
+
+/// Legal-form suffixes as folded token sequences. Multi-token forms are listed so that
 /// "GmbH & Co. KG" or "L L C" go as a unit; the longest match always wins.
-const LEGAL_SUFFIXES: &[&[&str]] = &[
-    &["gmbh", "and", "co", "kg"],
-    &["gmbh", "and", "co"],
-    &["and", "co", "kg"],
-    &["and", "co"],
-    &["sa", "de", "cv"],
-    &["sab", "de", "cv"],
-    &["pty", "ltd"],
-    &["l", "l", "c"],
-    &["l", "l", "p"],
-    &["l", "p"],
-    &["p", "l", "c"],
-    &["a", "s"],
-    &["s", "a"],
-    &["n", "v"],
-    &["b", "v"],
-    &["inc"],
-    &["incorporated"],
-    &["llc"],
-    &["corp"],
-    &["corporation"],
-    &["co"],
-    &["company"],
-    &["ltd"],
-    &["ltda"],
-    &["limited"],
-    &["lp"],
-    &["llp"],
-    &["plc"],
-    &["gmbh"],
-    &["ag"],
-    &["sa"],
-    &["sas"],
-    &["srl"],
-    &["spa"],
-    &["bv"],
-    &["nv"],
-    &["pty"],
-    &["oy"],
-    &["ab"],
-    &["as"],
-    &["kg"],
-    &["se"],
-    &["sl"],
-    &["sarl"],
-    &["kk"],
-    &["pc"],
-    &["pa"],
-    &["pllc"],
-];
+static LEGAL_SUFFIXES: LazyLock<Vec<Vec<&'static str>>> = LazyLock::new(|| {
+    tables::entries(LEGAL_FORMS_FILE)
+        .map(|form| form.split_whitespace().collect())
+        .collect()
+});
+
+/// Short form -> the word it stands for.
+static ABBREVIATIONS: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| tables::pairs(ABBREVIATIONS_FILE).collect());
 
 /// Standardized org name: folded, "&"/"+" as "and", leading "the" and trailing legal forms removed.
 /// A name that is nothing but a legal form ("Company") is kept as is so it still matches itself.
@@ -81,42 +49,8 @@ pub fn standardize(raw: &str) -> String {
     tokens.join(" ")
 }
 
-/// Abbreviations common in organization names, spelled out so "Albany Park Comm Ctr" and
-/// "Albany Park Community Center" compare as the same words.
-const ABBREVIATIONS: &[(&str, &str)] = &[
-    ("assn", "association"),
-    ("assoc", "association"),
-    ("ctr", "center"),
-    ("cntr", "center"),
-    ("centre", "center"),
-    ("comm", "community"),
-    ("svc", "services"),
-    ("svcs", "services"),
-    ("serv", "services"),
-    ("intl", "international"),
-    ("internatl", "international"),
-    ("natl", "national"),
-    ("mfg", "manufacturing"),
-    ("univ", "university"),
-    ("hosp", "hospital"),
-    ("med", "medical"),
-    ("dept", "department"),
-    ("bros", "brothers"),
-    ("labs", "laboratories"),
-    ("lab", "laboratories"),
-    ("tech", "technologies"),
-    ("sys", "systems"),
-    ("dev", "development"),
-    ("mgmt", "management"),
-    ("dist", "distribution"),
-    ("hlth", "health"),
-];
-
 fn expand(token: &str) -> &str {
-    ABBREVIATIONS
-        .iter()
-        .find(|(short, _)| *short == token)
-        .map_or(token, |(_, long)| long)
+    ABBREVIATIONS.get(token).copied().unwrap_or(token)
 }
 
 /// Removes legal-form suffixes from the end, repeatedly ("Co., Ltd." is two), never the last token.
@@ -124,7 +58,7 @@ pub fn strip_legal_suffixes(tokens: &mut Vec<&str>) {
     loop {
         let longest = LEGAL_SUFFIXES
             .iter()
-            .filter(|s| s.len() < tokens.len() && tokens.ends_with(s))
+            .filter(|s| s.len() < tokens.len() && tokens.ends_with(s.as_slice()))
             .map(|s| s.len())
             .max();
         match longest {
@@ -137,7 +71,7 @@ pub fn strip_legal_suffixes(tokens: &mut Vec<&str>) {
 /// True when the folded token is a legal form on its own ("inc", "gmbh"); lets matching
 /// down-weight such tokens.
 pub fn is_legal_suffix(token: &str) -> bool {
-    LEGAL_SUFFIXES.iter().any(|s| **s == [token])
+    LEGAL_SUFFIXES.iter().any(|s| s.as_slice() == [token])
 }
 
 #[cfg(test)]
@@ -245,5 +179,53 @@ mod tests {
         assert_eq!(s("AB Volvo"), "ab volvo");
         assert!(super::is_legal_suffix("gmbh"));
         assert!(!super::is_legal_suffix("acme"));
+    }
+
+    #[test]
+    fn legal_forms_of_major_jurisdictions() {
+        let cases = [
+            ("Infosys Pvt. Ltd.", "infosys"),
+            (
+                "Tata Consultancy Services Private Limited",
+                "tata consultancy services",
+            ),
+            ("Petronas Dagangan Sdn. Bhd.", "petronas dagangan"),
+            ("Nokia Oyj", "nokia"),
+            ("Novo Nordisk A/S", "novo nordisk"),
+            ("Equinor ASA", "equinor"),
+            ("Grupo Lala, S. de R.L. de C.V.", "grupo lala"),
+            ("Comarch Sp. z o.o.", "comarch"),
+            ("Škoda Auto s.r.o.", "skoda auto"),
+            ("Henkel AG & Co. KGaA", "henkel"),
+            ("Siemens Aktiengesellschaft", "siemens"),
+            ("Flex Pte. Ltd.", "flex"),
+            ("Decathlon SASU", "decathlon"),
+        ];
+        for (raw, out) in cases {
+            assert_eq!(s(raw), out, "{raw}");
+        }
+    }
+
+    #[test]
+    fn facility_words_are_spelled_out() {
+        assert_eq!(s("St. Mary's Med. Ctr."), s("Saint Marys Medical Center"));
+        assert_eq!(
+            s("Northwestern Mem. Hosp."),
+            "northwestern memorial hospital"
+        );
+        assert_eq!(s("Mayo Clin"), "mayo clinic");
+        assert_eq!(
+            s("Univ. of Chicago Med Ctr Dept of Surgery"),
+            s("University of Chicago Medical Center Department of Surgery")
+        );
+        assert_eq!(s("Albany Park Comm Ctr"), "albany park community center");
+    }
+
+    #[test]
+    fn data_files_are_well_formed() {
+        use super::tables;
+        assert!(tables::entries(super::ABBREVIATIONS_FILE).all(|l| l.split('\t').count() == 2));
+        assert!(super::LEGAL_SUFFIXES.len() > 60);
+        assert!(super::LEGAL_SUFFIXES.iter().all(|f| !f.is_empty()));
     }
 }

@@ -23,8 +23,11 @@ pub enum KeyKind {
     Exact,
     /// Tokens that look like model or part numbers (letters and digits), separators removed.
     ModelNumbers,
-    /// The first letters of the value (a cheap phonetic-ish block for person names).
+    /// The first four characters of the value: an identifier that survives a typo in its
+    /// last digits.
     Prefix,
+    /// The Double Metaphone codes of each word: "Smith", "Smyth" and "Schmidt" block together.
+    Phonetic,
 }
 
 /// How two standardized values are compared.
@@ -49,6 +52,8 @@ pub enum Method {
     Identifier,
     /// Shared model-number-like tokens found anywhere in the values.
     ModelNumber,
+    /// Shared pack sizes ("100/bx", "CS of 12") found anywhere in the values: 1 or 0.
+    PackSize,
     /// Dates: equal, one digit off, day and month swapped, or different.
     Date,
     /// Street addresses: token-set similarity, capped low when the house numbers differ.
@@ -72,6 +77,7 @@ impl Method {
             Self::Numeric => "numeric",
             Self::Identifier => "identifier",
             Self::ModelNumber => "model_number",
+            Self::PackSize => "pack_size",
             Self::Date => "date",
             Self::Address => "address",
             Self::Combined => "combined",

@@ -17,7 +17,7 @@ use crate::rules::Domain;
 use crate::store::Tx;
 use crate::store::models::{NewLinkEvidence, NewSourceRecord, NewVersion, SourceRecordRow};
 use crate::store::queries::{proposals, records, records::RecordUpdate};
-use crate::validate::{self, ValidRecord};
+use crate::validate::{self, Rejection, ValidRecord};
 
 /// Most records accepted in one request; larger loads belong to bulk jobs.
 pub const MAX_BATCH: usize = 10_000;
@@ -75,9 +75,12 @@ impl Golden {
                 .as_ref()
                 .ok()
                 .map(|i| (i.source_system.clone(), i.source_id.clone()));
-            match input.and_then(|i| validate::validate(&domain, i)) {
+            let checked = input
+                .map_err(Rejection::from)
+                .and_then(|i| validate::validate(&domain, i));
+            match checked {
                 Ok(record) => valid.push((index, record)),
-                Err(errors) => results.push(rejected(index, keys, errors)),
+                Err(rejection) => results.push(rejected(index, keys, rejection)),
             }
         }
         if valid.is_empty() && also.is_none() {
@@ -187,7 +190,7 @@ fn known_records(
     Ok(records::find_many(tx.conn(), domain, &keys)?)
 }
 
-fn rejected(index: usize, keys: Option<(String, String)>, errors: Vec<FieldError>) -> RecordResult {
+fn rejected(index: usize, keys: Option<(String, String)>, rejection: Rejection) -> RecordResult {
     let (source_system, source_id) = keys.unzip();
     RecordResult {
         index,
@@ -196,7 +199,8 @@ fn rejected(index: usize, keys: Option<(String, String)>, errors: Vec<FieldError
         decision: Decision::Rejected,
         golden_id: None,
         version: None,
-        errors,
+        errors: rejection.errors,
+        warnings: rejection.warnings,
     }
 }
 
@@ -229,6 +233,7 @@ impl Golden {
             golden_id: Some(golden_id),
             version: Some(version),
             errors: Vec::new(),
+            warnings: record.warnings.clone(),
         })
     }
 

@@ -29,6 +29,10 @@ pub struct RecordResult {
     pub version: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Optional fields whose value could not be standardized: stored as sent, but left out of
+    /// matching until a corrected value arrives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldError>,
 }
 
 /// One stored version of a source record.

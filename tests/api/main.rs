@@ -18,4 +18,5 @@ mod matching;
 mod models;
 mod ops;
 mod replicas;
+mod standardization;
 mod stewardship;
