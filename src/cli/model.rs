@@ -101,6 +101,10 @@ pub fn rematch(
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let model: MatchModel = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a match model", file.display()))?;
+            if model.domain != domain {
+                anyhow::bail!("{} is a model of domain {:?}", file.display(), model.domain);
+            }
+            crate::service::models::check_numbers(&model)?;
             Some((0, model))
         }
         (None, None) => None,

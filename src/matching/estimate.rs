@@ -118,6 +118,28 @@ fn normalise(counts: LevelProbabilities) -> LevelProbabilities {
         .collect()
 }
 
+/// Pairs' worth of belief that the random-pair shares give `u` (per comparison): the fit
+/// refines `u` on candidate pairs, but a level candidates rarely show keeps the random-pair
+/// share instead of a pseudo-count's.
+const U_PRIOR_PAIRS: f64 = 50.0;
+
+/// Level shares from expected counts, shrunk towards `prior` as if [`U_PRIOR_PAIRS`] pairs
+/// had fallen in its proportions.
+fn with_prior(counts: LevelProbabilities, prior: &LevelProbabilities) -> LevelProbabilities {
+    counts
+        .into_iter()
+        .zip(prior)
+        .map(|(levels, prior)| {
+            let total: f64 = levels.iter().sum::<f64>() + U_PRIOR_PAIRS;
+            levels
+                .iter()
+                .zip(prior)
+                .map(|(c, p)| (c + U_PRIOR_PAIRS * p) / total)
+                .collect()
+        })
+        .collect()
+}
+
 /// Starting `m` for a comparison of `levels` levels: most matches at the top level, the rest
 /// halving level by level. Only a start: estimation moves it.
 fn starting_m(levels: usize) -> Vec<f64> {
@@ -151,8 +173,8 @@ pub struct Fit {
     /// Share of candidate pairs that match: the prior of a candidate pair.
     pub match_rate: f64,
     /// Per group of comparisons that describe one fact: for each combination of the members'
-    /// levels seen, the log2 correction of the sum of their separate weights (negative where
-    /// non-matches agree on them together far more often than independence predicts).
+    /// levels seen, the log2 correction (never positive) of the sum of their separate weights,
+    /// where non-matches agree on them together more often than independence predicts.
     pub corrections: Vec<HashMap<Pattern, f64>>,
     pub iterations: usize,
     pub converged: bool,
@@ -220,6 +242,9 @@ impl Default for EmOptions {
     }
 }
 
+/// Pairs' worth of belief in independence that a group's joint shares are shrunk towards.
+const JOINT_PRIOR_PAIRS: f64 = 50.0;
+
 /// Expected counts of one group's member-level combinations in one class.
 #[derive(Default)]
 struct JointCounts {
@@ -240,17 +265,15 @@ impl JointCounts {
         *self.cells.entry(levels).or_default() += weight;
     }
 
-    /// The share of a combination among pairs with the same members present, halfway
-    /// between what was counted and what independence (`expected`) predicts: dependence is
-    /// learned where pairs show it, and combinations too rare to tell stay independent.
+    /// The share of a combination among pairs with the same members present, shrunk towards
+    /// what independence (`expected`) predicts as if [`JOINT_PRIOR_PAIRS`] pairs had shown
+    /// exactly that: dependence is learned where many pairs show it, and strata too thin to
+    /// tell stay close to independent.
     fn share(&self, levels: &Pattern, expected: f64) -> f64 {
         let stratum: Vec<bool> = levels.iter().map(Option::is_some).collect();
-        match self.strata.get(&stratum) {
-            Some(&total) if total > 0.0 => {
-                (self.cells.get(levels).copied().unwrap_or(0.0) / total + expected) / 2.0
-            }
-            _ => expected,
-        }
+        let total = self.strata.get(&stratum).copied().unwrap_or(0.0);
+        let counted = self.cells.get(levels).copied().unwrap_or(0.0);
+        (counted + JOINT_PRIOR_PAIRS * expected) / (total + JOINT_PRIOR_PAIRS)
     }
 }
 
@@ -282,7 +305,9 @@ fn corrections_of(
                 return None;
             }
             let (jm, ju) = (m_joint.share(levels, tm), u_joint.share(levels, tu));
-            let correction = (jm / ju).log2() - (tm / tu).log2();
+            // Only ever lowered: a group keeps one fact from counting as several, it never
+            // adds evidence its members did not give.
+            let correction = ((jm / ju).log2() - (tm / tu).log2()).min(0.0);
             (correction.is_finite() && correction.abs() > 1e-9)
                 .then(|| (levels.clone(), correction))
         })
@@ -355,7 +380,7 @@ pub fn fit(
         } else {
             match_rate
         };
-        let (mut next_m, mut next_u) = (normalise(m_counts), normalise(u_counts));
+        let (mut next_m, mut next_u) = (normalise(m_counts), with_prior(u_counts, &start.u));
         next_m
             .iter_mut()
             .zip(next_u.iter_mut())
@@ -449,8 +474,10 @@ pub struct Targets {
     pub records: f64,
 }
 
-/// Picks the lowest auto-link threshold whose pairs are expected to reach the target
-/// precision, and the lowest review threshold whose band fits the queue budget.
+/// The auto-link threshold is the target precision itself, on the model's probability: every
+/// auto-link must be at least that likely a match (so the expected precision of all of them
+/// is higher still, if the model is calibrated). The review threshold is the lowest whose
+/// band of candidate pairs fits the queue budget, never below the floor.
 pub fn calibrate(
     fit: &Fit,
     groups: &[Vec<usize>],
@@ -671,6 +698,37 @@ mod tests {
             vec![0],
             "the second never has values, the third never varies"
         );
+    }
+
+    #[test]
+    fn group_corrections_only_lower_and_thin_strata_stay_independent() {
+        // The first two comparisons describe one fact: non-matches agree on both together
+        // far more often than their separate shares predict.
+        let mut candidates = synthetic(2_000, 6_000);
+        for _ in 0..2_000 {
+            candidates.add(vec![Some(0), Some(0), Some(1)]);
+        }
+        let groups = vec![vec![0, 1]];
+        let fitted = fit(
+            &candidates,
+            &Labels::default(),
+            &[2, 2, 2],
+            &groups,
+            &Start {
+                u: vec![vec![0.01, 0.99]; 3],
+                declared: None,
+            },
+            EmOptions::default(),
+        );
+        let table = &fitted.corrections[0];
+        assert!(table.values().all(|c| *c <= 0.0), "{table:?}");
+        let both = table.get(&vec![Some(0), Some(0)]).copied().unwrap_or(0.0);
+        assert!(both < -1.0, "agreeing on both counts less: {table:?}");
+        // A combination in a stratum of a few pairs stays close to independent.
+        let mut thin = JointCounts::default();
+        thin.add(vec![Some(0), None], 3.0);
+        let share = thin.share(&vec![Some(0), None], 0.1);
+        assert!((share - 0.1).abs() < 0.06, "{share}");
     }
 
     #[test]

@@ -417,11 +417,13 @@ fn levels(raw: &[RawLevel]) -> Result<Vec<Level>, String> {
     let mut levels = Vec::with_capacity(raw.len());
     for level in raw {
         let weight = match (level.weight, level.m, level.u) {
-            (Some(w), None, None) => w,
+            (Some(w), None, None) if w.is_finite() => w,
             (None, Some(m), Some(u)) if m > 0.0 && u > 0.0 && m <= 1.0 && u <= 1.0 => {
                 (m / u).log2()
             }
-            _ => return Err("each level needs either weight, or m and u in (0, 1]".into()),
+            _ => {
+                return Err("each level needs either a finite weight, or m and u in (0, 1]".into());
+            }
         };
         levels.push(Level {
             at_least: level.at_least,

@@ -174,8 +174,9 @@ impl Golden {
             state.applied_seq = last;
         }
         if models_changed {
-            // Another replica (or this one) activated a model: match with it from now on.
-            self.load_models()?;
+            // Another replica (or this one) activated a model: match with it from the next
+            // lookup on (read outside this transaction).
+            self.models_changed();
         }
         let due = self.index.pending_len() >= COMMIT_EVERY_DOCS
             || (state.applied_seq != state.committed_seq

@@ -47,6 +47,8 @@ pub struct Golden {
     crosswalk_cache: crosswalk_cache::CrosswalkCache,
     /// The domains' active match models, applied over their rules.
     models: RwLock<models::ActiveModels>,
+    /// Set when a model activation was replayed from the feed: read the models again.
+    models_stale: std::sync::atomic::AtomicBool,
     /// How many refusals each caller may still have audited this minute.
     refusal_budget: refusals::RefusalBudget,
     /// Bulk uploads streaming in now.
@@ -83,6 +85,7 @@ impl Golden {
             index_state: Mutex::new(state),
             crosswalk_cache: Default::default(),
             models: Default::default(),
+            models_stale: Default::default(),
             refusal_budget: Default::default(),
             uploads: Default::default(),
         };

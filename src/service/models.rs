@@ -107,26 +107,38 @@ fn info(row: &MatchModelRow, model: &MatchModel, applies: bool) -> ModelInfo {
 impl Golden {
     /// The domain as matching uses it: with the active model applied, if any.
     pub(super) fn modelled_domain(&self, name: &str) -> Option<Arc<Domain>> {
+        self.refresh_models();
         let models = self.models.read().unwrap_or_else(|p| p.into_inner());
         models.domains.get(name).map(|(d, _)| d.clone())
     }
 
     /// The active model of a domain, if it has one.
     pub fn active_model(&self, domain: &str) -> Option<ModelInfo> {
+        self.refresh_models();
         let models = self.models.read().unwrap_or_else(|p| p.into_inner());
         models.domains.get(domain).map(|(_, info)| info.clone())
     }
 
-    /// Reads the active models from the store and applies them.
+    /// Reads the active models from the store and applies them. A stored model that cannot
+    /// be read or no longer fits its rules is skipped with a warning: that domain matches with
+    /// its declared weights, the others are unaffected.
     pub(super) fn load_models(&self) -> Result<(), ServiceError> {
         let mut conn = self.store.conn()?;
         let rows = models::active(&mut conn)?;
+        drop(conn);
         let mut active = ActiveModels::default();
         for row in rows {
             let Some(declared) = self.rules.domain(&row.domain) else {
                 continue;
             };
-            let model: MatchModel = serde_json::from_str(&row.model)?;
+            let model = match serde_json::from_str::<MatchModel>(&row.model) {
+                Ok(model) if check_numbers(&model).is_ok() => model,
+                _ => {
+                    tracing::warn!(domain = %row.domain, version = row.version,
+                        "the active match model cannot be read: matching uses the declared weights");
+                    continue;
+                }
+            };
             let applied = declared
                 .matching
                 .as_ref()
@@ -149,6 +161,25 @@ impl Golden {
         }
         *self.models.write().unwrap_or_else(|p| p.into_inner()) = active;
         Ok(())
+    }
+
+    /// Notes that a model activation was replayed from the feed; the models are read again
+    /// before the next domain lookup, outside any write transaction.
+    pub(super) fn models_changed(&self) {
+        self.models_stale
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Reads the models again if an activation was replayed since; on failure the flag stays,
+    /// so the next lookup tries again.
+    pub(super) fn refresh_models(&self) {
+        use std::sync::atomic::Ordering;
+        if self.models_stale.swap(false, Ordering::SeqCst)
+            && let Err(e) = self.load_models()
+        {
+            self.models_stale.store(true, Ordering::SeqCst);
+            tracing::warn!(error = %e, "cannot read the match models again: retrying at the next request");
+        }
     }
 
     /// A domain's stored models, newest first.
@@ -287,6 +318,7 @@ impl Golden {
         actor: &Actor,
         activate: bool,
     ) -> Result<ModelInfo, ServiceError> {
+        check_numbers(model)?;
         let text = serde_json::to_string(model)?;
         let version = self.store.write(|tx| {
             let before = self.active_model(domain).map(|m| m.version);
@@ -509,21 +541,39 @@ fn matching_rules(domain: &Domain) -> Result<&MatchRules, ServiceError> {
     })
 }
 
-/// An imported model's numbers must be usable: finite weights, probabilities in range.
-fn check_numbers(model: &MatchModel) -> Result<(), ServiceError> {
+/// Largest weight, correction or prior a usable model holds (log2): far beyond any real
+/// evidence, small enough that sums of them stay finite.
+const MAX_WEIGHT: f64 = 64.0;
+
+/// A model's numbers must be usable: bounded finite weights, probabilities in range, term
+/// frequencies as shares, corrections naming each member's level.
+pub fn check_numbers(model: &MatchModel) -> Result<(), ServiceError> {
+    let bounded = |x: f64| x.is_finite() && x.abs() <= MAX_WEIGHT;
+    let share = |p: f64| p.is_finite() && p > 0.0 && p <= 1.0;
     let probability = |p: f64| (0.0..=1.0).contains(&p);
-    let levels_ok = model.comparisons.iter().flat_map(|c| &c.levels).all(|l| {
-        l.weight.is_finite() && l.m.is_finite() && l.u.is_finite() && l.at_least.is_finite()
+    let levels_ok = model.comparisons.iter().all(|c| {
+        c.levels
+            .iter()
+            .all(|l| bounded(l.weight) && share(l.m) && share(l.u) && l.at_least.is_finite())
+            && c.frequencies
+                .as_ref()
+                .is_none_or(|f| share(f.reference_u) && f.values.values().all(|v| share(*v)))
+    });
+    let groups_ok = model.groups.iter().all(|g| {
+        g.corrections
+            .iter()
+            .all(|c| bounded(c.weight) && c.levels.len() == g.members.len())
     });
     if !levels_ok
-        || !model.prior.is_finite()
+        || !groups_ok
+        || !bounded(model.prior)
         || !probability(model.auto_link)
         || !probability(model.review)
         || model.review > model.auto_link
     {
-        return Err(ServiceError::unprocessable(
-            "the model's weights must be finite, its thresholds probabilities with review <= auto_link",
-        ));
+        return Err(ServiceError::unprocessable(format!(
+            "the model's weights must be finite and within ±{MAX_WEIGHT}, m, u and term frequencies shares in (0, 1], its thresholds probabilities with review <= auto_link",
+        )));
     }
     Ok(())
 }

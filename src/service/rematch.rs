@@ -31,13 +31,14 @@ pub struct RematchReport {
     pub candidate_model: Option<i64>,
     /// Active records matched again.
     pub records: u64,
-    /// Records sharing a golden record with others that the candidate would still auto-link
-    /// to one of them.
+    /// Records the rules in force would auto-link to a fellow member of their golden record
+    /// that the candidate still would...
     pub links_kept: u64,
     /// ... and those it would not: links it would break (sent to review, or apart).
     pub links_broken: u64,
-    /// Records the candidate would auto-link to another golden record (a merge it would
-    /// propose, since existing golden records are merged only by stewards).
+    /// Records the candidate would auto-link to another golden record where the rules in
+    /// force would not (a merge it would propose, since existing golden records are merged
+    /// only by stewards).
     pub merges_auto: u64,
     /// Records whose best other golden record would be in the review band: the queue.
     pub review_before: u64,
@@ -133,9 +134,9 @@ impl Golden {
                             declared_rules.common_term_records,
                         )
                         .map(|ids| ids.into_iter().filter(|id| *id != row.id).collect())
-                        .unwrap_or_default()
+                        .map_err(|e| ServiceError::Internal(e.to_string()))
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
             let wanted: Vec<i64> = found
                 .iter()
                 .flatten()

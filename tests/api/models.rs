@@ -199,6 +199,13 @@ fn a_model_moves_between_deployments_and_activation_is_explicit_and_audited() {
     broken["auto_link"] = json!(0.5);
     let (status, body) = target.post("/v1/vendor/models", Some(&admin), &broken);
     assert_eq!(status, 422, "{body}");
+    let mut huge = exported.clone();
+    huge["comparisons"][0]["levels"][0]["weight"] = json!(1e300);
+    let (status, body) = target.post("/v1/vendor/models", Some(&admin), &huge);
+    assert_eq!(
+        status, 422,
+        "weights beyond any real evidence are refused: {body}"
+    );
     let mut renamed = exported.clone();
     renamed["comparisons"][0]["name"] = json!("not_a_comparison");
     let (status, body) = target.post("/v1/vendor/models", Some(&admin), &renamed);

@@ -155,13 +155,16 @@ pub(in crate::store) fn join_golden(
         .map(drop)
 }
 
-/// Records by ID (any order; missing IDs are skipped).
+/// Records by ID, in ID order within each chunk of IDs (missing IDs are skipped); any number
+/// of IDs, a few hundred per query.
 pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<SourceRecordRow>> {
-    source_records::table
-        .filter(source_records::id.eq_any(ids))
-        .order(source_records::id)
-        .select(SourceRecordRow::as_select())
-        .load(conn)
+    super::by_chunks(ids, |chunk| {
+        source_records::table
+            .filter(source_records::id.eq_any(chunk))
+            .order(source_records::id)
+            .select(SourceRecordRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Active records of every domain with an ID above `after`, in ID order: a page of a rebuild.
