@@ -104,7 +104,7 @@ pub async fn list(
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "The model", body = MatchModel),
-        AuthErrors, NotFound,
+        BadRequest, AuthErrors, NotFound,
     ),
     security(("bearer" = [])),
 )]
@@ -152,7 +152,7 @@ pub async fn import(
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "The model, now active", body = ModelInfo),
-        AuthErrors, NotFound, Unprocessable,
+        BadRequest, AuthErrors, NotFound, Unprocessable,
     ),
     security(("bearer" = [])),
 )]
@@ -176,7 +176,7 @@ pub async fn activate(
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "What the model would change", body = RematchReport),
-        AuthErrors, NotFound, Unprocessable,
+        BadRequest, AuthErrors, NotFound, Unprocessable,
     ),
     security(("bearer" = [])),
 )]
