@@ -678,9 +678,11 @@ fn scan_domain(
             }
         }
     }
+    // A field no record holds has no table (and no agreement to weigh).
     let frequencies = tf_fields
         .iter()
         .zip(counts.into_iter().zip(totals))
+        .filter(|(_, (_, total))| *total > 0)
         .map(|((index, _), (counts, total))| (*index, frequency_table(counts, total)))
         .collect();
     Ok(Scan {

@@ -484,3 +484,35 @@ fn a_load_into_a_domain_without_a_model_can_estimate_one_from_its_file_first() {
     assert!(second.get("model").is_none(), "{second}");
     assert_eq!(domain_model(&app)["version"], 1);
 }
+
+#[test]
+fn a_field_no_record_holds_does_not_stop_estimation() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let mut batch = Vec::new();
+    for n in 0..30 {
+        for system in ["sap", "oracle"] {
+            // No city, address or country anywhere: their comparisons (and the city's term
+            // frequencies) have nothing to learn from.
+            batch.push(vendor(
+                system,
+                &format!("{system}{n}"),
+                json!({"name": format!("{} Supply {n}", WORDS[n % WORDS.len()]),
+                       "tax_id": format!("41-{:07}", 5_550_000 + n),
+                       "phone": format!("312-555-{:04}", 2000 + n)}),
+            ));
+        }
+    }
+    let (status, body) = app.post("/v1/vendor/records", Some(&token), &json!(batch));
+    assert_eq!(status, 200, "{body}");
+    let model = estimate(&app);
+    assert_eq!(model["version"], 1, "{model}");
+    let (_, full) = app.get("/v1/vendor/models/1", Some(&app.admin()));
+    let city = full["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "city")
+        .unwrap();
+    assert!(city.get("frequencies").is_none(), "{city}");
+}
