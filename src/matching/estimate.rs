@@ -173,8 +173,9 @@ pub struct Fit {
     /// Share of candidate pairs that match: the prior of a candidate pair.
     pub match_rate: f64,
     /// Per group of comparisons that describe one fact: for each combination of the members'
-    /// levels seen, the log2 correction (never positive) of the sum of their separate weights,
-    /// where non-matches agree on them together more often than independence predicts.
+    /// levels seen, the log2 correction of the sum of their separate weights, where their
+    /// agreements go together more often than independence predicts. A correction never
+    /// lifts the group's total above zero.
     pub corrections: Vec<HashMap<Pattern, f64>>,
     pub iterations: usize,
     pub converged: bool,
@@ -305,9 +306,11 @@ fn corrections_of(
                 return None;
             }
             let (jm, ju) = (m_joint.share(levels, tm), u_joint.share(levels, tu));
-            // Only ever lowered: a group keeps one fact from counting as several, it never
-            // adds evidence its members did not give.
-            let correction = ((jm / ju).log2() - (tm / tu).log2()).min(0.0);
+            // One fact counts once, both ways: agreement counted twice is lowered, and
+            // disagreement counted twice is raised, but never above no evidence at all, so a
+            // group never adds evidence for a match that its members did not give.
+            let separate = (tm / tu).log2();
+            let correction = ((jm / ju).log2() - separate).min((-separate).max(0.0));
             (correction.is_finite() && correction.abs() > 1e-9)
                 .then(|| (levels.clone(), correction))
         })
@@ -701,7 +704,7 @@ mod tests {
     }
 
     #[test]
-    fn group_corrections_only_lower_and_thin_strata_stay_independent() {
+    fn group_corrections_never_lift_a_group_above_zero_and_thin_strata_stay_independent() {
         // The first two comparisons describe one fact: non-matches agree on both together
         // far more often than their separate shares predict.
         let mut candidates = synthetic(2_000, 6_000);
@@ -721,7 +724,18 @@ mod tests {
             EmOptions::default(),
         );
         let table = &fitted.corrections[0];
-        assert!(table.values().all(|c| *c <= 0.0), "{table:?}");
+        let weights = fitted.weights();
+        for (levels, correction) in table {
+            let separate: f64 = levels
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.map(|l| weights[i][usize::from(l)]))
+                .sum();
+            assert!(
+                *correction <= 0.0 || separate + correction <= 1e-9,
+                "a correction never lifts a group above no evidence: {levels:?} {separate} {correction}"
+            );
+        }
         let both = table.get(&vec![Some(0), Some(0)]).copied().unwrap_or(0.0);
         assert!(both < -1.0, "agreeing on both counts less: {table:?}");
         // A combination in a stratum of a few pairs stays close to independent.
