@@ -22,6 +22,9 @@ pub struct Readiness {
     status: &'static str,
     database: &'static str,
     index: IndexStatus,
+    /// Stored records being standardized again after the standardizers or a rule file
+    /// changed (in the background; the service answers meanwhile).
+    restandardize: crate::service::restandardize::RestandardizeStatus,
 }
 
 /// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
@@ -48,6 +51,7 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
         status: "ready",
         database: "ok",
         index,
+        restandardize: golden.restandardize_status(),
     }))
 }
 

@@ -39,6 +39,12 @@ enum Command {
     },
     /// Rebuild the candidate index from the database.
     Reindex,
+    /// Standardize again the stored records that older standardizers or another rule file
+    /// produced (links stay as they are); `golden serve` also does it in the background.
+    Restandardize {
+        #[arg(long)]
+        domain: Option<String>,
+    },
     /// Bulk-load a CSV (with a header) or NDJSON file; `-` reads stdin. Run it again after an
     /// interruption and it resumes where it stopped.
     Load {
@@ -221,6 +227,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("applied {applied} migration(s) to {:?}", settings.database);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Restandardize { domain } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = Golden::open(settings)?;
+            let report = golden.restandardize(domain.as_deref())?;
+            eprintln!(
+                "{} record(s) standardized again: {} changed, {} failed validation (kept)",
+                report.records, report.changed, report.failed
+            );
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex => {
             crate::telemetry::init(settings.log_json);
             let golden = Golden::open(settings)?;
@@ -400,10 +417,36 @@ fn rules_check(dir: &std::path::Path) -> ExitCode {
     }
 }
 
+/// Standardizes stored records again, while the service answers, when older standardizers or
+/// another rule file produced them; `/readyz` shows the progress.
+fn restandardize_in_background(golden: &Arc<Golden>) {
+    match golden.stale_standardization() {
+        Ok(0) => {}
+        Ok(stale) => {
+            tracing::info!(
+                records = stale,
+                "standardizing stored records again in the background"
+            );
+            let golden = golden.clone();
+            std::thread::spawn(move || match golden.restandardize(None) {
+                Ok(report) => tracing::info!(
+                    records = report.records,
+                    changed = report.changed,
+                    failed = report.failed,
+                    "stored records standardized again"
+                ),
+                Err(e) => tracing::error!(error = %e, "standardizing stored records again failed"),
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count records to standardize again"),
+    }
+}
+
 fn serve(settings: Settings) -> anyhow::Result<()> {
     crate::telemetry::init(settings.log_json);
     let authenticator = Arc::new(Authenticator::from_settings(&settings)?);
     let golden = Arc::new(Golden::open(settings.clone())?);
+    restandardize_in_background(&golden);
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     tracing::info!(

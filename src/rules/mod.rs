@@ -67,6 +67,12 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// What produced a record's standardized values: the standardizers' version and the rule
+    /// file (its field types and the features its comparisons derive).
+    pub fn standardization(&self) -> String {
+        format!("{}/{}", crate::normalize::VERSION, self.version)
+    }
+
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
     }

@@ -217,9 +217,12 @@ impl Golden {
     ) -> Result<RecordResult, ServiceError> {
         let (decision, golden_id, version) = match existing {
             None => self.insert_new(tx, batch, domain, record)?,
+            // Unchanged only when the standardized values are the same too: after the
+            // standardizers changed, a re-send stores the values as they now come out.
             Some(row)
                 if row.content_hash == record.content_hash
-                    && row.status == record_status::ACTIVE =>
+                    && row.status == record_status::ACTIVE
+                    && row.standardized == record.standardized_json() =>
             {
                 (Decision::Unchanged, row.golden_id, row.version)
             }
@@ -291,6 +294,7 @@ impl Golden {
                 content_hash: &record.content_hash,
                 created_at: now,
                 updated_at: now,
+                standardization: Some(&domain.standardization()),
             },
         )?;
         add_version(
@@ -376,6 +380,7 @@ impl Golden {
                 standardized: &record.standardized_json(),
                 content_hash: &record.content_hash,
                 updated_at: now,
+                standardization: Some(&domain.standardization()),
             },
         )?;
         add_version(

@@ -19,6 +19,7 @@ pub mod proposals;
 pub mod records;
 pub mod refusals;
 pub mod rematch;
+pub mod restandardize;
 pub mod search;
 pub mod stats;
 pub mod stewardship;
@@ -49,6 +50,8 @@ pub struct Golden {
     models: RwLock<models::ActiveModels>,
     /// Set when a model activation was replayed from the feed: read the models again.
     models_stale: std::sync::atomic::AtomicBool,
+    /// The progress of standardizing stored records again.
+    restandardize_progress: restandardize::RestandardizeProgress,
     /// How many refusals each caller may still have audited this minute.
     refusal_budget: refusals::RefusalBudget,
     /// Bulk uploads streaming in now.
@@ -86,6 +89,7 @@ impl Golden {
             crosswalk_cache: Default::default(),
             models: Default::default(),
             models_stale: Default::default(),
+            restandardize_progress: Default::default(),
             refusal_budget: Default::default(),
             uploads: Default::default(),
         };

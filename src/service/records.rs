@@ -78,6 +78,7 @@ impl Golden {
                     standardized: &row.standardized,
                     content_hash: &row.content_hash,
                     updated_at: now,
+                    standardization: row.standardization.as_deref(),
                 },
             )?;
             add_version(

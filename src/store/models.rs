@@ -20,6 +20,8 @@ pub struct SourceRecordRow {
     pub content_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// What produced `standardized` ([`crate::rules::Domain::standardization`]).
+    pub standardization: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -36,6 +38,7 @@ pub struct NewSourceRecord<'a> {
     pub content_hash: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub standardization: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

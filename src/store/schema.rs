@@ -48,6 +48,7 @@ diesel::table! {
         content_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        standardization -> Nullable<Text>,
     }
 }
 

@@ -214,6 +214,7 @@ mod tests {
                         content_hash: "h",
                         created_at: at,
                         updated_at: at,
+                        standardization: None,
                     },
                 )?;
                 tx.open_membership(id, "V-1", "new");

@@ -18,5 +18,6 @@ mod matching;
 mod models;
 mod ops;
 mod replicas;
+mod restandardize;
 mod standardization;
 mod stewardship;

@@ -69,6 +69,7 @@ pub struct RecordUpdate<'a> {
     pub standardized: &'a str,
     pub content_hash: &'a str,
     pub updated_at: NaiveDateTime,
+    pub standardization: Option<&'a str>,
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, change: &RecordUpdate<'_>) -> QueryResult<()> {
@@ -80,6 +81,7 @@ pub fn update(conn: &mut DbConnection, id: i64, change: &RecordUpdate<'_>) -> Qu
             source_records::standardized.eq(change.standardized),
             source_records::content_hash.eq(change.content_hash),
             source_records::updated_at.eq(change.updated_at),
+            source_records::standardization.eq(change.standardization),
         ))
         .execute(conn)
         .map(drop)
@@ -211,4 +213,57 @@ pub fn goldens_with_source(
         .select(source_records::golden_id)
         .distinct()
         .load(conn)
+}
+
+/// Records of `domain` standardized by something other than `current` (or before this was
+/// kept), with an ID above `after`, in ID order.
+pub fn stale_page(
+    conn: &mut DbConnection,
+    domain: &str,
+    current: &str,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<SourceRecordRow>> {
+    source_records::table
+        .filter(source_records::domain.eq(domain))
+        .filter(source_records::id.gt(after))
+        .filter(
+            source_records::standardization
+                .is_null()
+                .or(source_records::standardization.ne(current)),
+        )
+        .order(source_records::id.asc())
+        .limit(limit)
+        .select(SourceRecordRow::as_select())
+        .load(conn)
+}
+
+/// How many records of `domain` were standardized by something other than `current`.
+pub fn stale_count(conn: &mut DbConnection, domain: &str, current: &str) -> QueryResult<i64> {
+    source_records::table
+        .filter(source_records::domain.eq(domain))
+        .filter(
+            source_records::standardization
+                .is_null()
+                .or(source_records::standardization.ne(current)),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Stores a record's standardized values again, under `standardization`; its version and
+/// attributes stay.
+pub fn restandardize(
+    conn: &mut DbConnection,
+    id: i64,
+    standardized: &str,
+    standardization: &str,
+) -> QueryResult<()> {
+    diesel::update(source_records::table.find(id))
+        .set((
+            source_records::standardized.eq(standardized),
+            source_records::standardization.eq(standardization),
+        ))
+        .execute(conn)
+        .map(drop)
 }

@@ -1,0 +1,1 @@
+ALTER TABLE source_records DROP COLUMN standardization;
