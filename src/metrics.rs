@@ -83,6 +83,7 @@ pub struct Metrics {
     database_seq: IntGauge,
     index_lag: IntGauge,
     uploads_in_flight: IntGauge,
+    restandardize_remaining: IntGauge,
     /// The `source_system` label values in use.
     source_labels: Mutex<HashSet<String>>,
 }
@@ -168,6 +169,10 @@ impl Metrics {
                 "golden_bulk_uploads_in_flight",
                 "Bulk job uploads streaming in now",
             )?,
+            restandardize_remaining: gauge(
+                "golden_restandardize_remaining_records",
+                "Stored records still to be standardized again by the running pass (0 when none runs)",
+            )?,
             registry,
             source_labels: Mutex::new(HashSet::new()),
         })
@@ -233,6 +238,12 @@ impl Metrics {
     pub fn set_uploads_in_flight(&self, uploads: usize) {
         self.uploads_in_flight
             .set(i64::try_from(uploads).unwrap_or(i64::MAX));
+    }
+
+    /// Sets how many records the running re-standardization pass has left.
+    pub fn set_restandardize_remaining(&self, remaining: u64) {
+        self.restandardize_remaining
+            .set(i64::try_from(remaining).unwrap_or(i64::MAX));
     }
 
     /// Everything in the Prometheus text format.

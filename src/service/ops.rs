@@ -28,6 +28,13 @@ impl Golden {
         let domains: Vec<String> = self.rules.domains().map(|d| d.name.clone()).collect();
         self.metrics.set_state(&domains, &backlog, index);
         self.metrics.set_uploads_in_flight(self.uploads.in_flight());
+        let pass = self.restandardize_status();
+        let remaining = if pass.running {
+            pass.pending.saturating_sub(pass.done)
+        } else {
+            0
+        };
+        self.metrics.set_restandardize_remaining(remaining);
         self.metrics
             .render()
             .map_err(|e| ServiceError::Internal(e.to_string()))

@@ -102,4 +102,13 @@ fn records_of_older_standardizers_are_standardized_again_and_re_indexed() {
     // Nothing is left to do.
     let (_, ready) = app.get("/readyz", None);
     assert_eq!(ready["restandardize"]["running"], false, "{ready}");
+    let metrics = ureq::get(&format!("{}/metrics", app.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        metrics.contains("golden_restandardize_remaining_records 0"),
+        "{metrics}"
+    );
 }
