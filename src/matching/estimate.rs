@@ -557,22 +557,31 @@ mod tests {
         patterns
     }
 
+    /// Fits the three two-level comparisons of [`synthetic`], `u` starting at 1% agreement.
+    fn fit_synthetic(
+        candidates: &Patterns,
+        labels: &Labels,
+        groups: &[Vec<usize>],
+        declared: Option<(f64, LevelProbabilities)>,
+    ) -> Fit {
+        let start = Start {
+            u: vec![vec![0.01, 0.99]; 3],
+            declared,
+        };
+        fit(
+            candidates,
+            labels,
+            &[2, 2, 2],
+            groups,
+            &start,
+            EmOptions::default(),
+        )
+    }
+
     #[test]
     fn em_recovers_the_match_rate_and_the_level_probabilities() {
         let candidates = synthetic(2_000, 8_000);
-        let shape = [2, 2, 2];
-        let u_start = vec![vec![0.01, 0.99]; 3];
-        let fit = fit(
-            &candidates,
-            &Labels::default(),
-            &shape,
-            &[],
-            &Start {
-                u: u_start.clone(),
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let fit = fit_synthetic(&candidates, &Labels::default(), &[], None);
         assert!(fit.converged, "{fit:?}");
         assert!((fit.match_rate - 0.2).abs() < 0.02, "{fit:?}");
         assert!((fit.m[0][0] - 0.9).abs() < 0.03, "{fit:?}");
@@ -588,18 +597,7 @@ mod tests {
         for _ in 0..5_000 {
             candidates.add(vec![None, Some(1), None]);
         }
-        let shape = [2, 2, 2];
-        let fit = fit(
-            &candidates,
-            &Labels::default(),
-            &shape,
-            &[],
-            &Start {
-                u: vec![vec![0.01, 0.99]; 3],
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let fit = fit_synthetic(&candidates, &Labels::default(), &[], None);
         assert!((fit.m[0][0] - 0.9).abs() < 0.05, "{fit:?}");
         assert!((fit.u[0][0] - 0.05).abs() < 0.03, "{fit:?}");
     }
@@ -607,35 +605,13 @@ mod tests {
     #[test]
     fn labelled_pairs_pull_the_fit_towards_their_class() {
         let candidates = synthetic(500, 5_000);
-        let shape = [2, 2, 2];
-        let u_start = vec![vec![0.01, 0.99]; 3];
-        let plain = fit(
-            &candidates,
-            &Labels::default(),
-            &shape,
-            &[],
-            &Start {
-                u: u_start.clone(),
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let plain = fit_synthetic(&candidates, &Labels::default(), &[], None);
         // Stewards said pairs that disagree on the first comparison still match.
         let labels = Labels {
             matches: std::iter::repeat_n(vec![Some(1), Some(0), Some(0)], 300).collect(),
             non_matches: Patterns::default(),
         };
-        let taught = fit(
-            &candidates,
-            &labels,
-            &shape,
-            &[],
-            &Start {
-                u: u_start.clone(),
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let taught = fit_synthetic(&candidates, &labels, &[], None);
         assert!(
             taught.m[0][1] > plain.m[0][1] + 0.05,
             "{plain:?} {taught:?}"
@@ -645,18 +621,7 @@ mod tests {
     #[test]
     fn calibration_meets_the_precision_target_and_the_queue_budget() {
         let candidates = synthetic(2_000, 8_000);
-        let shape = [2, 2, 2];
-        let fit = fit(
-            &candidates,
-            &Labels::default(),
-            &shape,
-            &[],
-            &Start {
-                u: vec![vec![0.01, 0.99]; 3],
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let fit = fit_synthetic(&candidates, &Labels::default(), &[], None);
         let targets = Targets {
             precision: 0.995,
             proposals_per_1000: 100.0,
@@ -712,17 +677,7 @@ mod tests {
             candidates.add(vec![Some(0), Some(0), Some(1)]);
         }
         let groups = vec![vec![0, 1]];
-        let fitted = fit(
-            &candidates,
-            &Labels::default(),
-            &[2, 2, 2],
-            &groups,
-            &Start {
-                u: vec![vec![0.01, 0.99]; 3],
-                declared: None,
-            },
-            EmOptions::default(),
-        );
+        let fitted = fit_synthetic(&candidates, &Labels::default(), &groups, None);
         let table = &fitted.corrections[0];
         let weights = fitted.weights();
         for (levels, correction) in table {
@@ -765,27 +720,9 @@ mod tests {
     #[test]
     fn declared_weights_only_start_the_fit() {
         let candidates = synthetic(2_000, 8_000);
-        let start = |declared| Start {
-            u: vec![vec![0.01, 0.99]; 3],
-            declared,
-        };
-        let plain = fit(
-            &candidates,
-            &Labels::default(),
-            &[2, 2, 2],
-            &[],
-            &start(None),
-            EmOptions::default(),
-        );
+        let plain = fit_synthetic(&candidates, &Labels::default(), &[], None);
         let declared = Some((-2.0, vec![vec![1.0, -1.0]; 3]));
-        let seeded = fit(
-            &candidates,
-            &Labels::default(),
-            &[2, 2, 2],
-            &[],
-            &start(declared),
-            EmOptions::default(),
-        );
+        let seeded = fit_synthetic(&candidates, &Labels::default(), &[], declared);
         assert!(
             (seeded.match_rate - plain.match_rate).abs() < 0.01,
             "{seeded:?}"

@@ -4,11 +4,25 @@
 
 use diesel::prelude::*;
 use golden::auth::Role;
+use golden::config::Settings;
 use golden::store::Store;
 use golden::store::schema::source_records;
 use serde_json::{Value, json};
 
 use crate::helpers::{cli_for, spawn_app, vendor};
+
+/// Rewrites a stored record's standardized values and version as an older standardizer
+/// would have left them.
+fn as_an_older_standardizer_left_it(settings: &Settings, source_id: &str, old: &Value) {
+    let store = Store::open(settings).unwrap();
+    diesel::update(source_records::table.filter(source_records::source_id.eq(source_id)))
+        .set((
+            source_records::standardized.eq(old.to_string()),
+            source_records::standardization.eq(Some("old")),
+        ))
+        .execute(&mut *store.conn().unwrap())
+        .unwrap();
+}
 
 #[test]
 fn records_of_older_standardizers_are_standardized_again_and_re_indexed() {
@@ -31,16 +45,8 @@ fn records_of_older_standardizers_are_standardized_again_and_re_indexed() {
     );
 
     // An older standardizer: other values, an old version.
-    let store = Store::open(&app.settings).unwrap();
     let old = json!({"name": "zenith surg ptnrs", "phone": "3125550100", "city": "chicago"});
-    diesel::update(source_records::table.filter(source_records::source_id.eq("Z1")))
-        .set((
-            source_records::standardized.eq(old.to_string()),
-            source_records::standardization.eq(Some("old")),
-        ))
-        .execute(&mut *store.conn().unwrap())
-        .unwrap();
-    drop(store);
+    as_an_older_standardizer_left_it(&app.settings, "Z1", &old);
 
     // A re-send of the same attributes is not "unchanged": its values now come out otherwise.
     let (_, resent) = app.post(
@@ -51,15 +57,7 @@ fn records_of_older_standardizers_are_standardized_again_and_re_indexed() {
     assert_ne!(resent["results"][0]["decision"], "unchanged", "{resent}");
 
     // Back to the old form, then standardized again by the command.
-    let store = Store::open(&app.settings).unwrap();
-    diesel::update(source_records::table.filter(source_records::source_id.eq("Z1")))
-        .set((
-            source_records::standardized.eq(old.to_string()),
-            source_records::standardization.eq(Some("old")),
-        ))
-        .execute(&mut *store.conn().unwrap())
-        .unwrap();
-    drop(store);
+    as_an_older_standardizer_left_it(&app.settings, "Z1", &old);
     let settings = app.settings.clone();
     let mut output = None;
     let app = app.restart_with(|| {
