@@ -99,26 +99,14 @@ mod tests {
             kind,
             boost,
         };
-        let rules = MatchRules {
-            auto_link: 0.99,
-            review: 0.5,
-            prior: 0.0,
-            target_precision: 0.995,
-            proposals_per_1000: 300.0,
-            max_candidates: 10,
-            common_term_records: 500,
-            max_proposals: 1,
-            proposal_margin: 2.0,
-            same_source_weight: 0.0,
-            candidates: vec![
+        let rules = MatchRules::for_tests(
+            vec![
                 key("name", KeyKind::Words, 1.0),
                 key("name", KeyKind::Trigrams, 0.2),
                 key("tax_id", KeyKind::Exact, 5.0),
             ],
-            comparisons: vec![],
-            groups: vec![],
-            model_version: None,
-        };
+            vec![],
+        );
         let record: Standardized = [("name", "acme x"), ("tax_id", "123")]
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -140,26 +128,14 @@ mod tests {
 
     #[test]
     fn phonetic_terms_join_spellings_that_sound_alike() {
-        let rules = MatchRules {
-            auto_link: 0.99,
-            review: 0.5,
-            prior: 0.0,
-            target_precision: 0.995,
-            proposals_per_1000: 300.0,
-            max_candidates: 10,
-            common_term_records: 500,
-            max_proposals: 1,
-            proposal_margin: 2.0,
-            same_source_weight: 0.0,
-            candidates: vec![CandidateKey {
+        let rules = MatchRules::for_tests(
+            vec![CandidateKey {
                 field: "surname".into(),
                 kind: KeyKind::Phonetic,
                 boost: 1.0,
             }],
-            comparisons: vec![],
-            groups: vec![],
-            model_version: None,
-        };
+            vec![],
+        );
         let terms_of = |surname: &str| -> Vec<String> {
             let record: Standardized = [("surname".to_string(), surname.to_string())].into();
             terms(&rules, &record).into_iter().map(|(t, _)| t).collect()

@@ -217,28 +217,20 @@ mod tests {
 
     fn rules() -> MatchRules {
         MatchRules {
-            auto_link: 0.99,
-            review: 0.5,
             prior: -4.0,
-            target_precision: 0.995,
-            proposals_per_1000: 300.0,
-            max_candidates: 10,
-            common_term_records: 500,
-            max_proposals: 1,
-            proposal_margin: 2.0,
-            same_source_weight: 0.0,
-            candidates: vec![],
-            comparisons: vec![
-                comparison("city", Method::Exact, true),
-                comparison("street", Method::Exact, false),
-                comparison("phone", Method::Exact, false),
-            ],
             groups: vec![Group {
                 name: "site".into(),
                 members: vec![1, 2],
                 corrections: None,
             }],
-            model_version: None,
+            ..MatchRules::for_tests(
+                vec![],
+                vec![
+                    comparison("city", Method::Exact, true),
+                    comparison("street", Method::Exact, false),
+                    comparison("phone", Method::Exact, false),
+                ],
+            )
         }
     }
 

@@ -218,37 +218,28 @@ mod tests {
     fn rules() -> MatchRules {
         let level = |at_least, weight| Level { at_least, weight };
         MatchRules {
-            auto_link: 0.99,
-            review: 0.5,
             prior: -4.0,
-            target_precision: 0.995,
-            proposals_per_1000: 300.0,
-            max_candidates: 10,
-            common_term_records: 500,
-            max_proposals: 1,
-            proposal_margin: 2.0,
-            same_source_weight: 0.0,
-            candidates: vec![],
-            comparisons: vec![
-                Comparison {
-                    name: "name".into(),
-                    fields: vec!["name".into()],
-                    method: Method::JaroWinkler,
-                    levels: vec![level(0.95, 4.0), level(0.0, -3.0)],
-                    term_frequency: false,
-                    frequencies: None,
-                },
-                Comparison {
-                    name: "tax_id".into(),
-                    fields: vec!["tax_id".into()],
-                    method: Method::Identifier,
-                    levels: vec![level(1.0, 10.0), level(0.0, -10.0)],
-                    term_frequency: false,
-                    frequencies: None,
-                },
-            ],
-            groups: vec![],
-            model_version: None,
+            ..MatchRules::for_tests(
+                vec![],
+                vec![
+                    Comparison {
+                        name: "name".into(),
+                        fields: vec!["name".into()],
+                        method: Method::JaroWinkler,
+                        levels: vec![level(0.95, 4.0), level(0.0, -3.0)],
+                        term_frequency: false,
+                        frequencies: None,
+                    },
+                    Comparison {
+                        name: "tax_id".into(),
+                        fields: vec!["tax_id".into()],
+                        method: Method::Identifier,
+                        levels: vec![level(1.0, 10.0), level(0.0, -10.0)],
+                        term_frequency: false,
+                        frequencies: None,
+                    },
+                ],
+            )
         }
     }
 

@@ -206,6 +206,30 @@ pub struct MatchRules {
     pub model_version: Option<i64>,
 }
 
+#[cfg(test)]
+impl MatchRules {
+    /// Rules for unit tests: these candidate keys and comparisons, plain settings for the rest
+    /// (prior 0, auto-link at 0.99, review at 0.5, no groups, declared weights).
+    pub fn for_tests(candidates: Vec<CandidateKey>, comparisons: Vec<Comparison>) -> Self {
+        Self {
+            auto_link: 0.99,
+            review: 0.5,
+            prior: 0.0,
+            target_precision: 0.995,
+            proposals_per_1000: 300.0,
+            max_candidates: 10,
+            common_term_records: 500,
+            max_proposals: 1,
+            proposal_margin: 2.0,
+            same_source_weight: 0.0,
+            candidates,
+            comparisons,
+            groups: vec![],
+            model_version: None,
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawMatching {
