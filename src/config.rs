@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::clock::Clock;
+
 /// A setting that could not be understood.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -137,6 +139,10 @@ pub struct Settings {
     pub sqlite_busy_timeout: Duration,
     /// When a SQLite commit counts as durable.
     pub sqlite_sync: SqliteSync,
+    /// HTTP bulk jobs that run at once; more wait, `queued`, for a free worker.
+    pub job_workers: usize,
+    /// Where the time comes from: the system clock, unless a test sets its own.
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for Settings {
@@ -155,6 +161,8 @@ impl std::fmt::Debug for Settings {
             .field("min_free_disk_bytes", &self.min_free_disk_bytes)
             .field("db_pool_size", &self.db_pool_size)
             .field("sqlite_sync", &self.sqlite_sync)
+            .field("job_workers", &self.job_workers)
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -179,6 +187,8 @@ impl Settings {
             log_json: false,
             sqlite_busy_timeout: Duration::from_secs(10),
             sqlite_sync: SqliteSync::Full,
+            job_workers: 2,
+            clock: Clock::system(),
         }
     }
 
@@ -224,6 +234,15 @@ impl Settings {
         }
         if let Some(size) = lookup("GOLDEN_DB_POOL_SIZE") {
             settings.db_pool_size = parse("GOLDEN_DB_POOL_SIZE", &size)?;
+        }
+        if let Some(n) = lookup("GOLDEN_JOB_WORKERS") {
+            settings.job_workers = parse("GOLDEN_JOB_WORKERS", &n)?;
+            if settings.job_workers == 0 {
+                return Err(ConfigError::Invalid {
+                    name: "GOLDEN_JOB_WORKERS",
+                    reason: "at least one job worker is needed".into(),
+                });
+            }
         }
         if let Some(format) = lookup("GOLDEN_LOG_FORMAT") {
             settings.log_json = match format.as_str() {
@@ -332,6 +351,17 @@ mod tests {
             );
         }
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn job_workers_default_to_two_and_need_one() {
+        assert_eq!(settings(&[]).unwrap().job_workers, 2);
+        let s = settings(&[("GOLDEN_JOB_WORKERS", "4")]).unwrap();
+        assert_eq!(s.job_workers, 4);
+        for bad in ["0", "-1", "many"] {
+            let err = settings(&[("GOLDEN_JOB_WORKERS", bad)]).unwrap_err();
+            assert!(err.to_string().contains("GOLDEN_JOB_WORKERS"), "{err}");
+        }
     }
 
     #[test]

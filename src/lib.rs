@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod bulk;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod eval;
 pub mod index;

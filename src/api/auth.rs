@@ -117,7 +117,7 @@ async fn record(
     code: &'static str,
 ) {
     if let Err(e) = blocking(move || golden.audit_denied(&entry.as_entry(), &caller, code)).await {
-        tracing::warn!(error = %e, "could not audit a refused request");
+        tracing::warn!(error = %crate::service::error::chain(&e), "could not audit a refused request");
     }
 }
 

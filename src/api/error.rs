@@ -62,7 +62,7 @@ impl ApiError {
                 ServiceError::PayloadTooLarge(_) => "payload_too_large",
                 ServiceError::TooBusy(_) => "too_many_requests",
                 ServiceError::InsufficientStorage(_) => "insufficient_storage",
-                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
+                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal { .. } => {
                     "internal"
                 }
             },
@@ -114,7 +114,7 @@ impl ResponseError for ApiError {
                 ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 ServiceError::TooBusy(_) => StatusCode::TOO_MANY_REQUESTS,
                 ServiceError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
-                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal(_) => {
+                ServiceError::Store(_) | ServiceError::Rules(_) | ServiceError::Internal { .. } => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
             },
@@ -125,7 +125,12 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let request_id = request_id::current();
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %self, request_id = request_id.as_deref(), "request failed");
+            // The whole chain, so the cause is in the log; the body says nothing of it.
+            tracing::error!(
+                error = %crate::service::error::chain(self),
+                request_id = request_id.as_deref(),
+                "request failed"
+            );
             "internal error; quote the request_id when reporting it".to_owned()
         } else {
             self.to_string()
@@ -182,7 +187,7 @@ pub fn foreign<B>(response: &actix_web::dev::ServiceResponse<B>) -> Option<ApiEr
         StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
         StatusCode::FORBIDDEN => ApiError::Forbidden(message),
         status if status.is_client_error() => ApiError::bad_request("bad_request", message),
-        _ => ApiError::Service(ServiceError::Internal(message)),
+        _ => ApiError::Service(ServiceError::internal_msg(message)),
     })
 }
 
@@ -196,15 +201,43 @@ pub fn path_error(err: actix_web::error::PathError) -> ApiError {
     ApiError::bad_request("invalid_path", format!("invalid path: {err}"))
 }
 
-/// Runs blocking service work off the async executor.
+/// Runs blocking service work off the async executor. Work that panics is an internal error
+/// (500, logged with the panic's message); work the runtime cancelled on its way down is 503.
 pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
     T: Send + 'static,
 {
     let request_id = request_id::current();
-    actix_web::web::block(move || request_id::with(request_id, f))
-        .await
-        .map_err(|_| ApiError::Unavailable)?
-        .map_err(ApiError::from)
+    let outcome = actix_web::web::block(move || {
+        request_id::with(request_id, || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        })
+    })
+    .await
+    .map_err(|_| ApiError::Unavailable)?;
+    match outcome {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(panic) => Err(ApiError::Service(ServiceError::internal(
+            "blocking work for the request failed",
+            Panicked::from_payload(panic.as_ref()),
+        ))),
+    }
+}
+
+/// A panic, as the source of the internal error it becomes.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("panicked: {0}")]
+pub struct Panicked(String);
+
+impl Panicked {
+    /// The panic's message, when it carried text.
+    pub fn from_payload(payload: &(dyn std::any::Any + Send)) -> Self {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        Self(text)
+    }
 }

@@ -15,8 +15,8 @@ use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
 use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
-use crate::service::Golden;
 use crate::service::bulk::{JobSpec, JobView};
+use crate::service::{Golden, ServiceError};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +99,6 @@ pub async fn create(
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
 
     let dir = golden.settings.jobs_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| internal("cannot create the jobs directory", e))?;
     let extension = if format == Format::Ndjson {
         "ndjson"
     } else {
@@ -110,7 +109,7 @@ pub async fn create(
     let size = match receive(&mut payload, &path, limit).await {
         Ok(size) => size,
         Err(e) => {
-            let _ = std::fs::remove_file(&path);
+            discard(path).await;
             return Err(e);
         }
     };
@@ -143,7 +142,7 @@ pub async fn create(
     let job = blocking(move || {
         // A header that lacks a required column is refused now, before anything is loaded.
         let file = std::fs::File::open(&checked)
-            .map_err(|e| crate::service::ServiceError::Internal(e.to_string()))?;
+            .map_err(|e| ServiceError::internal("cannot read the stored upload", e))?;
         RowReader::open(
             std::io::BufReader::new(file),
             format,
@@ -162,7 +161,7 @@ pub async fn create(
             .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
             .json(job)),
         Err(e) => {
-            let _ = std::fs::remove_file(&path);
+            discard(path).await;
             Err(e)
         }
     }
@@ -186,29 +185,36 @@ fn declared_length(request: &HttpRequest) -> Option<u64> {
 }
 
 /// A failed write of the upload: a full disk is the client's to hear about (507).
-fn store_error(e: std::io::Error) -> ApiError {
+fn store_error(e: std::io::Error) -> ServiceError {
     if e.kind() == std::io::ErrorKind::StorageFull {
-        return ApiError::Service(crate::service::ServiceError::InsufficientStorage(
+        return ServiceError::InsufficientStorage(
             "the disk filled up while storing the upload".into(),
-        ));
+        );
     }
-    internal("cannot store the upload", e)
+    ServiceError::internal("cannot store the upload", e)
 }
 
-fn internal(what: &str, e: std::io::Error) -> ApiError {
-    ApiError::Service(crate::service::ServiceError::Internal(format!(
-        "{what}: {e}"
-    )))
-}
+/// Bytes of the body gathered before they are written out: one blocking write per this
+/// many, so the file's I/O stays off the async workers without a thread hop per chunk.
+const WRITE_BYTES: usize = 1 << 20;
 
-/// Streams the body to `path`, refusing it once it passes `limit` bytes.
+/// Streams the body to `path`, refusing it once it passes `limit` bytes. The body is read on
+/// the async worker; every write, and the syncs, run on blocking threads.
 async fn receive(
     payload: &mut web::Payload,
     path: &std::path::Path,
     limit: u64,
 ) -> Result<u64, ApiError> {
-    let file = std::fs::File::create(path).map_err(|e| internal("cannot store the upload", e))?;
-    let mut file = std::io::BufWriter::new(file);
+    let target = path.to_owned();
+    let mut file = blocking(move || {
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| ServiceError::internal("cannot create the jobs directory", e))?;
+        }
+        std::fs::File::create(&target).map_err(store_error)
+    })
+    .await?;
+    let mut buffer = Vec::with_capacity(WRITE_BYTES);
     let mut size = 0u64;
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
@@ -219,21 +225,55 @@ async fn receive(
                 "the file is larger than the limit of {limit} bytes"
             )));
         }
-        file.write_all(&chunk).map_err(store_error)?;
+        buffer.extend_from_slice(&chunk);
+        if buffer.len() >= WRITE_BYTES {
+            (file, buffer) = write_out(file, buffer).await?;
+        }
     }
+    let (file, buffer) = write_out(file, buffer).await?;
+    drop(buffer);
     // The job row that names this file commits next, and a job may resume from the file
     // after a crash: its bytes and its directory entry reach the disk first.
-    file.flush()
-        .and_then(|()| file.get_ref().sync_all())
-        .and_then(|()| match path.parent() {
-            Some(dir) => std::fs::File::open(dir)?.sync_all(),
-            None => Ok(()),
-        })
-        .map_err(store_error)?;
+    let dir = path.parent().map(std::path::Path::to_owned);
+    blocking(move || {
+        file.sync_all()
+            .and_then(|()| match dir {
+                Some(dir) => std::fs::File::open(dir)?.sync_all(),
+                None => Ok(()),
+            })
+            .map_err(store_error)
+    })
+    .await?;
     if size == 0 {
         return Err(ApiError::bad_request("empty_body", "the upload is empty"));
     }
     Ok(size)
+}
+
+/// Appends `buffer` to `file` on a blocking thread; hands both back, the buffer emptied.
+async fn write_out(
+    mut file: std::fs::File,
+    mut buffer: Vec<u8>,
+) -> Result<(std::fs::File, Vec<u8>), ApiError> {
+    if buffer.is_empty() {
+        return Ok((file, buffer));
+    }
+    blocking(move || {
+        file.write_all(&buffer).map_err(store_error)?;
+        buffer.clear();
+        Ok((file, buffer))
+    })
+    .await
+}
+
+/// Removes an upload that will not become a job, off the async workers.
+async fn discard(path: std::path::PathBuf) {
+    let removed = web::block(move || std::fs::remove_file(path)).await;
+    if let Ok(Err(e)) = removed
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %e, "cannot remove a refused upload");
+    }
 }
 
 async fn require_read(

@@ -12,6 +12,7 @@ mod lookups;
 mod models;
 pub mod openapi;
 mod ops;
+mod panics;
 mod params;
 mod records;
 pub mod request_id;
@@ -155,10 +156,12 @@ pub fn server(
     match golden.resume_jobs() {
         Ok(0) => {}
         Ok(n) => tracing::info!(jobs = n, "resumed unfinished bulk jobs"),
-        Err(e) => tracing::error!(error = %e, "cannot resume unfinished bulk jobs"),
+        Err(e) => {
+            tracing::error!(error = %crate::service::error::chain(&e), "cannot resume unfinished bulk jobs")
+        }
     }
     if let Err(e) = golden.catch_up_crosswalk() {
-        tracing::error!(error = %e, "cannot load the crosswalk cache; lookups read the database");
+        tracing::error!(error = %crate::service::error::chain(&e), "cannot load the crosswalk cache; lookups read the database");
     }
     actix_web::rt::spawn(crate::service::index_sync::run_background_sync(
         golden.clone(),
@@ -167,6 +170,7 @@ pub fn server(
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(panics::middleware))
             .wrap(from_fn(ops::observe))
             .wrap(from_fn(request_id::middleware))
             .app_data(golden.clone())

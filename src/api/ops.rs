@@ -38,7 +38,7 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
     let index = match tokio::time::timeout(READY_TIMEOUT, probe).await {
         Ok(Ok(index)) => index,
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: the database does not answer");
+            tracing::warn!(error = %crate::service::error::chain(&e), "readiness: the database does not answer");
             return Err(ApiError::NotReady("the database does not answer".into()));
         }
         Err(_) => {
@@ -75,8 +75,23 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let golden = req.app_data::<web::Data<Golden>>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
-    let response = next.call(req).await?;
+    let response = match next.call(req).await {
+        Ok(response) => response,
+        Err(error) => {
+            // An answer without its request (a panicked handler's): counted, route unknown.
+            if let Some(golden) = golden {
+                golden.metrics.observe_request(
+                    "unmatched",
+                    method.as_str(),
+                    error.as_response_error().status_code().as_str(),
+                    started.elapsed().as_secs_f64(),
+                );
+            }
+            return Err(error);
+        }
+    };
     if let Some(golden) = golden {
         let pattern = response.request().match_pattern();
         golden.metrics.observe_request(

@@ -435,10 +435,14 @@ fn restandardize_in_background(golden: &Arc<Golden>) {
                     failed = report.failed,
                     "stored records standardized again"
                 ),
-                Err(e) => tracing::error!(error = %e, "standardizing stored records again failed"),
+                Err(e) => {
+                    tracing::error!(error = %crate::service::error::chain(&e), "standardizing stored records again failed")
+                }
             });
         }
-        Err(e) => tracing::warn!(error = %e, "cannot count records to standardize again"),
+        Err(e) => {
+            tracing::warn!(error = %crate::service::error::chain(&e), "cannot count records to standardize again")
+        }
     }
 }
 

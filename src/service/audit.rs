@@ -62,7 +62,7 @@ impl Golden {
         caller: &str,
         refusal: &'static str,
     ) -> Result<(), ServiceError> {
-        let minute = chrono::Utc::now().timestamp().div_euclid(60);
+        let minute = self.store.clock().now().timestamp().div_euclid(60);
         let verdict = self.refusal_budget.admit(caller, refusal, minute);
         self.metrics
             .observe_refusal(refusal, verdict != Verdict::CountOnly);
@@ -82,7 +82,7 @@ impl Golden {
         audit::insert(
             &mut conn,
             &NewAudit {
-                at: crate::store::now(),
+                at: self.store.now(),
                 actor: &text(entry.actor),
                 action: &text(entry.action),
                 outcome: "denied",

@@ -141,7 +141,7 @@ impl Golden {
             return Ok(view);
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let now = crate::store::now();
+        let now = self.store.now();
         let allowed = spec
             .allowed_sources
             .as_ref()
@@ -219,7 +219,7 @@ impl Golden {
     pub fn write_rejects(&self, id: &str, out: impl std::io::Write) -> Result<(), ServiceError> {
         self.job(id)?;
         use super::export::spreadsheet_safe;
-        let csv_error = |e: csv::Error| ServiceError::Internal(format!("rejects CSV: {e}"));
+        let csv_error = |e: csv::Error| ServiceError::internal("writing the rejects CSV", e);
         let mut writer = csv::Writer::from_writer(out);
         writer
             .write_record(["line", "reason", "raw"])
@@ -243,7 +243,7 @@ impl Golden {
         }
         writer
             .flush()
-            .map_err(|e| ServiceError::Internal(format!("rejects CSV: {e}")))
+            .map_err(|e| ServiceError::internal("writing the rejects CSV", e))
     }
 
     /// Marks a job failed, keeping what it loaded.
@@ -254,7 +254,7 @@ impl Golden {
             id,
             job_status::FAILED,
             Some(error),
-            crate::store::now(),
+            self.store.now(),
         )?;
         Ok(())
     }
@@ -301,7 +301,7 @@ impl Golden {
             self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)
         })();
         if let Err(e) = outcome {
-            self.fail_job(id, &e.to_string())?;
+            self.fail_job(id, &e.chain())?;
             return Err(e);
         }
         self.set_job_status(id, job_status::FINISHED)?;
@@ -315,13 +315,13 @@ impl Golden {
     /// logged, not raised.
     fn refresh_statistics(&self) {
         if let Err(e) = self.store.refresh_statistics() {
-            tracing::warn!(error = %e, "refreshing planner statistics failed");
+            tracing::warn!(error = %crate::service::error::chain(&e), "refreshing planner statistics failed");
         }
     }
 
     fn set_job_status(&self, id: &str, status: &str) -> Result<(), ServiceError> {
         let mut conn = self.store.conn()?;
-        jobs::set_status(&mut conn, id, status, None, crate::store::now())?;
+        jobs::set_status(&mut conn, id, status, None, self.store.now())?;
         Ok(())
     }
 
@@ -424,34 +424,41 @@ fn reason(errors: &[FieldError]) -> String {
 }
 
 impl Golden {
-    /// Runs an uploaded job's input on a thread of its own. The upload is removed once the
-    /// job finishes; a failed job keeps what it loaded and says why it stopped.
+    /// Queues an uploaded job for the job workers (`Settings::job_workers` of them); it stays
+    /// `queued` until one takes it. The upload is removed once the job finishes; a failed job
+    /// keeps what it loaded and says why it stopped.
     pub fn spawn_job(self: &std::sync::Arc<Self>, id: &str) -> Result<(), ServiceError> {
-        let job = {
+        self.job(id)?;
+        self.job_pool.submit(
+            std::sync::Arc::downgrade(self),
+            self.settings.job_workers,
+            id.to_owned(),
+        )
+    }
+
+    /// Runs a queued job on a job worker, recording a failure on the job.
+    pub(super) fn run_queued_job(&self, id: &str) {
+        let outcome = (|| {
             let mut conn = self.store.conn()?;
-            jobs::find(&mut conn, id)?.ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?
-        };
-        let golden = self.clone();
-        let id = id.to_owned();
-        std::thread::Builder::new()
-            .name(format!("job-{}", &id[..id.len().min(8)]))
-            .spawn(move || {
-                if let Err(e) = golden.run_uploaded(&job) {
-                    tracing::error!(job = %id, error = %e, "bulk job failed");
-                    if let Err(e) = golden.fail_job(&id, &e.to_string()) {
-                        tracing::error!(job = %id, error = %e, "cannot mark the job failed");
-                    }
-                }
-            })
-            .map_err(|e| ServiceError::Internal(format!("cannot start a job thread: {e}")))?;
-        Ok(())
+            let job = jobs::find(&mut conn, id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
+            drop(conn);
+            self.run_uploaded(&job)
+        })();
+        if let Err(e) = outcome {
+            let cause = e.chain();
+            tracing::error!(job = %id, error = %cause, "bulk job failed");
+            if let Err(e) = self.fail_job(id, &cause) {
+                tracing::error!(job = %id, error = %e.chain(), "cannot mark the job failed");
+            }
+        }
     }
 
     fn run_uploaded(&self, job: &JobRow) -> Result<(), ServiceError> {
         let path = job
             .input_path
             .as_deref()
-            .ok_or_else(|| ServiceError::Internal("the job has no stored input".into()))?;
+            .ok_or_else(|| ServiceError::internal_msg("the job has no stored input"))?;
         let format = crate::bulk::Format::from_name(path).unwrap_or(crate::bulk::Format::Csv);
         let lines: Vec<String> = job
             .mapping
@@ -462,7 +469,7 @@ impl Golden {
         let mapping = Mapping::parse(&lines).map_err(|e| ServiceError::invalid(e.to_string()))?;
         let domain = self.domain(&job.domain)?;
         let file = std::fs::File::open(path)
-            .map_err(|e| ServiceError::Internal(format!("the job's input is gone: {e}")))?;
+            .map_err(|e| ServiceError::internal("the job's input is gone", e))?;
         let reader = RowReader::open(
             std::io::BufReader::with_capacity(1 << 20, file),
             format,

@@ -42,9 +42,18 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Rules(#[from] RuleErrors),
-    #[error("{0}")]
-    Internal(String),
+    /// Something went wrong inside: a 500, its chain logged where it is mapped to HTTP and
+    /// never sent. `context` says what was being done; `source` is the cause, kept whole.
+    #[error("{context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<BoxError>,
+    },
 }
+
+/// Any error, boxed so that it can travel as another's source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl ServiceError {
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -60,6 +69,43 @@ impl ServiceError {
             details: Vec::new(),
         }
     }
+
+    /// An internal failure while doing `context`, caused by `source`.
+    pub fn internal(context: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// An internal failure with no underlying error (a broken invariant).
+    pub fn internal_msg(context: impl Into<String>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// The error and its causes, outermost first, as one line: `a: b: c`. A cause whose text
+    /// the line already holds (an error that also prints its source) is not repeated.
+    pub fn chain(&self) -> String {
+        chain(self)
+    }
+}
+
+/// `error` and its sources as one line, outermost first, each cause once.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        next = cause.source();
+    }
+    line
 }
 
 impl From<diesel::result::Error> for ServiceError {
@@ -82,8 +128,33 @@ fn refused_nul(e: &diesel::result::Error) -> bool {
     }
 }
 
+impl From<crate::index::IndexError> for ServiceError {
+    fn from(e: crate::index::IndexError) -> Self {
+        Self::internal("the candidate index failed", e)
+    }
+}
+
 impl From<serde_json::Error> for ServiceError {
     fn from(e: serde_json::Error) -> Self {
-        Self::Store(StoreError::Corrupt(e.to_string()))
+        Self::Store(StoreError::CorruptJson(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_and_shows_the_chain_once() {
+        let io = std::io::Error::other("disk on fire");
+        let error = ServiceError::internal("writing the export", io);
+        assert_eq!(error.to_string(), "writing the export");
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("disk on fire"));
+        assert_eq!(error.chain(), "writing the export: disk on fire");
+        // A store error prints its cause itself: the chain does not repeat it.
+        let store = ServiceError::from(diesel::result::Error::NotFound);
+        assert_eq!(store.chain(), store.to_string());
+        assert_eq!(ServiceError::internal_msg("broken").chain(), "broken");
     }
 }

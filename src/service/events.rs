@@ -24,8 +24,7 @@ impl Golden {
             .into_iter()
             .map(|row| {
                 Ok(EventView {
-                    data: serde_json::from_str(&row.payload)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    data: serde_json::from_str(&row.payload).map_err(StoreError::from)?,
                     seq: row.seq,
                     kind: row.kind,
                     domain: row.domain,

@@ -20,11 +20,11 @@ const PAGE: i64 = 5_000;
 const STREAM_DEPTH: usize = 4;
 
 fn csv_error(e: csv::Error) -> ServiceError {
-    ServiceError::Internal(format!("writing CSV: {e}"))
+    ServiceError::internal("writing CSV", e)
 }
 
 fn write_error(e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("writing the export: {e}"))
+    ServiceError::internal("writing the export", e)
 }
 
 /// How a crosswalk export is encoded.
@@ -96,7 +96,7 @@ impl CrosswalkEncoder {
                         record_status: with_status.then_some(row.status.as_str()),
                     };
                     serde_json::to_writer(&mut out, &line)
-                        .map_err(|e| ServiceError::Internal(format!("writing NDJSON: {e}")))?;
+                        .map_err(|e| ServiceError::internal("writing NDJSON", e))?;
                     out.push(b'\n');
                 }
                 Ok(out)
@@ -231,7 +231,7 @@ impl Golden {
     ) -> Result<ExportStream, ServiceError> {
         let domain = self.domain(domain)?.name.clone();
         let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|e| ServiceError::Internal(format!("no async runtime to export on: {e}")))?;
+            .map_err(|e| ServiceError::internal("no async runtime to export on", e))?;
         let store = self.store.clone();
         let (tx, rx) = mpsc::channel(STREAM_DEPTH);
         runtime.spawn_blocking(move || {
@@ -239,13 +239,13 @@ impl Golden {
             let result =
                 exports.crosswalk_chunks(&domain, format, CrosswalkColumns::WithStatus, |chunk| {
                     tx.blocking_send(Ok(chunk))
-                        .map_err(|_| ServiceError::Internal("the export's reader left".into()))
+                        .map_err(|_| ServiceError::internal_msg("the export's reader left"))
                 });
             match result {
                 Ok(rows) => tracing::debug!(domain, rows, "crosswalk exported"),
                 Err(_) if tx.is_closed() => tracing::debug!(domain, "crosswalk export abandoned"),
                 Err(e) => {
-                    tracing::error!(domain, error = %e, "crosswalk export failed");
+                    tracing::error!(domain, error = %crate::service::error::chain(&e), "crosswalk export failed");
                     let _ = tx.blocking_send(Err(e));
                 }
             }

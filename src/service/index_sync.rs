@@ -103,7 +103,7 @@ impl Golden {
             Some(terms) => self.index.upsert(&row.domain, row.id, &terms),
             None => self.index.remove(row.id),
         }
-        .map_err(|e| ServiceError::Internal(e.to_string()))
+        .map_err(ServiceError::from)
     }
 
     /// The last change-feed sequence the index reflects.
@@ -111,7 +111,7 @@ impl Golden {
         self.index_state
             .lock()
             .map(|state| state.applied_seq)
-            .map_err(|_| ServiceError::Internal("index state poisoned".into()))
+            .map_err(|_| ServiceError::internal_msg("index state poisoned"))
     }
 
     /// Re-indexes the records that `events` touched, as they are now, reading them a domain
@@ -160,7 +160,7 @@ impl Golden {
         let mut state = self
             .index_state
             .lock()
-            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+            .map_err(|_| ServiceError::internal_msg("index state poisoned"))?;
         let mut models_changed = false;
         loop {
             let page = events::after(conn, state.applied_seq, PAGE, None)?;
@@ -192,14 +192,14 @@ impl Golden {
         let mut state = self
             .index_state
             .lock()
-            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+            .map_err(|_| ServiceError::internal_msg("index state poisoned"))?;
         self.commit_index_locked(&mut state)
     }
 
     fn commit_index_locked(&self, state: &mut SyncState) -> Result<(), ServiceError> {
         self.index
             .commit(&state.payload())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(ServiceError::from)?;
         state.committed_seq = state.applied_seq;
         state.last_commit = Instant::now();
         Ok(())
@@ -212,12 +212,10 @@ impl Golden {
         let mut state = self
             .index_state
             .lock()
-            .map_err(|_| ServiceError::Internal("index state poisoned".into()))?;
+            .map_err(|_| ServiceError::internal_msg("index state poisoned"))?;
         // Read the feed position first: anything written during the scan is replayed later.
         let start_seq = events::last_seq(&mut conn)?;
-        self.index
-            .clear()
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        self.index.clear().map_err(ServiceError::from)?;
         let (mut after, mut count) = (0, 0);
         loop {
             let page = records::active_page(&mut conn, after, 5_000)?;
@@ -228,7 +226,7 @@ impl Golden {
                 if let Some(terms) = self.record_terms(row)? {
                     self.index
                         .upsert(&row.domain, row.id, &terms)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                        .map_err(ServiceError::from)?;
                     count += 1;
                 }
             }

@@ -103,7 +103,7 @@ impl Golden {
                 (terms, ids, HashMap::new())
             }
         };
-        let mut ids = ids.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut ids = ids.map_err(ServiceError::from)?;
         ids.retain(|id| Some(*id) != record_id);
         let known = Known {
             batch: &batch.prepared,

@@ -5,12 +5,13 @@ pub mod audit;
 pub mod bulk;
 pub mod crosswalk;
 pub mod crosswalk_cache;
-mod error;
+pub mod error;
 pub mod events;
 pub mod export;
 pub mod golden;
 pub mod index_sync;
 pub mod ingest;
+mod job_pool;
 mod matching;
 pub mod models;
 mod ops;
@@ -28,7 +29,7 @@ pub mod views;
 
 use std::sync::{Arc, Mutex, RwLock};
 
-pub use error::ServiceError;
+pub use error::{BoxError, ServiceError};
 
 use crate::config::Settings;
 use crate::index::CandidateIndex;
@@ -56,6 +57,8 @@ pub struct Golden {
     refusal_budget: refusals::RefusalBudget,
     /// Bulk uploads streaming in now.
     uploads: uploads::UploadSlots,
+    /// The workers that run HTTP bulk jobs, and the jobs waiting for one.
+    job_pool: job_pool::JobPool,
 }
 
 impl Golden {
@@ -64,21 +67,16 @@ impl Golden {
     pub fn open(settings: Settings) -> Result<Self, ServiceError> {
         let rules = Arc::new(RuleSet::load_dir(&settings.rules_dir)?);
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            ServiceError::Internal(format!(
-                "cannot create {}: {e}",
-                settings.data_dir.display()
-            ))
+            ServiceError::internal(format!("cannot create {}", settings.data_dir.display()), e)
         })?;
         let store = Store::open_and_migrate(&settings)?;
-        let index = CandidateIndex::open_or_create(&settings.index_dir())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let payload = index
-            .payload()
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let index = CandidateIndex::open_or_create(&settings.index_dir())?;
+        let payload = index.payload()?;
         let feed_end = crate::store::queries::events::last_seq(&mut *store.conn()?)?;
         let (state, rebuild) =
             index_sync::SyncState::from_payload(payload.as_deref(), &rules, feed_end);
-        let metrics = Metrics::new().map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let metrics =
+            Metrics::new().map_err(|e| ServiceError::internal("registering the metrics", e))?;
         let golden = Self {
             settings,
             store,
@@ -92,6 +90,7 @@ impl Golden {
             restandardize_progress: Default::default(),
             refusal_budget: Default::default(),
             uploads: Default::default(),
+            job_pool: Default::default(),
         };
         golden.load_models()?;
         if rebuild {

@@ -178,7 +178,7 @@ impl Golden {
             && let Err(e) = self.load_models()
         {
             self.models_stale.store(true, Ordering::SeqCst);
-            tracing::warn!(error = %e, "cannot read the match models again: retrying at the next request");
+            tracing::warn!(error = %crate::service::error::chain(&e), "cannot read the match models again: retrying at the next request");
         }
     }
 
@@ -280,7 +280,7 @@ impl Golden {
         })?;
         self.load_models()?;
         self.active_model(domain)
-            .ok_or_else(|| ServiceError::Internal("the activated model did not load".into()))
+            .ok_or_else(|| ServiceError::internal_msg("the activated model did not load"))
     }
 
     /// Estimates a model from the domain's stored records and steward decisions, stores it as
@@ -336,7 +336,7 @@ impl Golden {
         self.list_models(domain)?
             .into_iter()
             .find(|m| m.version == version)
-            .ok_or_else(|| ServiceError::Internal("the stored model did not load".into()))
+            .ok_or_else(|| ServiceError::internal_msg("the stored model did not load"))
     }
 
     /// The estimation itself: samples, pairs, fit, thresholds.
@@ -472,7 +472,7 @@ impl Golden {
                 expected_precision: thresholds.expected_precision,
                 expected_proposals_per_1000: thresholds.expected_proposals_per_1000,
                 seed: options.seed,
-                estimated_at: crate::store::now(),
+                estimated_at: self.store.now(),
                 seconds: (started.elapsed().as_secs_f64() * 100.0).round() / 100.0,
                 moved: None,
             },
@@ -488,7 +488,7 @@ impl Golden {
         rules: &MatchRules,
         sample: &[(i64, Standardized)],
     ) -> Result<(Patterns, usize), ServiceError> {
-        let found: Vec<Result<Vec<i64>, String>> = sample
+        let found: Vec<Result<Vec<i64>, crate::index::IndexError>> = sample
             .par_iter()
             .map(|(id, record)| {
                 let terms = keys::terms(rules, record);
@@ -500,12 +500,11 @@ impl Golden {
                         rules.common_term_records,
                     )
                     .map(|ids| ids.into_iter().filter(|c| c != id).collect())
-                    .map_err(|e| e.to_string())
             })
             .collect();
         let mut pairs = BTreeSet::new();
         for ((id, _), hits) in sample.iter().zip(found) {
-            for other in hits.map_err(ServiceError::Internal)? {
+            for other in hits? {
                 pairs.insert((*id.min(&other), *id.max(&other)));
             }
         }

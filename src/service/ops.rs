@@ -16,7 +16,7 @@ impl Golden {
     /// The metrics in the Prometheus text format, gauges read from the database now.
     pub fn render_metrics(&self) -> Result<String, ServiceError> {
         let index = self.index_status()?;
-        let now = crate::store::now();
+        let now = self.store.now();
         let backlog: Vec<ProposalBacklog> = proposals::open_backlog(&mut *self.store.conn()?)?
             .into_iter()
             .map(|(domain, open, oldest)| ProposalBacklog {
@@ -37,6 +37,6 @@ impl Golden {
         self.metrics.set_restandardize_remaining(remaining);
         self.metrics
             .render()
-            .map_err(|e| ServiceError::Internal(e.to_string()))
+            .map_err(|e| ServiceError::internal("rendering the metrics", e))
     }
 }

@@ -95,7 +95,7 @@ impl Golden {
                 Ok((*record, terms, search))
             })
             .collect::<Result<_, crate::index::IndexError>>()
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(ServiceError::from)?;
         let wanted: BTreeSet<i64> = searched
             .iter()
             .flat_map(|(_, _, search)| search.record_ids())

@@ -202,7 +202,7 @@ impl Golden {
         if query.offset < 0 {
             return Err(ServiceError::invalid("offset cannot be negative"));
         }
-        let now = crate::store::now();
+        let now = self.store.now();
         let ago = |age: Duration| {
             chrono::Duration::from_std(age)
                 .ok()

@@ -143,7 +143,7 @@ fn find(
 }
 
 fn parse_json(text: &str) -> Result<Value, ServiceError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+    serde_json::from_str(text).map_err(|e| StoreError::from(e).into())
 }
 
 /// The evidence of the record's latest auto-link, with the member it matched by source keys.

@@ -134,7 +134,7 @@ impl Golden {
                             declared_rules.common_term_records,
                         )
                         .map(|ids| ids.into_iter().filter(|id| *id != row.id).collect())
-                        .map_err(|e| ServiceError::Internal(e.to_string()))
+                        .map_err(ServiceError::from)
                 })
                 .collect::<Result<_, _>>()?;
             let wanted: Vec<i64> = found

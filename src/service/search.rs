@@ -57,7 +57,7 @@ impl Golden {
         let ids = self
             .index
             .search(&domain.name, &terms, limit * 4, rules.common_term_records)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            .map_err(ServiceError::from)?;
         let mut conn = self.store.conn()?;
         let mut best: HashMap<String, f64> = HashMap::new();
         for row in records::by_ids(&mut conn, &ids)? {

@@ -54,7 +54,7 @@ impl Golden {
         let records = stats::records(&mut conn)?;
         let auto_linked = stats::auto_linked(&mut conn)?;
         let reviewed = stats::sent_to_review(&mut conn)?;
-        let now = crate::store::now();
+        let now = self.store.now();
         let names: Vec<&str> = self.rules.domains().map(|d| d.name.as_str()).collect();
         Ok(Stats {
             at: utc(now),

@@ -120,12 +120,12 @@ impl Golden {
 
 fn available_space(dir: &Path) -> Result<u64, ServiceError> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| ServiceError::Internal(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| ServiceError::internal(format!("cannot create {}", dir.display()), e))?;
     fs4::available_space(dir).map_err(|e| {
-        ServiceError::Internal(format!(
-            "cannot read the free space of {}: {e}",
-            dir.display()
-        ))
+        ServiceError::internal(
+            format!("cannot read the free space of {}", dir.display()),
+            e,
+        )
     })
 }
 

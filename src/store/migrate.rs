@@ -17,14 +17,14 @@ pub fn run(conn: &mut DbConnection) -> Result<usize, StoreError> {
     let applied = match conn {
         DbConnection::Sqlite(c) => c
             .run_pending_migrations(SQLITE)
-            .map_err(|e| StoreError::Migration(e.to_string()))?
+            .map_err(StoreError::Migration)?
             .len(),
         DbConnection::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
             let result = c
                 .run_pending_migrations(POSTGRES)
                 .map(|v| v.len())
-                .map_err(|e| StoreError::Migration(e.to_string()));
+                .map_err(StoreError::Migration);
             c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
             result?
         }

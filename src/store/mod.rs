@@ -21,6 +21,7 @@ use tokio::sync::watch;
 pub use connection::{DbConnection, Pool, PooledConnection};
 pub use tx::Tx;
 
+use crate::clock::Clock;
 use crate::config::{DatabaseUrl, Settings};
 
 /// A storage failure. Its text may name SQL details, so it is logged, never sent to clients.
@@ -30,12 +31,30 @@ pub enum StoreError {
     Pool(#[from] diesel::r2d2::PoolError),
     #[error("database query: {0}")]
     Query(#[from] diesel::result::Error),
-    #[error("database setup: {0}")]
-    Setup(String),
-    #[error("migration: {0}")]
-    Migration(String),
+    #[error("database setup: {context}")]
+    Setup {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("migration failed")]
+    Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("stored data is corrupt: unreadable JSON")]
+    CorruptJson(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    fn setup(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Setup {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
 }
 
 /// The backend behind a store.
@@ -56,6 +75,8 @@ pub struct Store {
     /// The last event sequence this process committed, so change-feed readers can wait for
     /// news instead of polling the database.
     last_seq: Arc<watch::Sender<i64>>,
+    /// The time rows are stamped with.
+    clock: Clock,
 }
 
 impl Store {
@@ -65,12 +86,11 @@ impl Store {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| {
-                        StoreError::Setup(format!("cannot create {}: {e}", dir.display()))
+                        StoreError::setup(format!("cannot create {}", dir.display()), e)
                     })?;
                 }
-                connection::enable_wal(path, settings.sqlite_busy_timeout).map_err(|e| {
-                    StoreError::Setup(format!("cannot open {}: {e}", path.display()))
-                })?;
+                connection::enable_wal(path, settings.sqlite_busy_timeout)
+                    .map_err(|e| StoreError::setup(format!("cannot open {}", path.display()), e))?;
                 Backend::Sqlite
             }
             DatabaseUrl::Postgres(_) => Backend::Postgres,
@@ -84,12 +104,13 @@ impl Store {
             .max_size(settings.db_pool_size.max(2))
             .connection_timeout(std::time::Duration::from_secs(15))
             .build(manager)
-            .map_err(|e| StoreError::Setup(e.to_string()))?;
+            .map_err(|e| StoreError::setup("cannot open the connection pool", e))?;
         Ok(Self {
             pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
             last_seq: Arc::new(watch::Sender::new(0)),
+            clock: settings.clock.clone(),
         })
     }
 
@@ -107,6 +128,16 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The store's clock: the system's, or the one a test set in the settings.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current time by the store's clock, at the precision both backends store.
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now_naive()
     }
 
     /// A pooled connection for reads.
@@ -131,7 +162,8 @@ impl Store {
             // Never earlier than the last committed event, so history stays in order even
             // when replicas' clocks disagree or a clock steps back.
             let last_at = queries::events::time_of(conn, last_seq)?;
-            let now = last_at.map_or_else(now, |last| now().max(last));
+            let clock_now = self.clock.now_naive();
+            let now = last_at.map_or(clock_now, |last| clock_now.max(last));
             let mut tx = Tx::new(conn, last_seq, now);
             let out = f(&mut tx)?;
             let emitted = tx.emitted(last_seq);
@@ -203,7 +235,8 @@ impl Store {
     }
 }
 
-/// The current UTC time at the microsecond precision both backends store.
+/// The system's current UTC time at the microsecond precision both backends store. The
+/// service reads [`Store::now`] instead, which follows the clock in the settings.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }

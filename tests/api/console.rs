@@ -4,7 +4,7 @@
 use golden::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, vendor};
+use crate::helpers::{TestApp, spawn_app, spawn_with_clock, vendor};
 
 fn fetch(app: &TestApp, path: &str, etag: Option<&str>) -> ureq::Response {
     let mut request = ureq::get(&format!("{}{path}", app.base));
@@ -127,7 +127,7 @@ fn backlog<'a>(stats: &'a Value, domain: &str) -> &'a Value {
 
 #[test]
 fn stats_count_the_backlog_and_how_each_source_was_decided() {
-    let app = spawn_app();
+    let (app, clock) = spawn_with_clock();
     let reader = app.token(&[Role::Reader], &[]);
     let (status, empty) = app.get("/v1/stats", Some(&reader));
     assert_eq!(status, 200, "{empty}");
@@ -146,6 +146,8 @@ fn stats_count_the_backlog_and_how_each_source_was_decided() {
     assert_eq!(ingest(&app, "sap", "3", contoso), "new");
     let contoso = json!({"name": "CONTOSO LAB PRODUCTS INC", "tax_id": "123456789"});
     assert_eq!(ingest(&app, "oracle", "C3", contoso), "auto_linked");
+    // An hour and a half passes.
+    clock.advance(std::time::Duration::from_secs(90 * 60));
 
     let (status, stats) = app.get("/v1/stats", Some(&reader));
     assert_eq!(status, 200, "{stats}");
@@ -167,9 +169,16 @@ fn stats_count_the_backlog_and_how_each_source_was_decided() {
     );
     let vendors = backlog(&stats, "vendor");
     assert_eq!(vendors["open_proposals"], 1);
-    assert!(vendors["oldest_open_age_seconds"].as_i64().unwrap() >= 0);
+    assert_eq!(vendors["oldest_open_age_seconds"], 90 * 60);
     assert!(vendors["oldest_open_at"].is_string());
     assert_eq!(backlog(&stats, "item")["open_proposals"], 0);
+    // The queue's age filters measure against the same clock.
+    let steward = app.token(&[Role::Steward], &[]);
+    for (filter, total) in [("min_age=1h", 1), ("max_age=1h", 0), ("max_age=2h", 1)] {
+        let (status, page) = app.get(&format!("/v1/vendor/proposals?{filter}"), Some(&steward));
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(page["total"], total, "{filter}: {page}");
+    }
 
     // Approving empties the backlog; a steward's merge is not an auto-link, and the record
     // still counts as sent to review.

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::SubsecRound;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use golden::auth::{Authenticator, Role};
+use golden::clock::ManualClock;
 use golden::config::{DatabaseUrl, Settings};
 use golden::service::Golden;
 use serde_json::Value;
@@ -92,6 +94,15 @@ pub fn rules_dir() -> PathBuf {
 
 pub fn spawn_app() -> TestApp {
     spawn_with(|_| {})
+}
+
+/// Boots a server whose clock stands still until the test moves it (it starts at the current
+/// second), so a test makes time pass without sleeping.
+pub fn spawn_with_clock() -> (TestApp, ManualClock) {
+    let start = chrono::Utc::now().trunc_subsecs(0);
+    let clock = ManualClock::starting_at(start);
+    let app = spawn_with(|settings| settings.clock = clock.clock());
+    (app, clock)
 }
 
 /// Boots a server after letting `adjust` change its settings.

@@ -417,3 +417,59 @@ fn an_upload_without_a_length_is_cut_off_at_the_limit() {
     assert!(response.starts_with("HTTP/1.1 413"), "{response}");
     assert!(response.contains("payload_too_large"), "{response}");
 }
+
+#[test]
+fn jobs_wait_queued_for_a_free_worker_and_run_in_order() {
+    let app = spawn_with(|settings| settings.job_workers = 1);
+    let ingest = app.token(&[Role::Ingest], &["acq"]);
+    let ids: Vec<String> = (0..3)
+        .map(|n| {
+            let body = vendor_csv(300).replace("Supplier", &format!("Supplier{n}"));
+            let (status, job) = upload(
+                &app,
+                "/v1/vendor/jobs?source=acq&map=supplier=name,ein=tax_id",
+                &ingest,
+                "text/csv",
+                body.as_bytes(),
+            );
+            assert_eq!(status, 202, "{job}");
+            job["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let reader = app.token(&[Role::Reader], &[]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let jobs = loop {
+        let jobs: Vec<Value> = ids
+            .iter()
+            .map(|id| app.get(&format!("/v1/jobs/{id}"), Some(&reader)).1)
+            .collect();
+        let statuses: Vec<&str> = jobs.iter().map(|j| j["status"].as_str().unwrap()).collect();
+        assert!(!statuses.contains(&"failed"), "{jobs:?}");
+        let running = statuses.iter().filter(|s| **s == "running").count();
+        assert!(
+            running <= 1,
+            "one worker runs one job at a time: {statuses:?}"
+        );
+        if statuses.iter().all(|s| *s == "finished") {
+            break jobs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the jobs did not finish: {statuses:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // First come, first run: each finished after the one before it.
+    let finished: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["finished_at"].as_str().unwrap())
+        .collect();
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = finished
+        .iter()
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
+    for job in &jobs {
+        assert_eq!(job["rows_read"], 300, "{job}");
+    }
+}

@@ -1,13 +1,13 @@
 use std::time::{Duration, Instant};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use diesel::prelude::*;
 use golden::auth::Role;
 use golden::store::Store;
 use golden::store::schema::golden_records;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, vendor};
+use crate::helpers::{TestApp, spawn_app, spawn_with_clock, vendor};
 
 /// A made-up company name for `n`: distinct words, so generated vendors do not match.
 fn company(n: usize) -> String {
@@ -54,10 +54,6 @@ fn ingest_vendors(app: &TestApp, count: usize) -> Vec<String> {
 
 fn key(system: &str, id: &str) -> Value {
     json!({"source_system": system, "source_id": id})
-}
-
-fn now_rfc3339() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 /// A GET whose body is not JSON: status, content type, text.
@@ -259,7 +255,7 @@ fn a_golden_id_lists_its_members_and_a_merged_one_redirects() {
 
 #[test]
 fn as_of_answers_from_the_membership_history() {
-    let app = spawn_app();
+    let (app, clock) = spawn_with_clock();
     let sap = app.token(&[Role::Ingest], &["sap"]);
     let oracle = app.token(&[Role::Ingest], &["oracle"]);
     let reader = app.token(&[Role::Reader], &[]);
@@ -270,9 +266,9 @@ fn as_of_answers_from_the_membership_history() {
         &vendor("sap", "100234", acme.clone()),
     );
     let golden_id = body["results"][0]["golden_id"].as_str().unwrap().to_owned();
-    std::thread::sleep(Duration::from_millis(30));
-    let before = now_rfc3339();
-    std::thread::sleep(Duration::from_millis(30));
+    clock.advance(Duration::from_secs(1));
+    let before = clock.now().to_rfc3339_opts(SecondsFormat::Micros, true);
+    clock.advance(Duration::from_secs(1));
     let (_, body) = app.post(
         "/v1/vendor/records",
         Some(&oracle),

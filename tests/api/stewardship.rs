@@ -4,7 +4,7 @@
 use golden::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, vendor};
+use crate::helpers::{TestApp, spawn_app, spawn_with_clock, vendor};
 
 fn ingest(app: &TestApp, record: Value) -> Value {
     let token = app.token(&[Role::Ingest], &["sap", "oracle", "ariba"]);
@@ -73,7 +73,7 @@ fn contoso_pending_against_b(app: &TestApp) -> [String; 3] {
 
 #[test]
 fn the_whole_stewardship_story_replays_from_the_feed() {
-    let app = spawn_app();
+    let (app, clock) = spawn_with_clock();
     let steward = app.token(&[Role::Steward], &[]);
 
     // Two sources send a near-duplicate vendor: a proposal opens with its explanation.
@@ -109,9 +109,11 @@ fn the_whole_stewardship_story_replays_from_the_feed() {
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "conflict");
 
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    let before_merge = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    clock.advance(std::time::Duration::from_secs(1));
+    let before_merge = clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    clock.advance(std::time::Duration::from_secs(1));
 
     // The steward approves: both source IDs resolve to the first golden ID, the other
     // redirects to it.

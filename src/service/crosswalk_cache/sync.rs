@@ -101,7 +101,7 @@ impl Golden {
         match self.catch_up_locked() {
             Ok(()) => true,
             Err(e) => {
-                tracing::warn!(error = %e, "crosswalk cache catch-up failed; reading the database");
+                tracing::warn!(error = %crate::service::error::chain(&e), "crosswalk cache catch-up failed; reading the database");
                 false
             }
         }
