@@ -114,7 +114,7 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Reje
     if !errors.is_empty() {
         return Err(Rejection { errors, warnings });
     }
-    crate::matching::features::derive(domain, &input.attributes, &mut standardized);
+    crate::matching::features::derive(domain, &source_system, &input.attributes, &mut standardized);
     let content_hash = hash(&canonical_json(&Value::Object(input.attributes.clone())));
     Ok(ValidRecord {
         source_system,

@@ -22,6 +22,74 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
         Method::PackSize => f64::from(u8::from(words(a).intersection(&words(b)).next().is_some())),
         Method::Date => date(a, b),
         Method::Address => address(a, b),
+        Method::Code => code(a, b),
+        Method::Numbers => numbers(a, b),
+    }
+}
+
+/// Shortest code that may stand for a longer one ending in it: shorter tails ("10", "220")
+/// end many unrelated codes.
+const MIN_CODE_TAIL: usize = 4;
+
+fn code(a: &str, b: &str) -> f64 {
+    let core = |s: &str| -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    };
+    let (a, b) = (core(a), core(b));
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    if a == b {
+        return 1.0;
+    }
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    let prefix = &long[..long.len() - short.len()];
+    if short.len() >= MIN_CODE_TAIL && long.ends_with(short.as_str()) && !prefix.is_empty() {
+        0.9
+    } else {
+        0.0
+    }
+}
+
+/// Words after which the next word names a unit ("Bldg B", "Dock A", "Suite 110"), in the
+/// standardized spellings of names and of addresses.
+const UNIT_DESIGNATORS: &[&str] = &[
+    "apt", "bldg", "building", "dock", "door", "fl", "floor", "room", "rm", "ste", "suite",
+    "tower", "unit", "wing",
+];
+
+/// The unit numbers of a text: its words holding a digit and the words after a unit
+/// designator, apart from a leading house number when `skip_house_number`.
+fn unit_numbers(s: &str, skip_house_number: bool) -> BTreeSet<&str> {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    words
+        .iter()
+        .enumerate()
+        .filter(|&(i, w)| {
+            let numbered = w.chars().any(|c| c.is_ascii_digit());
+            let designated =
+                i > 0 && UNIT_DESIGNATORS.contains(&words[i - 1]) && !UNIT_DESIGNATORS.contains(w);
+            !(skip_house_number && i == 0) && (numbered || designated)
+        })
+        .map(|(_, w)| *w)
+        .collect()
+}
+
+fn numbers(a: &str, b: &str) -> f64 {
+    let (na, nb) = (unit_numbers(a, false), unit_numbers(b, false));
+    match (na.is_empty(), nb.is_empty()) {
+        (true, true) => 0.75,
+        _ if na == nb => 1.0,
+        (true, false) | (false, true) => 0.25,
+        _ if na.is_subset(&nb) || nb.is_subset(&na) => 0.25,
+        _ => 0.0,
     }
 }
 
@@ -31,6 +99,9 @@ const OTHER_HOUSE_NUMBER: f64 = 0.5;
 /// Highest similarity when the house numbers differ by one keystroke (2140 and 2141): a typo
 /// as often as a neighbour.
 const NEAR_HOUSE_NUMBER: f64 = 0.55;
+/// Highest similarity of one building's addresses whose units (suite, room, floor) differ: the
+/// tenants of an office building share everything else.
+const OTHER_UNIT: f64 = 0.6;
 
 fn address(a: &str, b: &str) -> f64 {
     let number = |s: &str| {
@@ -40,11 +111,14 @@ fn address(a: &str, b: &str) -> f64 {
             .map(str::to_owned)
     };
     let similarity = token_set(a, b);
+    let (units_a, units_b) = (unit_numbers(a, true), unit_numbers(b, true));
+    let other_unit = !units_a.is_empty() && !units_b.is_empty() && units_a.is_disjoint(&units_b);
     match (number(a), number(b)) {
         (Some(x), Some(y)) if x != y && strsim::damerau_levenshtein(&x, &y) == 1 => {
             similarity.min(NEAR_HOUSE_NUMBER)
         }
         (Some(x), Some(y)) if x != y => similarity.min(OTHER_HOUSE_NUMBER),
+        _ if other_unit => similarity.min(OTHER_UNIT),
         _ => similarity,
     }
 }
@@ -238,5 +312,53 @@ mod tests {
     fn numbers_compare_by_relative_difference() {
         assert_eq!(similarity(Method::Numeric, "100", "100"), 1.0);
         assert!((similarity(Method::Numeric, "100", "90") - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_buildings_other_units_stay_apart() {
+        let s = |a, b| similarity(Method::Address, a, b);
+        assert_eq!(
+            s("9334 s spring ave ste 110", "9334 s spring ave ste 110"),
+            1.0
+        );
+        assert_eq!(
+            s("9334 s spring ave ste 110", "9334 s spring ave ste 400"),
+            0.6
+        );
+        // A unit one side leaves out is no difference.
+        assert_eq!(s("9334 s spring ave ste 110", "9334 s spring ave"), 1.0);
+        assert_eq!(
+            s(
+                "834 university st fl 3 rm a351",
+                "834 university st rm a351"
+            ),
+            1.0
+        );
+    }
+
+    #[test]
+    fn codes_agree_without_separators_or_a_systems_prefix() {
+        let s = |a, b| similarity(Method::Code, a, b);
+        assert_eq!(s("4418", "4418"), 1.0);
+        assert_eq!(s("cc-4418", "CC4418"), 1.0);
+        assert_eq!(s("CC4418", "4418"), 0.9);
+        assert_eq!(s("2000-9220", "9220"), 0.9);
+        assert_eq!(s("4418", "4419"), 0.0);
+        // A short tail ends too many codes to stand for one.
+        assert_eq!(s("7010", "10"), 0.0);
+    }
+
+    #[test]
+    fn unit_numbers_tell_docks_and_rooms_apart() {
+        let s = |a, b| similarity(Method::Numbers, a, b);
+        assert_eq!(s("mercy hospital dock 2", "dock 2 mercy hospital"), 1.0);
+        assert_eq!(s("mercy hospital", "saint mercy hospital"), 0.75);
+        assert_eq!(s("mercy hospital", "mercy hospital room a515"), 0.25);
+        assert_eq!(s("mercy hospital dock 2", "mercy hospital dock 3"), 0.0);
+        assert_eq!(s("covenant warehouse", "covenant warehouse dock a"), 0.25);
+        assert_eq!(
+            s("mercy medical office bldg b", "mercy medical office bldg c"),
+            0.0
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Standardized;
+use super::{SOURCE_SYSTEM, Standardized};
 use crate::normalize::model_number;
 use crate::rules::Domain;
 use crate::rules::matching::{KeyKind, Method};
@@ -29,11 +29,20 @@ pub fn derived_key(method: Method, field: &str) -> Option<String> {
 /// Adds the derived features the domain's rules use, taken from the raw text (standardizing
 /// would split "PS-LX350H" and "100/BX" apart): the model-number tokens of each field that a
 /// `model_number` comparison names, the pack sizes of each field that a `pack_size`
-/// comparison names, and both for each field that a `model_numbers` candidate key names.
-pub fn derive(domain: &Domain, attributes: &Map<String, Value>, standardized: &mut Standardized) {
+/// comparison names, and both for each field that a `model_numbers` candidate key names;
+/// the source system when a comparison is scoped to one.
+pub fn derive(
+    domain: &Domain,
+    source_system: &str,
+    attributes: &Map<String, Value>,
+    standardized: &mut Standardized,
+) {
     let Some(rules) = &domain.matching else {
         return;
     };
+    if rules.comparisons.iter().any(|c| c.within_source) {
+        standardized.insert(SOURCE_SYSTEM.to_owned(), source_system.to_owned());
+    }
     let compared = rules.comparisons.iter().flat_map(|c| {
         c.fields
             .iter()

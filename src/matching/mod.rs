@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 /// (model-number tokens under `field#model`).
 pub type Standardized = BTreeMap<String, String>;
 
+/// Where a record's source system is kept among its standardized values, for comparisons
+/// scoped to one source system (no field name holds a `#`).
+pub const SOURCE_SYSTEM: &str = "#source_system";
+
 pub use decide::{Outcome, decide};
 pub use score::{FieldEvidence, PairScore, score_pair};
 

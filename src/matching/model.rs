@@ -212,6 +212,7 @@ mod tests {
             ],
             term_frequency,
             frequencies: None,
+            within_source: false,
         }
     }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compare::similarity;
 use super::features::derived_key;
-use super::{Standardized, probability};
+use super::{SOURCE_SYSTEM, Standardized, probability};
 use crate::rules::matching::{Comparison, Group, MatchRules, Method};
 
 /// One comparison's evidence: both values, the method, the similarity and its contribution.
@@ -103,7 +103,9 @@ struct Assessed<'a> {
 
 fn assess<'a>(comparison: &Comparison, a: &'a Standardized, b: &'a Standardized) -> Assessed<'a> {
     let (left, right) = (values(comparison, a), values(comparison, b));
-    let similarity = best_similarity(comparison.method, &left, &right);
+    let similarity = comparable(comparison, a, b)
+        .then(|| best_similarity(comparison.method, &left, &right))
+        .flatten();
     let weight = weight(comparison, similarity, &left, &right);
     Assessed {
         level: similarity.map(|s| u8::try_from(comparison.level(s)).unwrap_or(u8::MAX)),
@@ -112,6 +114,13 @@ fn assess<'a>(comparison: &Comparison, a: &'a Standardized, b: &'a Standardized)
         similarity,
         weight,
     }
+}
+
+/// Whether a comparison applies to the pair: one scoped to a source system only compares two
+/// records of the same system.
+fn comparable(comparison: &Comparison, a: &Standardized, b: &Standardized) -> bool {
+    !comparison.within_source
+        || matches!((a.get(SOURCE_SYSTEM), b.get(SOURCE_SYSTEM)), (Some(x), Some(y)) if x == y)
 }
 
 /// An estimated group's correction for the levels its members fell in (0 for a combination
@@ -168,7 +177,9 @@ pub fn levels(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Vec<Opt
         .iter()
         .map(|c| {
             let (left, right) = (values(c, a), values(c, b));
-            best_similarity(c.method, &left, &right)
+            comparable(c, a, b)
+                .then(|| best_similarity(c.method, &left, &right))
+                .flatten()
                 .map(|s| u8::try_from(c.level(s)).unwrap_or(u8::MAX))
         })
         .collect()
@@ -198,12 +209,21 @@ fn best_similarity(method: Method, left: &[&str], right: &[&str]) -> Option<f64>
     if left.is_empty() || right.is_empty() {
         return None;
     }
-    if matches!(method, Method::ModelNumber | Method::PackSize) {
+    if pooled(method) {
         return Some(similarity(method, &left.join(" "), &right.join(" ")));
     }
     left.iter()
         .flat_map(|l| right.iter().map(move |r| similarity(method, l, r)))
         .reduce(f64::max)
+}
+
+/// Methods that read all their fields' values as one text (an address over two lines, the unit
+/// numbers anywhere in a name or address).
+fn pooled(method: Method) -> bool {
+    matches!(
+        method,
+        Method::ModelNumber | Method::PackSize | Method::Address | Method::Numbers
+    )
 }
 
 fn shown(values: &[&str]) -> Option<String> {
@@ -229,6 +249,7 @@ mod tests {
                         levels: vec![level(0.95, 4.0), level(0.0, -3.0)],
                         term_frequency: false,
                         frequencies: None,
+                        within_source: false,
                     },
                     Comparison {
                         name: "tax_id".into(),
@@ -237,6 +258,7 @@ mod tests {
                         levels: vec![level(1.0, 10.0), level(0.0, -10.0)],
                         term_frequency: false,
                         frequencies: None,
+                        within_source: false,
                     },
                 ],
             )

@@ -56,8 +56,16 @@ pub enum Method {
     PackSize,
     /// Dates: equal, one digit off, day and month swapped, or different.
     Date,
-    /// Street addresses: token-set similarity, capped low when the house numbers differ.
+    /// Street addresses: token-set similarity, capped low when the house numbers or the unit
+    /// numbers (suite, room, floor) differ. The values of all its fields form one address.
     Address,
+    /// Codes as systems write them: equal once case and separators are gone (1.0), or one
+    /// the other with a prefix of the system's own ("CC4418", "2000-9220" and "4418") (0.9).
+    Code,
+    /// The numbers that tell units apart ("Dock 2", "Room 214", "Suite 550") in all the
+    /// comparison's fields together: the same numbers 1.0, none on either side 0.75, one
+    /// side's only 0.25, different numbers 0.
+    Numbers,
     /// Not declarable: the correction an estimated model applies to a group of comparisons
     /// that describe one fact, for how their agreements go together.
     Combined,
@@ -79,6 +87,8 @@ impl Method {
             Self::ModelNumber => "model_number",
             Self::PackSize => "pack_size",
             Self::Date => "date",
+            Self::Code => "code",
+            Self::Numbers => "numbers",
             Self::Address => "address",
             Self::Combined => "combined",
         }
@@ -113,6 +123,9 @@ pub struct Comparison {
     pub term_frequency: bool,
     /// The value frequencies an estimated model supplies when `term_frequency` is on.
     pub frequencies: Option<std::sync::Arc<TermFrequencies>>,
+    /// Compared only between records of one source system: the values are that system's own
+    /// codes (a type or parent code, a company number), meaningless next to another system's.
+    pub within_source: bool,
 }
 
 /// How common values of one field are, from the stored records: only values common enough to
@@ -307,6 +320,8 @@ struct RawComparison {
     levels: Spanned<Vec<RawLevel>>,
     #[serde(default)]
     term_frequency: bool,
+    #[serde(default)]
+    within_source: bool,
     /// Comparisons naming the same group describe one fact.
     #[serde(default)]
     group: Option<String>,
@@ -400,6 +415,7 @@ impl RawMatching {
                     levels,
                     term_frequency: raw.term_frequency,
                     frequencies: None,
+                    within_source: raw.within_source,
                 }),
                 Err(message) => errors.push((raw.levels.span().start, message)),
             }
