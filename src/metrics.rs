@@ -7,10 +7,11 @@
 
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    CounterVec, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::model::Decision;
@@ -74,6 +75,7 @@ pub struct Metrics {
     http_requests: IntCounterVec,
     http_latency: HistogramVec,
     ingested: IntCounterVec,
+    ingest_seconds: CounterVec,
     bulk_rows: IntCounterVec,
     bulk_rejects: IntCounterVec,
     auth_refusals: IntCounterVec,
@@ -127,6 +129,19 @@ impl Metrics {
                 "Ingest results by domain, source system and decision (API and bulk jobs)",
                 &["domain", "source_system", "decision"],
             )?,
+            ingest_seconds: {
+                let metric = CounterVec::new(
+                    Opts::new(
+                        "golden_ingest_seconds_total",
+                        "Time spent ingesting (requests and bulk batches) by domain: `total` from \
+                         validation to the index being updated, `serialized` inside the write \
+                         transaction, where writers of every replica wait for each other",
+                    ),
+                    &["domain", "part"],
+                )?;
+                registry.register(Box::new(metric.clone()))?;
+                metric
+            },
             bulk_rows: counter(
                 "golden_bulk_job_rows_total",
                 "Rows read by bulk jobs, by domain",
@@ -203,6 +218,22 @@ impl Metrics {
                 .with_label_values(&[domain, system, decision_label(result.decision)])
                 .inc();
         }
+    }
+
+    /// Adds one ingest's time, whole and inside the write transaction.
+    pub fn observe_ingest_time(&self, domain: &str, total: Duration, serialized: Duration) {
+        self.ingest_seconds
+            .with_label_values(&[domain, "total"])
+            .inc_by(total.as_secs_f64());
+        self.ingest_seconds
+            .with_label_values(&[domain, "serialized"])
+            .inc_by(serialized.as_secs_f64());
+    }
+
+    /// Seconds spent ingesting into `domain` so far: (total, serialized).
+    pub fn ingest_time(&self, domain: &str) -> (f64, f64) {
+        let part = |p: &str| self.ingest_seconds.with_label_values(&[domain, p]).get();
+        (part("total"), part("serialized"))
     }
 
     /// Counts one committed bulk batch.

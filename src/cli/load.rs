@@ -118,6 +118,13 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
     let mut summary = serde_json::to_value(&done)?;
     if let Some(object) = summary.as_object_mut() {
         object.insert("seconds".into(), seconds.into());
+        // The time writers wait for each other, against the whole load's.
+        let (_, serialized) = golden.metrics.ingest_time(&done.domain);
+        object.insert("serialized_seconds".into(), serialized.into());
+        object.insert(
+            "serialized_share".into(),
+            (serialized / seconds.max(1e-9)).into(),
+        );
         if let Some(estimated) = estimated {
             object.insert("model".into(), estimated);
         }

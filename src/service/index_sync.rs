@@ -157,6 +157,21 @@ impl Golden {
     /// Applies every committed event after the index's position; commits the index when
     /// enough has piled up.
     pub fn sync_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
+        self.apply_index_events(conn, true)
+    }
+
+    /// Applies every committed event after the index's position to its overlay of uncommitted
+    /// records, without committing the index: inside a write transaction, where an index
+    /// commit (an fsync) would hold every other writer up.
+    pub(super) fn catch_up_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
+        self.apply_index_events(conn, false)
+    }
+
+    fn apply_index_events(
+        &self,
+        conn: &mut DbConnection,
+        commit: bool,
+    ) -> Result<(), ServiceError> {
         let mut state = self
             .index_state
             .lock()
@@ -178,9 +193,10 @@ impl Golden {
             // lookup on (read outside this transaction).
             self.models_changed();
         }
-        let due = self.index.pending_len() >= COMMIT_EVERY_DOCS
-            || (state.applied_seq != state.committed_seq
-                && state.last_commit.elapsed() >= COMMIT_EVERY);
+        let due = commit
+            && (self.index.pending_len() >= COMMIT_EVERY_DOCS
+                || (state.applied_seq != state.committed_seq
+                    && state.last_commit.elapsed() >= COMMIT_EVERY));
         if due {
             self.commit_index_locked(&mut state)?;
         }

@@ -2,11 +2,13 @@
 //! record in exactly one golden record, and append the change-feed events.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden, recompute_goldens};
 use super::matching::{BatchIndex, Incoming};
+use super::prepare::PreparedBatch;
 use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
 use super::views::RecordResult;
@@ -87,15 +89,21 @@ impl Golden {
             self.metrics.observe_ingest(&domain.name, &results);
             return Ok(results);
         }
+        let started = Instant::now();
+        let prepared = if valid.len() >= PREPARE_FROM {
+            self.prepare_ahead(&domain, &valid)?
+        } else {
+            PreparedBatch::default()
+        };
+        let mut serialized = Duration::ZERO;
         let results = self.store.write(|tx| {
-            self.sync_index(tx.conn())?;
+            let locked = Instant::now();
+            self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
             let mut results = results;
             let mut known = known_records(tx, &domain.name, &valid)?;
-            if valid.len() >= PREPARE_FROM {
-                batch.index.prepared =
-                    self.prepare_batch(tx.conn(), &domain, &new_records(&valid, &known))?;
-            }
+            batch.index.prepared = prepared;
+            batch.index.prepared.drop_changed(tx.conn())?;
             let mut seen = HashSet::new();
             for (index, record) in &valid {
                 let key = (record.source_system.clone(), record.source_id.clone());
@@ -118,6 +126,7 @@ impl Golden {
             if let Some(also) = also {
                 also(tx, &results)?;
             }
+            serialized = locked.elapsed();
             Ok::<_, ServiceError>(results)
         })?;
         if !valid.is_empty() {
@@ -125,7 +134,28 @@ impl Golden {
             self.sync_index(&mut *self.store.conn()?)?;
         }
         self.metrics.observe_ingest(&domain.name, &results);
+        self.metrics
+            .observe_ingest_time(&domain.name, started.elapsed(), serialized);
         Ok(results)
+    }
+
+    /// The matching work of a batch's new records, done on a snapshot before the write
+    /// transaction so that other writers do not wait for it; the transaction then checks it
+    /// (see [`super::prepare`]).
+    fn prepare_ahead(
+        &self,
+        domain: &Domain,
+        valid: &[(usize, ValidRecord)],
+    ) -> Result<PreparedBatch, ServiceError> {
+        self.sync_index(&mut *self.store.conn()?)?;
+        self.store.read_snapshot(|conn| {
+            let keys: Vec<(&str, &str)> = valid
+                .iter()
+                .map(|(_, r)| (r.source_system.as_str(), r.source_id.as_str()))
+                .collect();
+            let known = records::find_many(conn, &domain.name, &keys)?;
+            self.prepare_batch(conn, domain, &new_records(valid, &known))
+        })
     }
 }
 

@@ -2,10 +2,13 @@
 //! parallel across cores: each record's candidate-key terms, the committed part of its
 //! candidate search, and its scores against the committed candidates found there.
 //!
-//! Storing the records one after another then only checks that each piece still holds (the
-//! index is where it was, the weights came out the same, no candidate was stored again) and
-//! adds what the records stored before it contribute; whatever no longer holds is worked out
-//! afresh. The decisions are therefore those of storing the records one at a time.
+//! The preparation runs before the write transaction, on a snapshot, so that writers (of this
+//! replica or another) wait for each other only while rows are written. Storing the records
+//! one after another then only checks that each piece still holds (no other writer changed a
+//! candidate row since it was read, the index is where it was, the weights came out the same,
+//! no candidate was stored again) and adds what the records stored before it contribute;
+//! whatever no longer holds is worked out afresh. The decisions are therefore those of
+//! storing the records one at a time.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -61,6 +64,29 @@ impl PreparedBatch {
     /// A committed candidate's row as it was before the batch.
     pub fn row(&self, record_id: i64) -> Option<&CandidateRow> {
         self.rows.get(&record_id)
+    }
+
+    /// Forgets the rows another writer changed since they were read (prepared outside the
+    /// write transaction): those candidates are read and scored again when they come up.
+    /// The searches check themselves against the index when they are finished.
+    pub fn drop_changed(&mut self, conn: &mut DbConnection) -> Result<usize, ServiceError> {
+        if self.rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<i64> = self.rows.keys().copied().collect();
+        let current: HashMap<i64, (i64, String, String)> = records::states(conn, &ids)?
+            .into_iter()
+            .map(|(id, version, golden_id, status)| (id, (version, golden_id, status)))
+            .collect();
+        let before = self.rows.len();
+        self.rows.retain(|id, c| {
+            current.get(id).is_some_and(|(version, golden_id, status)| {
+                *version == c.row.version
+                    && *golden_id == c.row.golden_id
+                    && *status == c.row.status
+            })
+        });
+        Ok(before - self.rows.len())
     }
 }
 

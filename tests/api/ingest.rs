@@ -314,3 +314,45 @@ fn a_batch_linking_three_systems_builds_their_golden_record_once_from_all_three(
         golden["fields"]["phone"]
     );
 }
+
+/// Batches prepare their matching before they take the write lock, so a batch may be
+/// prepared while another one commits: it must still find the records the other one stored.
+#[test]
+fn batches_sent_at_once_find_each_others_records() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let batch = |system: &str, round: usize| -> Value {
+        (0..24)
+            .map(|i| {
+                vendor(
+                    system,
+                    &format!("R{round}-{i}"),
+                    json!({
+                        "name": format!("Harbor Medical Supply {round} {}", i * 7919),
+                        "tax_id": format!("{:09}", 100_000_000 + round * 1_000 + i),
+                        "city": "Boston",
+                    }),
+                )
+            })
+            .collect::<Vec<_>>()
+            .into()
+    };
+    for round in 0..4 {
+        let (sap, oracle) = std::thread::scope(|scope| {
+            let sap =
+                scope.spawn(|| app.post("/v1/vendor/records", Some(&token), &batch("sap", round)));
+            let oracle = scope
+                .spawn(|| app.post("/v1/vendor/records", Some(&token), &batch("oracle", round)));
+            (sap.join().unwrap(), oracle.join().unwrap())
+        });
+        assert_eq!(sap.0, 200, "{}", sap.1);
+        assert_eq!(oracle.0, 200, "{}", oracle.1);
+        for (a, b) in results(&sap.1).iter().zip(results(&oracle.1)) {
+            // Whichever batch committed second linked each record to its twin.
+            assert_eq!(a["golden_id"], b["golden_id"], "{a} {b}");
+            let decisions = [a["decision"].as_str(), b["decision"].as_str()];
+            assert!(decisions.contains(&Some("new")), "{a} {b}");
+            assert!(decisions.contains(&Some("auto_linked")), "{a} {b}");
+        }
+    }
+}

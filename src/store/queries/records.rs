@@ -169,6 +169,26 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<SourceRec
     })
 }
 
+/// What can change in a record's row without its ID: (ID, version, golden ID, status), in ID
+/// order. Cheap enough to check rows read before a write transaction against, inside it.
+pub fn states(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, i64, String, String)>> {
+    super::by_chunks(ids, |chunk| {
+        source_records::table
+            .filter(source_records::id.eq_any(chunk))
+            .order(source_records::id)
+            .select((
+                source_records::id,
+                source_records::version,
+                source_records::golden_id,
+                source_records::status,
+            ))
+            .load(conn)
+    })
+}
+
 /// Active records of every domain with an ID above `after`, in ID order: a page of a rebuild.
 pub fn active_page(
     conn: &mut DbConnection,
