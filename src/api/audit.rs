@@ -65,7 +65,7 @@ fn given(value: &Option<String>) -> Option<&str> {
 
 /// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&outcome=&golden_id=&before=ID&limit=N`:
 /// newest first.
-#[utoipa::path(get, path = "/v1/audit", tag = "feed", params(AuditQuery),
+#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit_entries", tag = "feed", params(AuditQuery),
     responses(
         (status = 200, description = "Audit entries, newest first", body = AuditPage),
         BadRequest, AuthErrors,

@@ -60,7 +60,7 @@ pub struct IngestAnswer {
 /// or 422 when every record was rejected. A record of a source system the token may not write
 /// for is rejected as `forbidden` in its own result; when that is every record, or the token
 /// lacks the ingest role, the answer is 403.
-#[utoipa::path(post, path = "/v1/{domain}/records", tag = "records",
+#[utoipa::path(post, path = "/v1/{domain}/records", operation_id = "ingest_records", tag = "records",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
     request_body = RecordBatch,
     responses(
@@ -180,7 +180,7 @@ async fn require_record_access(
 }
 
 /// `GET /v1/{domain}/records/{source_system}/{source_id}`.
-#[utoipa::path(get, path = "/v1/{domain}/records/{source_system}/{source_id}",
+#[utoipa::path(get, path = "/v1/{domain}/records/{source_system}/{source_id}", operation_id = "get_source_record",
     tag = "records",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
@@ -207,7 +207,7 @@ pub async fn get(
 }
 
 /// `DELETE /v1/{domain}/records/{source_system}/{source_id}`: the source retired the record.
-#[utoipa::path(delete, path = "/v1/{domain}/records/{source_system}/{source_id}",
+#[utoipa::path(delete, path = "/v1/{domain}/records/{source_system}/{source_id}", operation_id = "retire_source_record",
     tag = "records",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
