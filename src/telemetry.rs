@@ -1,4 +1,8 @@
-//! Logging setup: one subscriber for the process, text or JSON, filtered by `RUST_LOG`.
+//! Logging setup: one subscriber for the process, text or JSON, filtered by `RUST_LOG`. Colour
+//! codes only go to a terminal: logs redirected to a file or collected by a supervisor stay
+//! plain text.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +17,7 @@ pub fn init_with_default(json: bool, default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
@@ -21,6 +21,9 @@ pub struct AuditQuery {
     entity_id: Option<String>,
     actor: Option<String>,
     action: Option<String>,
+    /// `denied` keeps only refused requests (401 and 403); `ok` only actions carried out.
+    #[param(inline)]
+    outcome: Option<AuditOutcome>,
     /// Only entries about this golden record: its own curation (split, merge, override) and
     /// the decisions on every proposal that paired it with another record.
     golden_id: Option<String>,
@@ -32,6 +35,25 @@ pub struct AuditQuery {
     limit: i64,
 }
 
+/// What became of an audited action.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// Carried out.
+    Ok,
+    /// Refused: a missing or bad token, or a missing permission.
+    Denied,
+}
+
+impl AuditOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Denied => "denied",
+        }
+    }
+}
+
 fn default_limit() -> i64 {
     100
 }
@@ -41,9 +63,9 @@ fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
 }
 
-/// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&golden_id=&before=ID&limit=N`: newest
-/// first.
-#[utoipa::path(get, path = "/v1/audit", tag = "feed", params(AuditQuery),
+/// `GET /v1/audit?entity_type=&entity_id=&actor=&action=&outcome=&golden_id=&before=ID&limit=N`:
+/// newest first.
+#[utoipa::path(get, path = "/v1/audit", operation_id = "list_audit_entries", tag = "feed", params(AuditQuery),
     responses(
         (status = 200, description = "Audit entries, newest first", body = AuditPage),
         BadRequest, AuthErrors,
@@ -81,6 +103,7 @@ pub async fn list(
             entity_id: given(&query.entity_id),
             actor: given(&query.actor),
             action: given(&query.action),
+            outcome: query.outcome.map(AuditOutcome::as_str),
             before: query.before,
             about_golden: None,
         };

@@ -8,7 +8,7 @@ use futures_util::future::{Either, LocalBoxFuture};
 
 use super::error::{ApiError, blocking};
 use super::request_id;
-use crate::auth::{AuthError, Authenticator, Claims, Permission, claimed_subject};
+use crate::auth::{AuthError, Authenticator, Claims, Permission, Role, claimed_subject};
 use crate::service::Golden;
 use crate::service::audit::AuditEntry;
 
@@ -140,8 +140,22 @@ impl Caller {
         if self.0.allows(permission) {
             return Ok(());
         }
+        Err(self.refuse(golden, permission, attempt).await)
+    }
+
+    /// Audits that the caller lacks `permission` for `attempt`, and gives the 403 to answer
+    /// with; a handler that refuses only part of a request audits that part this way.
+    pub async fn refuse(
+        &self,
+        golden: &web::Data<Golden>,
+        permission: Permission<'_>,
+        attempt: Attempt<'_>,
+    ) -> ApiError {
         let (code, reason) = match permission {
             Permission::Read => ("missing_role", "requires the reader role".to_owned()),
+            Permission::Ingest { .. } if !self.0.has(Role::Ingest) => {
+                ("missing_role", "requires the ingest role".to_owned())
+            }
             Permission::Ingest { source_system } => (
                 "source_not_allowed",
                 format!("requires the ingest role for source system {source_system:?}"),
@@ -159,7 +173,7 @@ impl Caller {
             reason: reason.clone(),
         };
         record(golden.clone(), entry, self.0.sub.clone(), code).await;
-        Err(ApiError::Forbidden(reason))
+        ApiError::Forbidden(reason)
     }
 }
 

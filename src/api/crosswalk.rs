@@ -46,7 +46,7 @@ pub struct AsOfQuery {
 }
 
 /// `GET /v1/crosswalk/{domain}/{source_system}/{source_id}?as_of=T`.
-#[utoipa::path(get, path = "/v1/crosswalk/{domain}/{source_system}/{source_id}",
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}/{source_system}/{source_id}", operation_id = "get_crosswalk_entry",
     tag = "crosswalk",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
@@ -92,7 +92,7 @@ pub struct LookupRequest {
 }
 
 /// `POST /v1/crosswalk/{domain}/lookup` with `{"keys": [...], "as_of": T}`.
-#[utoipa::path(post, path = "/v1/crosswalk/{domain}/lookup", tag = "crosswalk",
+#[utoipa::path(post, path = "/v1/crosswalk/{domain}/lookup", operation_id = "lookup_crosswalk", tag = "crosswalk",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
     request_body = LookupRequest,
     responses(
@@ -126,7 +126,7 @@ pub struct ReverseQuery {
 }
 
 /// `GET /v1/crosswalk/{domain}?golden_id=ID`: the source records behind a golden ID.
-#[utoipa::path(get, path = "/v1/crosswalk/{domain}", tag = "crosswalk",
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}", operation_id = "get_golden_members", tag = "crosswalk",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ReverseQuery),
     responses(
         (status = 200, description = "The members of the golden record", body = ReverseCrosswalk),
@@ -161,7 +161,7 @@ pub struct ExportQuery {
 
 /// `GET /v1/crosswalk/{domain}/export?format=csv|ndjson`: every source record of the domain,
 /// streamed as it is read.
-#[utoipa::path(get, path = "/v1/crosswalk/{domain}/export", tag = "crosswalk",
+#[utoipa::path(get, path = "/v1/crosswalk/{domain}/export", operation_id = "export_crosswalk", tag = "crosswalk",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ExportQuery),
     responses(
         (status = 200, description = "Every source record of the domain, streamed",

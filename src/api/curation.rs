@@ -61,7 +61,7 @@ where
 
 /// `POST /v1/{domain}/golden/{golden_id}/merge` with
 /// `{"other_golden_id", "version", "other_version"?, "comment"?}`: the path's record survives.
-#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/merge", tag = "golden",
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/merge", operation_id = "merge_golden_records", tag = "golden",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
     request_body = MergeRequest,
     responses(
@@ -81,7 +81,7 @@ pub async fn merge(
 
 /// `POST /v1/{domain}/golden/{golden_id}/split` with
 /// `{"records": [{"source_system", "source_id"}], "version", "comment"?}`.
-#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/split", tag = "golden",
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/split", operation_id = "split_golden_record", tag = "golden",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
     request_body = SplitRequest,
     responses(
@@ -101,7 +101,7 @@ pub async fn split(
 
 /// `POST /v1/{domain}/golden/{golden_id}/override` with
 /// `{"field", "value" (null removes), "version", "comment"?}`.
-#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/override", tag = "golden",
+#[utoipa::path(post, path = "/v1/{domain}/golden/{golden_id}/override", operation_id = "override_golden_field", tag = "golden",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("golden_id" = String, Path, description = "The golden record acted on")),
     request_body = OverrideRequest,
     responses(

@@ -42,7 +42,7 @@ pub struct DomainList<'a> {
 }
 
 /// `GET /v1/domains`: every domain the rule files declare, with its fields.
-#[utoipa::path(get, path = "/v1/domains", tag = "operations",
+#[utoipa::path(get, path = "/v1/domains", operation_id = "list_domains", tag = "operations",
     responses(
         (status = 200, description = "The domains with their fields", body = DomainList),
         AuthErrors,
@@ -76,7 +76,7 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
 
 /// `GET /v1/stats`: open proposals per domain with the oldest one's age, and the auto-link
 /// and review rates of every source system.
-#[utoipa::path(get, path = "/v1/stats", tag = "operations",
+#[utoipa::path(get, path = "/v1/stats", operation_id = "get_stats", tag = "operations",
     responses(
         (status = 200, description = "The review backlog and decision rates", body = Stats),
         AuthErrors,

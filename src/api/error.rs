@@ -241,3 +241,55 @@ impl Panicked {
         Self(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One error of every kind the API maps, so the README's list of codes stays complete.
+    fn every_kind() -> Vec<ApiError> {
+        let text = || "x".to_owned();
+        let mut errors = vec![
+            ApiError::Unauthorized(text()),
+            ApiError::Forbidden(text()),
+            ApiError::PayloadTooLarge(text()),
+            ApiError::UnsupportedMediaType(text()),
+            ApiError::NotFound(text()),
+            ApiError::Unavailable,
+            ApiError::NotReady(text()),
+        ];
+        for code in [
+            "malformed_json",
+            "invalid_query",
+            "invalid_path",
+            "empty_body",
+            "bad_body",
+            "bad_request",
+        ] {
+            errors.push(ApiError::bad_request(code, text()));
+        }
+        let service = [
+            ServiceError::UnknownDomain(text()),
+            ServiceError::NotFound(text()),
+            ServiceError::invalid(text()),
+            ServiceError::unprocessable(text()),
+            ServiceError::Conflict(text()),
+            ServiceError::Forbidden(text()),
+            ServiceError::PayloadTooLarge(text()),
+            ServiceError::TooBusy(text()),
+            ServiceError::InsufficientStorage(text()),
+            ServiceError::internal_msg(text()),
+        ];
+        errors.extend(service.into_iter().map(ApiError::Service));
+        errors
+    }
+
+    #[test]
+    fn the_readme_lists_every_status_and_code() {
+        let readme = include_str!("../../README.md");
+        for error in every_kind() {
+            let row = format!("| {} | `{}` |", error.status_code().as_u16(), error.code());
+            assert!(readme.contains(&row), "README lacks the row {row}");
+        }
+    }
+}

@@ -32,7 +32,7 @@ pub struct JobQuery {
 
 /// `POST /v1/{domain}/jobs?source=SYS&format=csv|ndjson&map=col=field,...` with the file as
 /// the body: stored as it streams in, checked, then loaded in the background. 202 with the job.
-#[utoipa::path(post, path = "/v1/{domain}/jobs", tag = "jobs",
+#[utoipa::path(post, path = "/v1/{domain}/jobs", operation_id = "create_job", tag = "jobs",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), JobQuery),
     request_body(description = "The file: CSV with a header row, or NDJSON",
         content(
@@ -296,7 +296,7 @@ async fn require_read(
 }
 
 /// `GET /v1/jobs/{id}`: progress and, once finished, the summary.
-#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
+#[utoipa::path(get, path = "/v1/jobs/{id}", operation_id = "get_job", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
     responses(
         (status = 200, description = "The job's progress and summary", body = JobView),
         AuthErrors, NotFound,
@@ -338,7 +338,7 @@ pub struct JobList {
 }
 
 /// `GET /v1/jobs?limit=N`: the newest jobs.
-#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", params(ListQuery),
+#[utoipa::path(get, path = "/v1/jobs", operation_id = "list_jobs", tag = "jobs", params(ListQuery),
     responses(
         (status = 200, description = "The newest jobs", body = JobList),
         BadRequest, AuthErrors,
@@ -358,7 +358,7 @@ pub async fn list(
 }
 
 /// `GET /v1/jobs/{id}/rejects`: CSV `line,reason,raw`, in line order.
-#[utoipa::path(get, path = "/v1/jobs/{id}/rejects", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
+#[utoipa::path(get, path = "/v1/jobs/{id}/rejects", operation_id = "get_job_rejects", tag = "jobs", params(("id" = String, Path, description = "Job ID")),
     responses(
         (status = 200, description = "CSV `line,reason,raw`", body = String,
          content_type = "text/csv"),

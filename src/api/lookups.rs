@@ -52,7 +52,7 @@ pub struct GoldenQuery {
 }
 
 /// `GET /v1/{domain}/golden/{golden_id}[?as_of=T]`.
-#[utoipa::path(get, path = "/v1/{domain}/golden/{golden_id}", tag = "golden",
+#[utoipa::path(get, path = "/v1/{domain}/golden/{golden_id}", operation_id = "get_golden_record", tag = "golden",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
         ("golden_id" = String, Path, description = "Golden ID; a retired one answers with its survivor"),
@@ -113,7 +113,7 @@ pub struct EventsPage {
 
 /// `GET /v1/events?after=SEQ&limit=N&domain=D&wait=SECONDS`: the change feed, oldest first.
 /// With `wait`, an empty answer is held back until an event arrives or the wait ends.
-#[utoipa::path(get, path = "/v1/events", tag = "feed", params(EventsQuery),
+#[utoipa::path(get, path = "/v1/events", operation_id = "list_events", tag = "feed", params(EventsQuery),
     responses(
         (status = 200, description = "Events, oldest first", body = EventsPage),
         BadRequest, AuthErrors, NotFound,

@@ -132,7 +132,7 @@ struct Health {
 }
 
 /// `GET /healthz`: liveness only; the database is not asked (see `/readyz`).
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", operation_id = "get_health", tag = "operations",
     responses((status = 200, description = "The process is alive", body = Health)))]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health {

@@ -39,6 +39,7 @@ async fn require_admin(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EstimateQuery {
     /// Seed of the random samples (default 42): the same records give the same model.
     seed: Option<u64>,
@@ -49,7 +50,7 @@ pub struct EstimateQuery {
 
 /// `POST /v1/{domain}/models/estimate`: estimates a model from the stored records and steward
 /// decisions, stores it as the next version and activates it (unless `activate=false`).
-#[utoipa::path(post, path = "/v1/{domain}/models/estimate", tag = "models",
+#[utoipa::path(post, path = "/v1/{domain}/models/estimate", operation_id = "estimate_model", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), EstimateQuery),
     responses(
         (status = 201, description = "The stored model", body = ModelInfo),
@@ -77,7 +78,7 @@ pub async fn estimate(
 }
 
 /// `GET /v1/{domain}/models`: the domain's models, newest first.
-#[utoipa::path(get, path = "/v1/{domain}/models", tag = "models",
+#[utoipa::path(get, path = "/v1/{domain}/models", operation_id = "list_models", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
     responses(
         (status = 200, description = "The models, newest first", body = Vec<ModelInfo>),
@@ -100,7 +101,7 @@ pub async fn list(
 
 /// `GET /v1/{domain}/models/{version}`: one model in full (weights, `m`, `u`, corrections,
 /// term frequencies): the export format that `POST /v1/{domain}/models` imports.
-#[utoipa::path(get, path = "/v1/{domain}/models/{version}", tag = "models",
+#[utoipa::path(get, path = "/v1/{domain}/models/{version}", operation_id = "export_model", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "The model", body = MatchModel),
@@ -123,7 +124,7 @@ pub async fn export(
 
 /// `POST /v1/{domain}/models` with an exported model: stored as the next version and made
 /// active (audited).
-#[utoipa::path(post, path = "/v1/{domain}/models", tag = "models",
+#[utoipa::path(post, path = "/v1/{domain}/models", operation_id = "import_model", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
     request_body = MatchModel,
     responses(
@@ -148,7 +149,7 @@ pub async fn import(
 
 /// `POST /v1/{domain}/models/{version}/activate`: makes a stored model the active one
 /// (audited). Existing golden records stay as they are; the model decides new matches.
-#[utoipa::path(post, path = "/v1/{domain}/models/{version}/activate", tag = "models",
+#[utoipa::path(post, path = "/v1/{domain}/models/{version}/activate", operation_id = "activate_model", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "The model, now active", body = ModelInfo),
@@ -172,7 +173,7 @@ pub async fn activate(
 /// `POST /v1/{domain}/models/{version}/rematch`: matches the stored records again under that
 /// model and reports what would change (links it would break, merges it would propose, the
 /// review band before and after, examples). Changes nothing.
-#[utoipa::path(post, path = "/v1/{domain}/models/{version}/rematch", tag = "models",
+#[utoipa::path(post, path = "/v1/{domain}/models/{version}/rematch", operation_id = "rematch_model", tag = "models",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ("version" = i64, Path, description = "Model version")),
     responses(
         (status = 200, description = "What the model would change", body = RematchReport),

@@ -4,7 +4,9 @@
 
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
+use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
@@ -15,7 +17,7 @@ use crate::model::RecordInput;
 use crate::service::Golden;
 
 /// `GET /openapi.json`.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses(
+#[utoipa::path(get, path = "/openapi.json", operation_id = "get_openapi", tag = "operations", responses(
     (status = 200, description = "This description, OpenAPI 3.1", body = Object),
 ))]
 pub async fn spec(golden: web::Data<Golden>) -> HttpResponse {
@@ -88,7 +90,7 @@ pub fn document(domains: &[String]) -> Value {
         models::activate,
         models::rematch,
     ),
-    modifiers(&BearerJwt),
+    modifiers(&BearerJwt, &ServerErrors),
     tags(
         (name = "operations", description = "Liveness, readiness, metrics and this description"),
         (name = "records", description = "Source records from source systems"),
@@ -118,6 +120,52 @@ impl Modify for BearerJwt {
             ),
         );
     }
+}
+
+/// Declares the 5xx answers no handler lists itself: any route may fail inside (500, also for
+/// a panic), and every route that does its work on a blocking thread answers 503 while the
+/// server is shutting down.
+struct ServerErrors;
+
+impl Modify for ServerErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let blocking = !["/healthz", "/openapi.json"].contains(&path.as_str());
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses.entry("500".into()).or_insert_with(|| {
+                    error_response(
+                        "Internal error; the body names no internals, quote its `request_id`",
+                    )
+                });
+                if blocking {
+                    responses.entry("503".into()).or_insert_with(|| {
+                        error_response("The server is shutting down or overloaded")
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A response with the usual error body.
+fn error_response(description: &str) -> RefOr<Response> {
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name("ErrorBody")))
+        .build();
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", content)
+            .build(),
+    )
 }
 
 /// One record, or an array of up to 10,000.
@@ -236,6 +284,30 @@ mod tests {
         assert!(registered.len() >= 26, "{registered:?}");
         assert!(registered.contains(&("get".into(), "/v1/jobs/{id}".into())));
         assert_eq!(registered, described());
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_server_errors_are_described() {
+        let spec = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut seen = BTreeSet::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                let id = operation["operationId"].as_str().unwrap();
+                assert!(seen.insert(id.to_owned()), "{id} appears twice ({path})");
+                assert!(operation["responses"]["500"].is_object(), "{path}");
+                for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                    let name = parameter["name"].as_str().unwrap();
+                    let in_template = path.contains(&format!("{{{name}}}"));
+                    assert_eq!(parameter["in"] == "path", in_template, "{path} {name}");
+                }
+            }
+        }
+        let ingest = &spec["paths"]["/v1/{domain}/records"]["post"]["responses"];
+        assert_eq!(
+            ingest["503"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorBody"
+        );
+        assert!(spec["components"]["schemas"]["ErrorBody"].is_object());
     }
 
     #[test]

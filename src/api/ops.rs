@@ -28,7 +28,7 @@ pub struct Readiness {
 }
 
 /// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+#[utoipa::path(get, path = "/readyz", operation_id = "get_readiness", tag = "operations", responses(
     (status = 200, description = "The database answers", body = Readiness),
     (status = 503, description = "The database does not answer", body = ErrorBody),
 ))]
@@ -56,7 +56,7 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
 }
 
 /// `GET /metrics`: the Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses(
+#[utoipa::path(get, path = "/metrics", operation_id = "get_metrics", tag = "operations", responses(
     (status = 200, description = "Prometheus text format", body = String,
      content_type = "text/plain"),
 ))]

@@ -11,7 +11,7 @@ use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, RecordBatch};
 use crate::auth::{Permission, Role};
-use crate::model::Decision;
+use crate::model::{Decision, FieldError, RecordInput};
 use crate::service::Golden;
 use crate::service::ingest::parse_batch;
 use crate::service::views::{RecordResult, RecordView};
@@ -57,8 +57,10 @@ pub struct IngestAnswer {
 }
 
 /// `POST /v1/{domain}/records`: one record or an array. Answers 200 with a result per record,
-/// or 422 when every record was rejected.
-#[utoipa::path(post, path = "/v1/{domain}/records", tag = "records",
+/// or 422 when every record was rejected. A record of a source system the token may not write
+/// for is rejected as `forbidden` in its own result; when that is every record, or the token
+/// lacks the ingest role, the answer is 403.
+#[utoipa::path(post, path = "/v1/{domain}/records", operation_id = "ingest_records", tag = "records",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`")),
     request_body = RecordBatch,
     responses(
@@ -77,33 +79,9 @@ pub async fn post(
     let domain = domain.into_inner();
     golden.domain(&domain)?;
     let inputs = parse_batch(body.into_inner())?;
-    let systems: BTreeSet<String> = inputs
-        .iter()
-        .filter_map(|i| i.as_ref().ok())
-        .map(|i| i.source_system.trim().to_owned())
-        .collect();
-    if systems.is_empty() && !caller.0.has(Role::Ingest) && !caller.0.has(Role::Admin) {
-        caller
-            .require(
-                &golden,
-                Permission::Ingest { source_system: "" },
-                attempt(&domain, None),
-            )
-            .await?;
-    }
-    for system in &systems {
-        caller
-            .require(
-                &golden,
-                Permission::Ingest {
-                    source_system: system,
-                },
-                attempt(&domain, Some(system)),
-            )
-            .await?;
-    }
+    let allowed = authorize_batch(&golden, &caller, &domain, &inputs).await?;
     let service = golden.clone();
-    let results = blocking(move || service.ingest(&domain, inputs)).await?;
+    let results = blocking(move || service.ingest_for(&domain, inputs, allowed.as_deref())).await?;
     let summary = Summary::of(&results);
     let mut response = if summary.rejected == summary.received && summary.received > 0 {
         HttpResponse::UnprocessableEntity()
@@ -111,6 +89,57 @@ pub async fn post(
         HttpResponse::Ok()
     };
     Ok(response.json(IngestAnswer { results, summary }))
+}
+
+/// The source systems the caller may write for (`None`: any). A caller without the ingest role,
+/// or whose every record names a system it does not hold, is refused whole; otherwise each
+/// refused system is audited once and its records are rejected one by one.
+async fn authorize_batch(
+    golden: &web::Data<Golden>,
+    caller: &Caller,
+    domain: &str,
+    inputs: &[Result<RecordInput, Vec<FieldError>>],
+) -> Result<Option<Vec<String>>, ApiError> {
+    if caller.0.has(Role::Admin) {
+        return Ok(None);
+    }
+    let refused: BTreeSet<&str> = inputs
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .map(|i| i.source_system.trim())
+        .filter(|system| {
+            !caller.0.allows(Permission::Ingest {
+                source_system: system,
+            })
+        })
+        .collect();
+    if !caller.0.has(Role::Ingest) {
+        let system = refused.first().copied();
+        let permission = Permission::Ingest {
+            source_system: system.unwrap_or(""),
+        };
+        return Err(caller
+            .refuse(golden, permission, attempt(domain, system))
+            .await);
+    }
+    let mut reasons = Vec::new();
+    for system in &refused {
+        let permission = Permission::Ingest {
+            source_system: system,
+        };
+        let refusal = caller
+            .refuse(golden, permission, attempt(domain, Some(system)))
+            .await;
+        reasons.push(refusal.to_string());
+    }
+    let everything_refused = inputs.iter().all(|i| {
+        i.as_ref()
+            .is_ok_and(|i| refused.contains(i.source_system.trim()))
+    });
+    if everything_refused && !reasons.is_empty() {
+        return Err(ApiError::Forbidden(reasons.join("; ")));
+    }
+    Ok(Some(caller.0.sources.clone()))
 }
 
 fn attempt<'a>(domain: &'a str, system: Option<&'a str>) -> Attempt<'a> {
@@ -151,7 +180,7 @@ async fn require_record_access(
 }
 
 /// `GET /v1/{domain}/records/{source_system}/{source_id}`.
-#[utoipa::path(get, path = "/v1/{domain}/records/{source_system}/{source_id}",
+#[utoipa::path(get, path = "/v1/{domain}/records/{source_system}/{source_id}", operation_id = "get_source_record",
     tag = "records",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),
@@ -178,7 +207,7 @@ pub async fn get(
 }
 
 /// `DELETE /v1/{domain}/records/{source_system}/{source_id}`: the source retired the record.
-#[utoipa::path(delete, path = "/v1/{domain}/records/{source_system}/{source_id}",
+#[utoipa::path(delete, path = "/v1/{domain}/records/{source_system}/{source_id}", operation_id = "retire_source_record",
     tag = "records",
     params(
         ("domain" = String, Path, description = "Domain name, e.g. `vendor`"),

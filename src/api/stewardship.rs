@@ -40,7 +40,7 @@ fn default_limit() -> i64 {
 }
 
 /// `GET /v1/{domain}/golden?q=TEXT&limit=N`: fuzzy search, best first.
-#[utoipa::path(get, path = "/v1/{domain}/golden", tag = "golden",
+#[utoipa::path(get, path = "/v1/{domain}/golden", operation_id = "search_golden_records", tag = "golden",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), SearchQuery),
     responses(
         (status = 200, description = "Golden records, best first", body = SearchResults),
@@ -146,7 +146,7 @@ impl ProposalsQuery {
 
 /// `GET /v1/{domain}/proposals?status=&min_score=&max_score=&source_system=&min_age=&max_age=
 /// &sort=&offset=&limit=`: the review queue.
-#[utoipa::path(get, path = "/v1/{domain}/proposals", tag = "proposals",
+#[utoipa::path(get, path = "/v1/{domain}/proposals", operation_id = "list_proposals", tag = "proposals",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ProposalsQuery),
     responses(
         (status = 200, description = "One page of the queue", body = QueuePage),
@@ -177,7 +177,7 @@ pub async fn list(
 
 /// `GET /v1/proposals/{id}`: one proposal with its field-by-field explanation and both
 /// golden records.
-#[utoipa::path(get, path = "/v1/proposals/{id}", tag = "proposals",
+#[utoipa::path(get, path = "/v1/proposals/{id}", operation_id = "get_proposal", tag = "proposals",
     params(("id" = i64, Path, description = "Proposal ID")),
     responses(
         (status = 200, description = "The proposal, its explanation, both golden records",
@@ -216,7 +216,7 @@ fn proposal_attempt<'a>(action: &'a str, id: &'a str) -> Attempt<'a> {
 
 /// `POST /v1/proposals/{id}/approve` with `{"comment", "golden_version", "other_version"}`
 /// (all optional; an empty body is fine).
-#[utoipa::path(post, path = "/v1/proposals/{id}/approve", tag = "proposals",
+#[utoipa::path(post, path = "/v1/proposals/{id}/approve", operation_id = "approve_proposal", tag = "proposals",
     params(("id" = i64, Path, description = "Proposal ID")),
     request_body(content = Option<DecisionRequest>, description = "Optional"),
     responses(
@@ -235,7 +235,7 @@ pub async fn approve(
 }
 
 /// `POST /v1/proposals/{id}/reject` with `{"comment"}` (optional).
-#[utoipa::path(post, path = "/v1/proposals/{id}/reject", tag = "proposals",
+#[utoipa::path(post, path = "/v1/proposals/{id}/reject", operation_id = "reject_proposal", tag = "proposals",
     params(("id" = i64, Path, description = "Proposal ID")),
     request_body(content = Option<DecisionRequest>, description = "Optional"),
     responses(

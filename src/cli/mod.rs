@@ -1,210 +1,25 @@
 //! The `golden` command line.
 
+mod args;
 mod load;
 mod model;
+mod preflight;
 
 use std::collections::BTreeSet;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
+
+use args::{Cli, Command, ExportCommand, ModelCommand, RulesCommand};
 
 use crate::auth::{Authenticator, Role};
 use crate::config::Settings;
 use crate::rules::RuleSet;
 use crate::service::Golden;
 use crate::store::Store;
-
-#[derive(Parser)]
-#[command(name = "golden", version, about = "Golden: master data management hub")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Run the service (migrates first).
-    Serve,
-    /// Apply pending database migrations.
-    Migrate,
-    /// Work with the matching rule files.
-    Rules {
-        #[command(subcommand)]
-        command: RulesCommand,
-    },
-    /// Rebuild the candidate index from the database.
-    Reindex,
-    /// Standardize again the stored records that older standardizers or another rule file
-    /// produced (links stay as they are); `golden serve` also does it in the background.
-    Restandardize {
-        #[arg(long)]
-        domain: Option<String>,
-    },
-    /// Bulk-load a CSV (with a header) or NDJSON file; `-` reads stdin. Run it again after an
-    /// interruption and it resumes where it stopped.
-    Load {
-        #[arg(long)]
-        domain: String,
-        /// Source system of every row; may be left out when the file has a source_system column.
-        #[arg(long)]
-        source: Option<String>,
-        /// Where to write the rejected rows (default: INPUT.rejects.csv next to the input).
-        #[arg(long)]
-        rejects: Option<PathBuf>,
-        /// Rename a column to a field: `--map vendor_name=name` (repeatable).
-        #[arg(long = "map")]
-        map: Vec<String>,
-        /// A file of `column=field` lines.
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        /// csv or ndjson (default: from the file name; csv for stdin).
-        #[arg(long)]
-        format: Option<String>,
-        /// When the domain has no match model yet, estimate one from the file itself first
-        /// (the file is loaded into a scratch store for that) and load with it.
-        #[arg(long)]
-        estimate_first: bool,
-        file: String,
-    },
-    /// Score the current rules on a labelled file, in a fresh temporary store.
-    Eval {
-        #[arg(long)]
-        domain: String,
-        /// CSV: source_system,source_id, then one column per field.
-        #[arg(long)]
-        records: PathBuf,
-        /// CSV: source_system,source_id,entity_id.
-        #[arg(long)]
-        truth: PathBuf,
-        /// Keep the store in this (new) directory instead of a temporary one.
-        #[arg(long)]
-        keep: Option<PathBuf>,
-        /// Match with the rule file's declared weights, or with a model estimated from the
-        /// file first.
-        #[arg(long, value_enum, default_value = "declared")]
-        model: crate::eval::ModelChoice,
-        /// With `--model estimate`: estimate from this records file instead (another part of
-        /// the data), so the scores are on records the model never saw.
-        #[arg(long)]
-        estimate_from: Option<PathBuf>,
-    },
-    /// Estimate a domain's match model from its stored records and steward decisions, store it
-    /// as the next version and make it active.
-    Estimate {
-        #[arg(long)]
-        domain: String,
-        /// Seed of the random samples (the same records give the same model).
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Records whose candidates are scored.
-        #[arg(long, default_value_t = 50_000)]
-        sample: usize,
-        /// Store the model without making it active.
-        #[arg(long)]
-        no_activate: bool,
-        /// CSV of known pairs, `source_system,source_id,source_system,source_id,match`, used
-        /// as labels besides the stewards' decisions.
-        #[arg(long)]
-        labels: Option<PathBuf>,
-    },
-    /// What matching the stored records under another model would change (nothing is
-    /// changed: only --dry-run exists, since golden records are merged only by stewards).
-    Rematch {
-        #[arg(long)]
-        domain: String,
-        #[arg(long, required = true)]
-        dry_run: bool,
-        /// A stored model version (default: the declared weights, unless --model).
-        #[arg(long)]
-        version: Option<i64>,
-        /// A model file written by `golden model export`.
-        #[arg(long, conflicts_with = "version")]
-        model: Option<PathBuf>,
-    },
-    /// Export, import, list or activate a domain's match models.
-    Model {
-        #[command(subcommand)]
-        command: ModelCommand,
-    },
-    /// Export CSV on stdout.
-    Export {
-        #[command(subcommand)]
-        what: ExportCommand,
-    },
-    /// Print a signed token for the configured secret (for local use and tests).
-    Token {
-        /// Role to grant: reader, ingest, steward or admin (repeatable).
-        #[arg(long = "role", required = true)]
-        roles: Vec<Role>,
-        /// Subject (who the token speaks for).
-        #[arg(long, default_value = "local")]
-        sub: String,
-        /// Source system an ingest token may write for (repeatable).
-        #[arg(long = "source")]
-        sources: Vec<String>,
-        /// Lifetime, e.g. 1h, 30m, 7d.
-        #[arg(long, default_value = "12h", value_parser = humantime::parse_duration)]
-        ttl: Duration,
-    },
-}
-
-#[derive(Subcommand)]
-enum ExportCommand {
-    /// source_system,source_id,golden_id for every source record of a domain.
-    Crosswalk {
-        #[arg(long)]
-        domain: String,
-    },
-    /// proposal_id,golden_id,other_golden_id,score for every open proposal of a domain.
-    Proposals {
-        #[arg(long)]
-        domain: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum ModelCommand {
-    /// Write a model (the active one unless --version) as JSON.
-    Export {
-        #[arg(long)]
-        domain: String,
-        #[arg(long)]
-        version: Option<i64>,
-        file: PathBuf,
-    },
-    /// Store a model written by `model export` as the next version and make it active.
-    Import {
-        #[arg(long)]
-        domain: String,
-        file: PathBuf,
-    },
-    /// The domain's models, newest first (one JSON line each).
-    List {
-        #[arg(long)]
-        domain: String,
-    },
-    /// Make a stored version the active model.
-    Activate {
-        #[arg(long)]
-        domain: String,
-        #[arg(long)]
-        version: i64,
-    },
-}
-
-#[derive(Subcommand)]
-enum RulesCommand {
-    /// Validate the rule files and report each mistake with its file and line.
-    Check {
-        /// Rules directory (default: GOLDEN_RULES_DIR or ./matching-rules).
-        dir: Option<PathBuf>,
-    },
-}
 
 /// Parses the command line and runs the command.
 pub fn main() -> ExitCode {
@@ -220,6 +35,9 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_env()?;
+    if needs_rules(&cli.command) {
+        preflight::rules(&settings)?;
+    }
     match cli.command {
         Command::Serve => serve(settings).map(|()| ExitCode::SUCCESS),
         Command::Migrate => {
@@ -229,7 +47,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Restandardize { domain } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "restandardize")?;
             let report = golden.restandardize(domain.as_deref())?;
             eprintln!(
                 "{} record(s) standardized again: {} changed, {} failed validation (kept)",
@@ -240,7 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Reindex => {
             crate::telemetry::init(settings.log_json);
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "reindex")?;
             let count = golden.reindex()?;
             println!("indexed {count} record(s)");
             Ok(ExitCode::SUCCESS)
@@ -256,7 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             file,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "load")?;
             load::run(
                 &golden,
                 load::LoadArgs {
@@ -322,7 +140,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 None => Vec::new(),
             };
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "estimate")?;
             let options = crate::service::models::EstimateOptions {
                 seed,
                 sample_records: sample,
@@ -340,13 +158,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model: file,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "rematch")?;
             model::rematch(&golden, &domain, version, file.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Model { command } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
-            let golden = Golden::open(settings)?;
+            let golden = preflight::open(settings, "model")?;
             match command {
                 ModelCommand::Export {
                     domain,
@@ -393,6 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sources,
             ttl,
         } => {
+            preflight::token_secret(&settings)?;
             let roles: BTreeSet<Role> = roles.into_iter().collect();
             let token =
                 Authenticator::from_settings(&settings)?.issue(&sub, roles, sources, ttl)?;
@@ -400,6 +219,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Commands that read the rule files; the rest (migrate, token, rules check with its own
+/// report) run without them.
+fn needs_rules(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Migrate | Command::Token { .. } | Command::Rules { .. }
+    )
 }
 
 fn rules_check(dir: &std::path::Path) -> ExitCode {
@@ -449,7 +277,7 @@ fn restandardize_in_background(golden: &Arc<Golden>) {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     crate::telemetry::init(settings.log_json);
     let authenticator = Arc::new(Authenticator::from_settings(&settings)?);
-    let golden = Arc::new(Golden::open(settings.clone())?);
+    let golden = Arc::new(preflight::open(settings.clone(), "serve")?);
     restandardize_in_background(&golden);
     let listener = TcpListener::bind(settings.bind)
         .with_context(|| format!("cannot listen on {}", settings.bind))?;

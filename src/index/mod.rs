@@ -42,6 +42,9 @@ pub enum IndexError {
     Postings(#[from] std::io::Error),
     #[error("candidate index is busy or poisoned")]
     Poisoned,
+    /// Another process (a running `golden serve`, say) holds the index's single writer.
+    #[error("the candidate index in {dir} is held by another golden process")]
+    Locked { dir: String },
 }
 
 impl IndexError {
@@ -129,7 +132,16 @@ impl CandidateIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let writer = index
+            .writer_with_num_threads(1, WRITER_MEMORY)
+            .map_err(|e| match e {
+                TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => {
+                    IndexError::Locked {
+                        dir: dir.display().to_string(),
+                    }
+                }
+                other => IndexError::Tantivy(other),
+            })?;
         writer.set_merge_policy(Box::new(merge_policy()));
         Ok(Self {
             index,

@@ -11,7 +11,7 @@ use super::matching::{BatchIndex, Incoming};
 use super::prepare::PreparedBatch;
 use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
-use super::views::RecordResult;
+use super::views::{RecordResult, RejectionKind};
 use super::{Golden, ServiceError};
 use crate::matching::{Outcome, PairScore};
 use crate::model::{Decision, FieldError, RecordInput, record_status};
@@ -58,6 +58,48 @@ impl Golden {
         inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
         self.ingest_with(domain, inputs, None)
+    }
+
+    /// [`Golden::ingest`] for a writer limited to some source systems: a record of any other
+    /// system is rejected as `forbidden` in its own result, and its batch-mates are stored.
+    /// `None` allows every system.
+    #[tracing::instrument(skip_all, fields(domain = domain, records = inputs.len()))]
+    pub fn ingest_for(
+        &self,
+        domain: &str,
+        inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
+        allowed: Option<&[String]>,
+    ) -> Result<Vec<RecordResult>, ServiceError> {
+        let Some(allowed) = allowed else {
+            return self.ingest_with(domain, inputs, None);
+        };
+        let mut refused = Vec::new();
+        let mut kept = Vec::with_capacity(inputs.len());
+        for (index, input) in inputs.into_iter().enumerate() {
+            match input {
+                Ok(i) if !allowed.iter().any(|s| s == i.source_system.trim()) => {
+                    refused.push(forbidden(index, i, allowed));
+                }
+                other => kept.push((index, other)),
+            }
+        }
+        if refused.is_empty() {
+            return self.ingest_with(domain, kept.into_iter().map(|(_, i)| i).collect(), None);
+        }
+        let positions: Vec<usize> = kept.iter().map(|(index, _)| *index).collect();
+        let stored = self.ingest_with(domain, kept.into_iter().map(|(_, i)| i).collect(), None)?;
+        let domain = self.domain(domain)?;
+        self.metrics.observe_ingest(&domain.name, &refused);
+        let mut results: Vec<RecordResult> = stored
+            .into_iter()
+            .map(|mut result| {
+                result.index = positions.get(result.index).copied().unwrap_or(result.index);
+                result
+            })
+            .chain(refused)
+            .collect();
+        results.sort_by_key(|r| r.index);
+        Ok(results)
     }
 
     /// [`Golden::ingest`], running `also` in the same write transaction with the results, so
@@ -227,10 +269,35 @@ fn rejected(index: usize, keys: Option<(String, String)>, rejection: Rejection) 
         source_system,
         source_id,
         decision: Decision::Rejected,
+        rejection: Some(RejectionKind::Invalid),
         golden_id: None,
         version: None,
         errors: rejection.errors,
         warnings: rejection.warnings,
+    }
+}
+
+/// The result of a record whose source system the writer may not write for.
+fn forbidden(index: usize, input: RecordInput, allowed: &[String]) -> RecordResult {
+    let system = input.source_system.trim().to_owned();
+    let message = format!(
+        "forbidden: this token may not write for source system {system:?} (it may write for: {})",
+        if allowed.is_empty() {
+            "no source system".to_owned()
+        } else {
+            allowed.join(", ")
+        }
+    );
+    RecordResult {
+        index,
+        source_system: Some(system),
+        source_id: Some(input.source_id),
+        decision: Decision::Rejected,
+        rejection: Some(RejectionKind::Forbidden),
+        golden_id: None,
+        version: None,
+        errors: vec![FieldError::new("source_system", message)],
+        warnings: Vec::new(),
     }
 }
 
@@ -263,6 +330,7 @@ impl Golden {
             source_system: Some(record.source_system.clone()),
             source_id: Some(record.source_id.clone()),
             decision,
+            rejection: None,
             golden_id: Some(golden_id),
             version: Some(version),
             errors: Vec::new(),

@@ -23,6 +23,9 @@ pub struct RecordResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
     pub decision: Decision,
+    /// Why a `rejected` record was not stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<RejectionKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub golden_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +36,16 @@ pub struct RecordResult {
     /// matching until a corrected value arrives.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<FieldError>,
+}
+
+/// Why a record of an ingest request was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionKind {
+    /// A field (or the record's envelope) fails its check; `errors` names each.
+    Invalid,
+    /// The token may not write for the record's source system.
+    Forbidden,
 }
 
 /// One stored version of a source record.

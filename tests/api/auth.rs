@@ -74,16 +74,16 @@ fn roles_and_sources_are_enforced_with_403() {
     let (status, body) = app.post("/v1/vendor/records", Some(&oracle_only), &record);
     assert_eq!(status, 403, "{body}");
     assert!(body["message"].as_str().unwrap().contains("sap"));
-    // A mixed batch is refused whole: nothing is stored.
+    // In a mixed batch only the other system's record is refused.
     let mixed = json!([
         vendor("oracle", "2", json!({"name": "Zimmer"})),
         record.clone()
     ]);
-    assert_eq!(
-        app.post("/v1/vendor/records", Some(&oracle_only), &mixed).0,
-        403
-    );
-    assert_eq!(app.get("/v1/vendor/records/oracle/2", Some(&reader)).0, 404);
+    let (status, body) = app.post("/v1/vendor/records", Some(&oracle_only), &mixed);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][1]["rejection"], "forbidden");
+    assert_eq!(app.get("/v1/vendor/records/oracle/2", Some(&reader)).0, 200);
+    assert_eq!(app.get("/v1/vendor/records/sap/1", Some(&reader)).0, 404);
 
     let sap = app.token(&[Role::Ingest], &["sap"]);
     assert_eq!(app.post("/v1/vendor/records", Some(&sap), &record).0, 200);
@@ -637,5 +637,158 @@ fn keys_come_from_a_jwks_by_kid_and_a_rotated_key_is_picked_up() {
             .as_str()
             .unwrap()
             .starts_with("unknown_key:")
+    );
+}
+
+#[test]
+fn a_batch_stores_what_the_token_may_write_and_refuses_the_rest_one_by_one() {
+    let app = spawn_app();
+    let oracle = app.token_as("oracle-loader", &[Role::Ingest], &["oracle"]);
+    let batch = json!([
+        vendor("oracle", "1", json!({"name": "Zimmer Biomet"})),
+        vendor("sap", "1", json!({"name": "Stryker"})),
+        vendor("oracle", "2", json!({})),
+        vendor(" sap ", "2", json!({"name": "Medline"})),
+    ]);
+    let (status, body) = app.post("/v1/vendor/records", Some(&oracle), &batch);
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    let decisions: Vec<_> = results.iter().map(|r| r["decision"].clone()).collect();
+    assert_eq!(decisions, ["new", "rejected", "rejected", "rejected"]);
+    let rejections: Vec<_> = results.iter().map(|r| r["rejection"].clone()).collect();
+    assert_eq!(
+        rejections,
+        [
+            json!(null),
+            json!("forbidden"),
+            json!("invalid"),
+            json!("forbidden")
+        ]
+    );
+    let forbidden = &results[1];
+    assert_eq!(
+        (
+            &forbidden["index"],
+            &forbidden["source_system"],
+            &forbidden["source_id"]
+        ),
+        (&json!(1), &json!("sap"), &json!("1"))
+    );
+    assert_eq!(forbidden["errors"][0]["field"], "source_system");
+    let reason = forbidden["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        reason.starts_with("forbidden:") && reason.contains("\"sap\""),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("oracle"),
+        "names what the token may write: {reason}"
+    );
+    assert_eq!(results[3]["source_system"], "sap");
+    assert_eq!(body["summary"]["rejected"], 3);
+    assert_eq!(body["summary"]["new"], 1);
+
+    let reader = app.token(&[Role::Reader], &[]);
+    assert_eq!(app.get("/v1/vendor/records/oracle/1", Some(&reader)).0, 200);
+    assert_eq!(app.get("/v1/vendor/records/sap/1", Some(&reader)).0, 404);
+    assert_eq!(app.get("/v1/vendor/records/sap/2", Some(&reader)).0, 404);
+    // One refusal per system, audited like any other.
+    let entries = refusals_of(&app, "oracle-loader");
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["entity_id"], "sap");
+    assert_eq!(entries[0]["outcome"], "denied");
+
+    // Nothing the token may write: the request is refused whole, naming each system.
+    let others = json!([
+        vendor("sap", "3", json!({"name": "Baxter"})),
+        vendor("workday", "3", json!({"name": "Baxter"})),
+    ]);
+    let (status, body) = app.post("/v1/vendor/records", Some(&oracle), &others);
+    assert_eq!(status, 403, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"sap\"") && message.contains("\"workday\""),
+        "{message}"
+    );
+    // A batch of which nothing is stored for other reasons answers 422 with every result.
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&oracle),
+        &json!([
+            vendor("sap", "4", json!({"name": "B"})),
+            vendor("oracle", "4", json!({}))
+        ]),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["results"][0]["rejection"], "forbidden");
+    assert_eq!(body["results"][1]["rejection"], "invalid");
+
+    // A token without the ingest role is refused whatever the records.
+    let (status, body) = app.post("/v1/vendor/records", Some(&reader), &batch);
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["message"], "requires the ingest role");
+}
+
+#[test]
+fn the_audit_log_filters_to_refusals() {
+    let app = spawn_app();
+    let admin = app.admin();
+    let steward = app.token_as("steward-1", &[Role::Steward], &[]);
+    let (status, _) = app.post(
+        "/v1/vendor/records",
+        Some(&admin),
+        &json!([
+            vendor("sap", "1", json!({"name": "Stryker", "city": "Kalamazoo"})),
+            vendor("erp", "1", json!({"name": "Medline", "city": "Northfield"})),
+        ]),
+    );
+    assert_eq!(status, 200);
+    let (status, view) = app.get("/v1/vendor/golden/V00000001", Some(&admin));
+    assert_eq!(status, 200, "{view}");
+    let (status, body) = app.post(
+        "/v1/vendor/golden/V00000001/override",
+        Some(&steward),
+        &json!({"field": "city", "value": "Portage", "version": view["version"]}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.get("/v1/domains", None).0, 401);
+    assert_eq!(
+        app.post(
+            "/v1/vendor/golden/V00000001/override",
+            Some(&app.token(&[Role::Reader], &[])),
+            &json!({})
+        )
+        .0,
+        403
+    );
+
+    let (status, body) = app.get("/v1/audit?outcome=denied", Some(&admin));
+    assert_eq!(status, 200, "{body}");
+    let actions: Vec<_> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("denied", "override_field"), ("denied", "authenticate")]
+    );
+
+    let (status, body) = app.get("/v1/audit?outcome=ok", Some(&admin));
+    assert_eq!(status, 200, "{body}");
+    let entries = body["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{body}");
+    assert_eq!(entries[0]["action"], "override_field");
+
+    let (status, body) = app.get("/v1/audit?outcome=maybe", Some(&admin));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_query"))
     );
 }

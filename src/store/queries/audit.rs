@@ -20,6 +20,8 @@ pub struct AuditFilter<'a> {
     pub entity_id: Option<&'a str>,
     pub actor: Option<&'a str>,
     pub action: Option<&'a str>,
+    /// `ok` or `denied` (a refused request).
+    pub outcome: Option<&'a str>,
     /// Only entries with a smaller ID: the next page of a newest-first listing.
     pub before: Option<i64>,
     /// Only entries about this golden record: its own curation, and the decisions on these
@@ -49,6 +51,9 @@ pub fn list(
     }
     if let Some(action) = filter.action {
         query = query.filter(audit_log::action.eq(action));
+    }
+    if let Some(outcome) = filter.outcome {
+        query = query.filter(audit_log::outcome.eq(outcome));
     }
     if let Some((golden_id, proposal_ids)) = filter.about_golden {
         query = query.filter(
