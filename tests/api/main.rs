@@ -21,3 +21,4 @@ mod replicas;
 mod restandardize;
 mod standardization;
 mod stewardship;
+mod workbench;
