@@ -42,7 +42,7 @@ pub(super) fn check_claim(
     now: NaiveDateTime,
 ) -> Result<(), ServiceError> {
     match held_by_other(row, &actor.sub, now) {
-        Some((by, until)) if !force => Err(ServiceError::Conflict(format!(
+        Some((by, until)) if !force => Err(ServiceError::Claimed(format!(
             "proposal {} is claimed by {by} until {}; pass force=true to act on it anyway",
             row.id,
             until.and_utc().to_rfc3339()

@@ -60,6 +60,7 @@ fn a_claim_shows_who_has_it_filters_the_queue_and_guards_decisions() {
         &json!({}),
     );
     assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"], "claimed", "{body}");
     assert!(
         body["message"]
             .as_str()
@@ -83,6 +84,7 @@ fn a_claim_shows_who_has_it_filters_the_queue_and_guards_decisions() {
         &json!([{"id": ids[0], "action": "reject"}]),
     );
     assert_eq!(bulk["results"][0]["status"], 409, "{bulk}");
+    assert_eq!(bulk["results"][0]["failure"]["error"], "claimed", "{bulk}");
     let (status, body) = app.post(
         &format!("/v1/proposals/{}/release", ids[0]),
         Some(&bob),
