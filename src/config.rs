@@ -141,6 +141,8 @@ pub struct Settings {
     pub sqlite_sync: SqliteSync,
     /// HTTP bulk jobs that run at once; more wait, `queued`, for a free worker.
     pub job_workers: usize,
+    /// How long a steward's claim on a proposal lasts unless renewed or released.
+    pub claim_ttl: Duration,
     /// Where the time comes from: the system clock, unless a test sets its own.
     pub clock: Clock,
 }
@@ -162,6 +164,7 @@ impl std::fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("sqlite_sync", &self.sqlite_sync)
             .field("job_workers", &self.job_workers)
+            .field("claim_ttl", &self.claim_ttl)
             .field("clock", &self.clock)
             .finish()
     }
@@ -188,6 +191,7 @@ impl Settings {
             sqlite_busy_timeout: Duration::from_secs(10),
             sqlite_sync: SqliteSync::Full,
             job_workers: 2,
+            claim_ttl: Duration::from_secs(30 * 60),
             clock: Clock::system(),
         }
     }
@@ -256,6 +260,9 @@ impl Settings {
                 }
             };
         }
+        if let Some(ttl) = lookup("GOLDEN_CLAIM_TTL") {
+            settings.claim_ttl = claim_ttl(&ttl)?;
+        }
         if let Some(sync) = lookup("GOLDEN_SQLITE_SYNC") {
             settings.sqlite_sync = match sync.to_ascii_lowercase().as_str() {
                 "full" => SqliteSync::Full,
@@ -285,6 +292,21 @@ impl Settings {
     pub fn secret_file(&self) -> PathBuf {
         self.data_dir.join("jwt-secret")
     }
+}
+
+/// A claim lasts a duration such as `30m` or `2h`: at least a minute, at most a day.
+fn claim_ttl(raw: &str) -> Result<Duration, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "GOLDEN_CLAIM_TTL",
+        reason,
+    };
+    let ttl = humantime::parse_duration(raw.trim()).map_err(|e| invalid(e.to_string()))?;
+    if !(Duration::from_secs(60)..=Duration::from_secs(24 * 3600)).contains(&ttl) {
+        return Err(invalid(format!(
+            "a claim lasts between 1m and 24h, got {raw:?}"
+        )));
+    }
+    Ok(ttl)
 }
 
 fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
@@ -361,6 +383,17 @@ mod tests {
         for bad in ["0", "-1", "many"] {
             let err = settings(&[("GOLDEN_JOB_WORKERS", bad)]).unwrap_err();
             assert!(err.to_string().contains("GOLDEN_JOB_WORKERS"), "{err}");
+        }
+    }
+
+    #[test]
+    fn claims_last_thirty_minutes_unless_configured() {
+        assert_eq!(settings(&[]).unwrap().claim_ttl, Duration::from_secs(1800));
+        let s = settings(&[("GOLDEN_CLAIM_TTL", "2h")]).unwrap();
+        assert_eq!(s.claim_ttl, Duration::from_secs(7200));
+        for bad in ["0s", "30s", "2d", "soon"] {
+            let err = settings(&[("GOLDEN_CLAIM_TTL", bad)]).unwrap_err();
+            assert!(err.to_string().contains("GOLDEN_CLAIM_TTL"), "{err}");
         }
     }
 

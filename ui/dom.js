@@ -43,7 +43,10 @@ export function field(labelText, control, className) {
 // Shows an API error: its message and request ID; a 409 offers to reload the page's data.
 export function errorBox(err, onReload) {
   const box = h('div', { class: 'error', role: 'alert' });
-  if (err.status === 409) {
+  if (err.code === 'claimed') {
+    box.append(h('p', {}, h('strong', {}, 'Another steward has this proposal: '), err.message));
+    if (onReload) box.append(h('button', { type: 'button', onclick: onReload }, 'Reload'));
+  } else if (err.status === 409) {
     box.append(h('p', {}, h('strong', {}, 'Someone changed this record — reload'), ` (${err.message})`));
     if (onReload) box.append(h('button', { type: 'button', class: 'primary', onclick: onReload }, 'Reload'));
   } else if (err.status === 403) {

@@ -1,8 +1,8 @@
 // One proposal: both golden records side by side, the field-by-field evidence, and the
 // decision (approve or reject, with a comment), by button or by key.
 
-import { canAct, get, post, seg } from './api.js';
-import { ageSince, clear, errorBox, field, flash, h, link, show } from './dom.js';
+import { canAct, claims, get, post, seg } from './api.js';
+import { ageSince, clear, errorBox, field, flash, h, link, show, when } from './dom.js';
 import { refresh, remembered } from './queue.js';
 
 export async function render(main, app, { id }) {
@@ -89,6 +89,7 @@ function decisionBar(app, detail, errors, ids, position) {
     await next(app, detail.id, position);
   };
   bar.append(
+    claimLine(app, detail, errors),
     field('Comment (c)', comment)[0],
     h('button', { type: 'button', class: 'primary', 'data-action': 'approve', onclick: () => decide('approve') }, 'Approve — merge (a)'),
     h('button', { type: 'button', class: 'danger', 'data-action': 'reject', onclick: () => decide('reject') }, 'Reject — different (r)'),
@@ -154,4 +155,25 @@ function evidence(detail) {
         h('th', {}, `${detail.other.golden_id} (candidate)`), h('th', {}, 'Method'),
         h('th', { class: 'num' }, 'Similarity'), h('th', { class: 'num' }, 'Contribution'))),
       h('tbody', {}, rows)));
+}
+
+// Who holds the proposal, and a button to claim it, give it back, or take it over.
+function claimLine(app, detail, errors) {
+  const claim = detail.claim;
+  const mine = Boolean(claim) && claim.by === claims().sub;
+  const change = async (verb, force) => {
+    clear(errors);
+    try {
+      await post(`/v1/proposals/${detail.id}/${verb}`, force ? { force: true } : {});
+    } catch (err) {
+      errors.append(errorBox(err, () => app.render()));
+      return;
+    }
+    app.render();
+  };
+  const [label, verb, force] = !claim ? ['Claim', 'claim', false]
+    : mine ? ['Release claim', 'release', false] : ['Take over claim', 'claim', true];
+  return h('p', { class: 'claim' },
+    claim ? `Claimed by ${mine ? 'you' : claim.by} until ${when(claim.until)}. ` : 'Not claimed. ',
+    h('button', { type: 'button', 'data-action': verb, onclick: () => change(verb, force) }, label));
 }

@@ -31,6 +31,8 @@ pub struct DomainInfo<'a> {
     label: &'a str,
     id_prefix: &'a str,
     fields: Vec<FieldInfo<'a>>,
+    /// The fields a queue row shows of each side; the first is the display name.
+    key_fields: &'a [String],
     /// The active match model; `null` while matching uses the rule file's declared weights.
     model: Option<ModelInfo>,
 }
@@ -68,6 +70,7 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
                     survivorship: f.survivorship.as_str(),
                 })
                 .collect(),
+            key_fields: &d.key_fields,
             model: golden.active_model(&d.name),
         })
         .collect();

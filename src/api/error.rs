@@ -58,6 +58,7 @@ impl ApiError {
                 ServiceError::Invalid { .. } => "invalid_request",
                 ServiceError::Unprocessable { .. } => "unprocessable",
                 ServiceError::Conflict(_) => "conflict",
+                ServiceError::Claimed(_) => "claimed",
                 ServiceError::Forbidden(_) => "forbidden",
                 ServiceError::PayloadTooLarge(_) => "payload_too_large",
                 ServiceError::TooBusy(_) => "too_many_requests",
@@ -109,7 +110,7 @@ impl ResponseError for ApiError {
                 ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
                 ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Conflict(_) | ServiceError::Claimed(_) => StatusCode::CONFLICT,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 ServiceError::TooBusy(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -124,17 +125,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let request_id = request_id::current();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            // The whole chain, so the cause is in the log; the body says nothing of it.
-            tracing::error!(
-                error = %crate::service::error::chain(self),
-                request_id = request_id.as_deref(),
-                "request failed"
-            );
-            "internal error; quote the request_id when reporting it".to_owned()
-        } else {
-            self.to_string()
-        };
+        let message = self.public_message();
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((
@@ -154,6 +145,46 @@ impl ResponseError for ApiError {
             details: self.details(),
             request_id,
         })
+    }
+}
+
+impl ApiError {
+    /// The message a caller sees. A 500's whole chain goes to the log (so the cause is
+    /// there, with the request ID) and the caller is told nothing of it.
+    fn public_message(&self) -> String {
+        if self.status_code() == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(
+                error = %crate::service::error::chain(self),
+                request_id = request_id::current().as_deref(),
+                "request failed"
+            );
+            "internal error; quote the request_id when reporting it".to_owned()
+        } else {
+            self.to_string()
+        }
+    }
+}
+
+/// One failed item of a request that acts on many (a bulk decision): the status, code and
+/// message the item would have answered with on its own.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemError {
+    /// The HTTP status the item alone would have got, e.g. 409.
+    pub status: u16,
+    /// A stable snake_case code, e.g. `conflict`.
+    #[schema(value_type = String)]
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl From<ServiceError> for ItemError {
+    fn from(e: ServiceError) -> Self {
+        let e = ApiError::Service(e);
+        Self {
+            status: e.status_code().as_u16(),
+            error: e.code(),
+            message: e.public_message(),
+        }
     }
 }
 

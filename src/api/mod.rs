@@ -3,9 +3,12 @@
 
 mod audit;
 mod auth;
+mod browse;
+mod claims;
 mod crosswalk;
 mod curation;
 mod dashboard;
+mod decisions;
 pub mod error;
 mod jobs;
 mod lookups;
@@ -68,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 "/crosswalk/{domain}/{source_system}/{source_id}",
                 web::get().to(crosswalk::get),
             )
+            .route("/proposals/decide", web::post().to(decisions::decide))
             .route("/proposals/{id}", web::get().to(stewardship::get))
             .route(
                 "/proposals/{id}/approve",
@@ -77,9 +81,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 "/proposals/{id}/reject",
                 web::post().to(stewardship::reject),
             )
+            .route("/proposals/{id}/claim", web::post().to(claims::claim))
+            .route("/proposals/{id}/release", web::post().to(claims::release))
             .route("/{domain}/records", web::post().to(records::post))
             .route("/{domain}/jobs", web::post().to(jobs::create))
-            .route("/{domain}/golden", web::get().to(stewardship::search))
+            .route("/{domain}/golden", web::get().to(browse::list))
+            .route("/{domain}/golden/export", web::get().to(browse::export))
             .route("/{domain}/proposals", web::get().to(stewardship::list))
             .route("/{domain}/models", web::get().to(models::list))
             .route("/{domain}/models", web::post().to(models::import))

@@ -11,7 +11,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 use super::{
-    audit, crosswalk, curation, dashboard, jobs, lookups, models, ops, records, stewardship,
+    audit, browse, claims, crosswalk, curation, dashboard, decisions, jobs, lookups, models, ops,
+    records, stewardship,
 };
 use crate::model::RecordInput;
 use crate::service::Golden;
@@ -70,12 +71,16 @@ pub fn document(domains: &[String]) -> Value {
         crosswalk::export,
         crosswalk::reverse,
         crosswalk::get,
+        decisions::decide,
         stewardship::get,
         stewardship::approve,
         stewardship::reject,
+        claims::claim,
+        claims::release,
         records::post,
         jobs::create,
-        stewardship::search,
+        browse::list,
+        browse::export,
         stewardship::list,
         records::get,
         records::delete,
@@ -223,7 +228,8 @@ pub enum NotFound {
 #[derive(IntoResponses)]
 #[allow(dead_code)]
 pub enum Conflict {
-    /// The record changed since the steward looked, or the proposal is already decided.
+    /// The record changed since the steward looked, the proposal is already decided, or
+    /// another steward holds it (pass `force`).
     #[response(status = 409)]
     Conflict(ErrorBody<'static>),
 }

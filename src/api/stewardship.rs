@@ -1,8 +1,8 @@
-//! Search and the proposal queue.
+//! The proposal queue: listing, reading and deciding proposals.
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
@@ -12,59 +12,8 @@ use super::request_id;
 use crate::auth::Permission;
 use crate::service::Golden;
 use crate::service::proposals::{ProposalDetail, ProposalView, QueuePage, QueueQuery, parse_sort};
-use crate::service::search::SearchHit;
 use crate::service::stewardship::{Actor, DecisionRequest};
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Free text: a name, an identifier, a phone number ...
-    q: String,
-    /// At most this many hits (1-100).
-    #[serde(default = "default_limit", deserialize_with = "params::limit")]
-    limit: i64,
-}
-
-/// Search hits, best first.
-#[derive(Serialize, ToSchema)]
-pub struct SearchResults {
-    results: Vec<SearchHit>,
-}
-
-/// Most hits one search answers.
-const MAX_SEARCH_HITS: i64 = crate::service::search::MAX_RESULTS as i64;
-
-fn default_limit() -> i64 {
-    20
-}
-
-/// `GET /v1/{domain}/golden?q=TEXT&limit=N`: fuzzy search, best first.
-#[utoipa::path(get, path = "/v1/{domain}/golden", operation_id = "search_golden_records", tag = "golden",
-    params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), SearchQuery),
-    responses(
-        (status = 200, description = "Golden records, best first", body = SearchResults),
-        BadRequest, AuthErrors, NotFound,
-    ),
-    security(("bearer" = [])),
-)]
-pub async fn search(
-    golden: web::Data<Golden>,
-    caller: Caller,
-    domain: web::Path<String>,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let domain = domain.into_inner();
-    golden.domain(&domain)?;
-    caller
-        .require(&golden, Permission::Read, attempt("search", &domain, None))
-        .await?;
-    let query = query.into_inner();
-    let limit = params::page_size(query.limit, MAX_SEARCH_HITS)? as usize;
-    let service = golden.clone();
-    let hits = blocking(move || service.search(&domain, &query.q, limit)).await?;
-    Ok(HttpResponse::Ok().json(SearchResults { results: hits }))
-}
+use crate::store::queries::proposals::ClaimFilter;
 
 fn attempt<'a>(action: &'a str, domain: &'a str, id: Option<&'a str>) -> Attempt<'a> {
     Attempt {
@@ -94,6 +43,9 @@ pub struct ProposalsQuery {
     min_age: Option<String>,
     /// Only proposals at most this old.
     max_age: Option<String>,
+    /// `me` (claimed by the caller), `none` (claimed by no one, or the claim lapsed) or a
+    /// steward's name.
+    claimed_by: Option<String>,
     /// `oldest` (default), `newest`, `score_desc` or `score_asc`.
     #[serde(default = "default_sort")]
     sort: String,
@@ -129,8 +81,14 @@ fn age(name: &str, text: Option<&str>) -> Result<Option<std::time::Duration>, Ap
 }
 
 impl ProposalsQuery {
-    fn into_queue(self) -> Result<QueueQuery, ApiError> {
+    fn into_queue(self, me: &str) -> Result<QueueQuery, ApiError> {
+        let claimed = self.claimed_by.map(|who| match who.as_str() {
+            "none" => ClaimFilter::Unclaimed,
+            "me" => ClaimFilter::By(me.to_owned()),
+            _ => ClaimFilter::By(who),
+        });
         Ok(QueueQuery {
+            claimed,
             min_age: age("min_age", self.min_age.as_deref())?,
             max_age: age("max_age", self.max_age.as_deref())?,
             sort: parse_sort(&self.sort)?,
@@ -145,7 +103,7 @@ impl ProposalsQuery {
 }
 
 /// `GET /v1/{domain}/proposals?status=&min_score=&max_score=&source_system=&min_age=&max_age=
-/// &sort=&offset=&limit=`: the review queue.
+/// &claimed_by=&sort=&offset=&limit=`: the review queue.
 #[utoipa::path(get, path = "/v1/{domain}/proposals", operation_id = "list_proposals", tag = "proposals",
     params(("domain" = String, Path, description = "Domain name, e.g. `vendor`"), ProposalsQuery),
     responses(
@@ -169,7 +127,7 @@ pub async fn list(
             attempt("list_proposals", &domain, None),
         )
         .await?;
-    let query = query.into_inner().into_queue()?;
+    let query = query.into_inner().into_queue(&caller.0.sub)?;
     let service = golden.clone();
     let page = blocking(move || service.proposal_queue(&domain, &query)).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -303,7 +261,7 @@ pub fn required_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, A
 }
 
 /// A JSON body that may be left out entirely (or sent as `null`).
-fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

@@ -60,6 +60,9 @@ pub struct Domain {
     pub id_prefix: String,
     pub label: String,
     pub fields: Vec<FieldDef>,
+    /// The fields that say at a glance what a record is (a queue row shows them for both
+    /// sides); the first is its display name.
+    pub key_fields: Vec<String>,
     /// How records of this domain are matched; `None` keeps every record apart.
     pub matching: Option<matching::MatchRules>,
     /// Content hash of the rule file; stored with decisions so they can be traced to rules.

@@ -43,6 +43,9 @@ struct RawDomain {
     id_prefix: Spanned<String>,
     #[serde(default)]
     label: Option<String>,
+    /// The fields that say at a glance what a record is; the first names it.
+    #[serde(default)]
+    key_fields: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +128,12 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
         ));
     }
 
+    let key_fields =
+        key_fields(raw.domain.key_fields.as_ref(), &fields).unwrap_or_else(|(at, message)| {
+            errors.push(error_at(at, message));
+            Vec::new()
+        });
+
     let matching = match raw.matching {
         Some(raw_matching) if errors.is_empty() => match raw_matching.into_rules(&fields) {
             Ok(rules) => Some(rules),
@@ -144,8 +153,44 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
         name,
         id_prefix: prefix,
         fields,
+        key_fields,
         version: hex::encode(&Sha256::digest(text.as_bytes())[..8]),
     })
+}
+
+/// Most key fields a domain declares: a queue row has room for a handful.
+const MAX_KEY_FIELDS: usize = 4;
+
+/// The declared key fields, or the first three fields when the file names none.
+fn key_fields(
+    raw: Option<&Spanned<Vec<String>>>,
+    fields: &[FieldDef],
+) -> Result<Vec<String>, (usize, String)> {
+    let Some(raw) = raw else {
+        return Ok(fields.iter().take(3).map(|f| f.name.clone()).collect());
+    };
+    let (names, at) = (raw.get_ref(), raw.span().start);
+    if names.is_empty() || names.len() > MAX_KEY_FIELDS {
+        return Err((
+            at,
+            format!(
+                "key_fields names 1 to {MAX_KEY_FIELDS} fields, got {}",
+                names.len()
+            ),
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !fields.iter().any(|f| &f.name == name) {
+            return Err((
+                at,
+                format!("key_fields names {name:?}, which is not a declared field"),
+            ));
+        }
+        if names[..i].contains(name) {
+            return Err((at, format!("key_fields names {name:?} twice")));
+        }
+    }
+    Ok(names.clone())
 }
 
 fn field_def(
@@ -318,6 +363,32 @@ type = "date"
         assert_eq!(domain.fields.len(), 2);
         assert_eq!(domain.fields[1].field_type, FieldType::Date);
         assert_eq!(domain.version.len(), 16);
+    }
+
+    #[test]
+    fn key_fields_default_to_the_first_fields_and_must_be_declared() {
+        assert_eq!(
+            parse(GOOD).unwrap().key_fields,
+            ["given_name", "birth_date"]
+        );
+        let keyed = GOOD.replace(
+            "id_prefix = \"P\"",
+            "id_prefix = \"P\"\nkey_fields = [\"birth_date\"]",
+        );
+        assert_eq!(parse(&keyed).unwrap().key_fields, ["birth_date"]);
+        for (list, says) in [
+            ("[\"colour\"]", "not a declared field"),
+            ("[]", "1 to 4"),
+            ("[\"birth_date\", \"birth_date\"]", "twice"),
+        ] {
+            let broken = GOOD.replace(
+                "id_prefix = \"P\"",
+                &format!("id_prefix = \"P\"\nkey_fields = {list}"),
+            );
+            let errors = parse(&broken).unwrap_err();
+            assert_eq!(errors[0].line, 4, "{errors:?}");
+            assert!(errors[0].message.contains(says), "{errors:?}");
+        }
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// The caller's view is stale (a version check failed) or the action clashes with state.
     #[error("{0}")]
     Conflict(String),
+    /// Another steward holds a live claim on the proposal; `force` acts anyway.
+    #[error("{0}")]
+    Claimed(String),
     #[error("{0}")]
     Forbidden(String),
     /// A body larger than allowed (known before it is read).

@@ -17,7 +17,7 @@ const PAGE: i64 = 5_000;
 
 /// Encoded pages a streamed export may hold in flight: bounds memory when the client reads
 /// slowly.
-const STREAM_DEPTH: usize = 4;
+pub(super) const STREAM_DEPTH: usize = 4;
 
 fn csv_error(e: csv::Error) -> ServiceError {
     ServiceError::internal("writing CSV", e)
@@ -122,7 +122,7 @@ pub fn spreadsheet_safe(cell: &str) -> Cow<'_, str> {
 }
 
 /// CSV rows, quoted where needed and made spreadsheet-safe.
-fn csv_bytes<R, F>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ServiceError>
+pub(super) fn csv_bytes<R, F>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ServiceError>
 where
     R: IntoIterator<Item = F>,
     F: AsRef<str>,

@@ -2,13 +2,16 @@
 //! commands call these functions and shape their results.
 
 pub mod audit;
+pub mod browse;
 pub mod bulk;
 pub mod crosswalk;
 pub mod crosswalk_cache;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod glance;
 pub mod golden;
+pub mod golden_export;
 pub mod index_sync;
 pub mod ingest;
 mod job_pool;

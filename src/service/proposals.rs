@@ -1,19 +1,22 @@
 //! Merge proposals: opening them (from matching) and listing them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
 use std::time::Duration;
 
+use super::glance::{Glance, glance};
 use super::golden::{golden_view, member_ref, resolve};
 use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
 use crate::matching::PairScore;
 use crate::rules::Domain;
-use crate::store::queries::proposals::{self, Filter, NewProposal, ProposalRow, Sort};
-use crate::store::queries::records;
+use crate::store::queries::proposals::{self, ClaimFilter, Filter, NewProposal, ProposalRow, Sort};
+use crate::store::queries::{golden as golden_rows, records};
 use crate::store::{StoreError, Tx};
 
 /// Opens a proposal to merge `golden_id` (the new record's) with `other`, storing the
@@ -78,11 +81,40 @@ pub struct ProposalView {
     /// The source record whose arrival opened the proposal (filled in queue listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<MemberRef>,
+    /// The steward reviewing this open proposal, while the claim lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim: Option<ClaimView>,
+    /// Both sides' display names and key fields, with whether each agrees (filled in queue
+    /// listings and when one proposal is read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Glance>,
+}
+
+/// Who holds a proposal, and until when.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClaimView {
+    pub by: String,
+    pub until: DateTime<Utc>,
+}
+
+impl ProposalView {
+    /// The view as of `now`: a lapsed claim is no claim.
+    pub fn at(self, now: NaiveDateTime) -> Self {
+        let claim = self.claim.filter(|c| c.until.naive_utc() > now);
+        Self { claim, ..self }
+    }
 }
 
 impl TryFrom<ProposalRow> for ProposalView {
     type Error = ServiceError;
     fn try_from(row: ProposalRow) -> Result<Self, ServiceError> {
+        let claim = match (row.status.as_str(), row.claimed_by, row.claimed_until) {
+            ("open", Some(by), Some(until)) => Some(ClaimView {
+                by,
+                until: utc(until),
+            }),
+            _ => None,
+        };
         Ok(Self {
             explanation: serde_json::from_str(&row.explanation)?,
             id: row.id,
@@ -99,6 +131,8 @@ impl TryFrom<ProposalRow> for ProposalView {
             golden_version: row.golden_version,
             other_version: row.other_version,
             record: None,
+            summary: None,
+            claim,
         })
     }
 }
@@ -132,6 +166,8 @@ pub struct QueueQuery {
     pub min_age: Option<Duration>,
     /// Only proposals at most this old.
     pub max_age: Option<Duration>,
+    /// Only proposals with this claim.
+    pub claimed: Option<ClaimFilter>,
     pub sort: Sort,
     pub offset: i64,
     pub limit: i64,
@@ -163,9 +199,11 @@ impl Golden {
     /// A proposal with its explanation and both golden records.
     pub fn proposal(&self, id: i64) -> Result<ProposalDetail, ServiceError> {
         let mut conn = self.store.conn()?;
-        let proposal: ProposalView = proposals::find(&mut conn, id)?
-            .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?
-            .try_into()?;
+        let proposal = ProposalView::try_from(
+            proposals::find(&mut conn, id)?
+                .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?,
+        )?
+        .at(self.store.now());
         let mut side = |golden_id: &str| -> Result<GoldenView, ServiceError> {
             let row = resolve(&mut conn, golden_id)?.ok_or_else(|| {
                 StoreError::Corrupt(format!("proposal {id} names missing {golden_id}"))
@@ -174,8 +212,13 @@ impl Golden {
         };
         let golden = side(&proposal.golden_id)?;
         let other = side(&proposal.other_golden_id)?;
+        let domain = self.domain(&proposal.domain)?;
+        let summary = Some(glance(&domain, &golden.fields, &other.fields));
         Ok(ProposalDetail {
-            proposal,
+            proposal: ProposalView {
+                summary,
+                ..proposal
+            },
             golden,
             other,
         })
@@ -217,6 +260,8 @@ impl Golden {
             source_system: query.source_system.as_deref(),
             created_before: query.min_age.map(ago).transpose()?,
             created_after: query.max_age.map(ago).transpose()?,
+            claimed: query.claimed.clone(),
+            now,
         };
         let mut conn = self.store.conn()?;
         let (rows, total) =
@@ -226,12 +271,28 @@ impl Golden {
             .iter()
             .map(|r| (r.id, member_ref(r)))
             .collect();
+        let sides = side_fields(&mut conn, &rows)?;
+        let summary = |row: &ProposalRow| match (
+            sides.get(&row.golden_id),
+            sides.get(&row.other_golden_id),
+        ) {
+            (Some(a), Some(b)) => Some(glance(&domain, a, b)),
+            _ => None,
+        };
         Ok(QueuePage {
             proposals: rows
                 .into_iter()
                 .map(|row| {
                     let record = row.record_id.and_then(|id| by_id.get(&id).cloned());
-                    ProposalView::try_from(row).map(|view| ProposalView { record, ..view })
+                    let summary = summary(&row);
+                    ProposalView::try_from(row).map(|view| {
+                        ProposalView {
+                            record,
+                            summary,
+                            ..view
+                        }
+                        .at(now)
+                    })
                 })
                 .collect::<Result<_, _>>()?,
             total,
@@ -239,4 +300,21 @@ impl Golden {
             limit: query.limit,
         })
     }
+}
+
+/// The stored fields of the golden records on either side of `rows`, by golden ID.
+fn side_fields(
+    conn: &mut crate::store::DbConnection,
+    rows: &[ProposalRow],
+) -> Result<HashMap<String, BTreeMap<String, Value>>, ServiceError> {
+    let mut ids: Vec<String> = rows
+        .iter()
+        .flat_map(|r| [r.golden_id.clone(), r.other_golden_id.clone()])
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    golden_rows::find_many(conn, &ids)?
+        .into_iter()
+        .map(|row| Ok((row.golden_id, serde_json::from_str(&row.fields)?)))
+        .collect()
 }

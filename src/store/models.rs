@@ -191,6 +191,9 @@ pub struct ProposalRow {
     pub golden_version: Option<i64>,
     /// The version of `other_golden_id` when the proposal was opened.
     pub other_version: Option<i64>,
+    /// The steward reviewing the proposal, while `claimed_until` has not passed.
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -104,6 +104,8 @@ diesel::table! {
         comment -> Nullable<Text>,
         golden_version -> Nullable<BigInt>,
         other_version -> Nullable<BigInt>,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
     }
 }
 

@@ -25,6 +25,7 @@ fn domain(fields: Vec<FieldDef>) -> Domain {
         id_prefix: "T".into(),
         label: "t".into(),
         fields,
+        key_fields: Vec::new(),
         matching: None,
         version: "0".into(),
     }

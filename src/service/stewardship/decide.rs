@@ -1,5 +1,6 @@
 //! Approving and rejecting merge proposals.
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::merge::{MergeCause, crosses_do_not_match, member_ids, merge_into};
@@ -30,8 +31,9 @@ fn check_unchanged(
 }
 
 /// What a steward decides about a proposal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
     Approve,
     Reject,
 }
@@ -70,7 +72,8 @@ impl Golden {
         self.decide(id, Verdict::Reject, request, actor)
     }
 
-    fn decide(
+    /// Approves or rejects one proposal in its own write transaction.
+    pub(super) fn decide(
         &self,
         id: i64,
         verdict: Verdict,
@@ -86,6 +89,7 @@ impl Golden {
                     proposal.status
                 )));
             }
+            super::claims::check_claim(&proposal, actor, request.force, tx.now())?;
             let domain = self.domain(&proposal.domain)?;
             let left = load_active(tx.conn(), &domain.name, &proposal.golden_id)?;
             let right = load_active(tx.conn(), &domain.name, &proposal.other_golden_id)?;
@@ -157,7 +161,7 @@ impl Golden {
             )?;
             let decided = proposals::find(tx.conn(), id)?
                 .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?;
-            ProposalView::try_from(decided)
+            Ok(ProposalView::try_from(decided)?.at(now))
         })
     }
 }

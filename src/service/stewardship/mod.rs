@@ -2,12 +2,17 @@
 //! override fields. Every action checks the version the steward saw, runs in one write
 //! transaction with its change-feed events, and is audited with its before and after.
 
+mod bulk;
+mod claims;
 mod decide;
 mod merge;
 pub(crate) use merge::supersede_open_of;
 mod overrides;
 mod split;
 
+pub use bulk::{BulkDecision, MAX_BULK_DECISIONS};
+pub use claims::ClaimRequest;
+pub use decide::Verdict;
 pub(super) use merge::crosses_do_not_match;
 pub use split::SplitResult;
 
@@ -45,6 +50,9 @@ pub struct DecisionRequest {
     pub comment: Option<String>,
     pub golden_version: Option<i64>,
     pub other_version: Option<i64>,
+    /// Decide even though another steward holds a live claim on the proposal.
+    #[serde(default)]
+    pub force: bool,
 }
 
 /// Merging `other_golden_id` into the golden record named in the path, which survives.

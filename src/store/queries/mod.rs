@@ -42,6 +42,7 @@ fn by_chunks<K, R>(
 }
 
 pub mod audit;
+pub mod browse;
 pub mod counters;
 pub mod crosswalk;
 pub mod events;

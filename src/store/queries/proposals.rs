@@ -102,6 +102,18 @@ pub struct Filter<'a> {
     pub source_system: Option<&'a str>,
     pub created_after: Option<NaiveDateTime>,
     pub created_before: Option<NaiveDateTime>,
+    /// Only proposals with this claim, judged at `now`.
+    pub claimed: Option<ClaimFilter>,
+    pub now: NaiveDateTime,
+}
+
+/// Whose claim a queue listing keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimFilter {
+    /// Proposals no steward holds (never claimed, released or lapsed).
+    Unclaimed,
+    /// Proposals this steward holds now.
+    By(String),
 }
 
 /// A page of the queue after `offset`, and how many proposals match in all.
@@ -135,6 +147,18 @@ pub fn queue(
                 .filter(source_records::source_system.eq(system.to_owned()))
                 .select(source_records::id);
             query = query.filter(proposals::record_id.eq_any(records.nullable()));
+        }
+        let until = proposals::claimed_until.assume_not_null();
+        match &filter.claimed {
+            None => {}
+            Some(ClaimFilter::Unclaimed) => {
+                query = query.filter(proposals::claimed_by.is_null().or(until.le(filter.now)));
+            }
+            Some(ClaimFilter::By(sub)) => {
+                query = query
+                    .filter(proposals::claimed_by.eq(sub.clone()))
+                    .filter(until.gt(filter.now));
+            }
         }
         query
     };
@@ -216,9 +240,27 @@ pub fn close(
         proposals::decided_at.eq(Some(at)),
         proposals::decided_by.eq(Some(by)),
         proposals::comment.eq(comment),
+        proposals::claimed_by.eq(None::<String>),
+        proposals::claimed_until.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// Sets (or, with `None`, clears) the claim on a proposal.
+pub fn set_claim(
+    conn: &mut DbConnection,
+    id: i64,
+    by: Option<&str>,
+    until: Option<NaiveDateTime>,
+) -> QueryResult<()> {
+    diesel::update(proposals::table.find(id))
+        .set((
+            proposals::claimed_by.eq(by),
+            proposals::claimed_until.eq(until),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Who said which records differ, and why.

@@ -1,0 +1,2 @@
+DROP INDEX golden_records_browse_created;
+DROP INDEX golden_records_browse_updated;
