@@ -179,12 +179,14 @@ pub struct Fit {
     pub corrections: Vec<HashMap<Pattern, f64>>,
     pub iterations: usize,
     pub converged: bool,
+    /// The declared weights of the comparisons held out of the fit (see [`Start::held`]).
+    pub held: Vec<Option<Vec<f64>>>,
 }
 
 impl Fit {
     /// log2(m/u) per comparison and level.
     pub fn weights(&self) -> LevelProbabilities {
-        log_ratios(&self.m, &self.u)
+        with_held(log_ratios(&self.m, &self.u), &self.held)
     }
 
     /// The prior in log2 odds.
@@ -327,6 +329,20 @@ pub struct Start {
     /// identifier outweighs a name) instead of settling on whatever else makes pairs alike,
     /// such as sharing a building.
     pub declared: Option<(f64, LevelProbabilities)>,
+    /// Per comparison, the declared weights to keep instead of fitting them: a comparison
+    /// made only between records of one source system has values in same-system pairs only,
+    /// so left to the fit it would describe "the same system" rather than "the same entity".
+    pub held: Vec<Option<Vec<f64>>>,
+}
+
+/// `weights` with the held comparisons' declared weights in place of the fitted ones.
+fn with_held(mut weights: LevelProbabilities, held: &[Option<Vec<f64>>]) -> LevelProbabilities {
+    for (fitted, declared) in weights.iter_mut().zip(held) {
+        if let Some(declared) = declared {
+            fitted.clone_from(declared);
+        }
+    }
+    weights
 }
 
 /// Fits `m`, `u` and the match rate to the candidate pairs by expectation-maximisation, with
@@ -351,7 +367,10 @@ pub fn fit(
         iterations += 1;
         let (weights, prior) = match (&start.declared, iterations) {
             (Some((prior, weights)), 1) => (weights.clone(), *prior),
-            _ => (log_ratios(&m, &u), (match_rate / (1.0 - match_rate)).log2()),
+            _ => (
+                with_held(log_ratios(&m, &u), &start.held),
+                (match_rate / (1.0 - match_rate)).log2(),
+            ),
         };
         let (mut m_counts, mut u_counts) = (zeros(shape), zeros(shape));
         let mut m_joint: Vec<JointCounts> = groups.iter().map(|_| JointCounts::default()).collect();
@@ -409,6 +428,7 @@ pub fn fit(
         corrections,
         iterations,
         converged,
+        held: start.held.clone(),
     }
 }
 
@@ -567,6 +587,7 @@ mod tests {
         let start = Start {
             u: vec![vec![0.01, 0.99]; 3],
             declared,
+            held: vec![None; 3],
         };
         fit(
             candidates,
@@ -589,6 +610,28 @@ mod tests {
         assert!((fit.u[1][0] - 0.2).abs() < 0.03, "{fit:?}");
         let weights = fit.weights();
         assert!(weights[0][0] > 3.0 && weights[0][1] < -2.0, "{weights:?}");
+    }
+
+    #[test]
+    fn a_held_comparison_keeps_its_declared_weights_and_the_rest_are_fitted() {
+        let candidates = synthetic(2_000, 8_000);
+        let start = Start {
+            u: vec![vec![0.01, 0.99]; 3],
+            declared: None,
+            held: vec![None, None, Some(vec![1.5, -0.5])],
+        };
+        let fit = fit(
+            &candidates,
+            &Labels::default(),
+            &[2, 2, 2],
+            &[],
+            &start,
+            EmOptions::default(),
+        );
+        let weights = fit.weights();
+        assert_eq!(weights[2], vec![1.5, -0.5]);
+        assert!((fit.match_rate - 0.2).abs() < 0.03, "{fit:?}");
+        assert!(weights[0][0] > 3.0 && weights[1][0] > 1.0, "{weights:?}");
     }
 
     #[test]

@@ -368,6 +368,14 @@ impl Golden {
                     .map(|c| c.levels.iter().map(|l| l.weight).collect())
                     .collect(),
             )),
+            held: rules
+                .comparisons
+                .iter()
+                .map(|c| {
+                    c.within_source
+                        .then(|| c.levels.iter().map(|l| l.weight).collect())
+                })
+                .collect(),
         };
         let (candidates, candidate_pairs) =
             self.candidate_patterns(&mut conn, domain, rules, &scan.sample)?;
