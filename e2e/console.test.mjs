@@ -110,8 +110,21 @@ async function main() {
     page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
     const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
-    // Sign in with the steward's token.
+    // A pasted string that is no token, and a token the server refuses, are turned away on
+    // the sign-in screen, which says why; nothing else shows while signed out.
     await page.goto(`${base}/ui`);
+    check(await page.locator('#top').isHidden(), 'navigation is hidden while signed out');
+    await page.getByLabel('Bearer token').fill('not a token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This is not a token').waitFor();
+    const [head, , signature] = steward.split('.');
+    await page.getByLabel('Bearer token').fill(`${head}.e30.${signature}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('The server refused this token').waitFor();
+    check(await page.locator('#top').isHidden(), 'navigation stays hidden after a refused token');
+    await shot('00-sign-in-refused');
+
+    // Sign in with the steward's token.
     await page.getByLabel('Bearer token').fill(steward);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();

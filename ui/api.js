@@ -10,6 +10,30 @@ export function signIn(value) {
   sessionStorage.setItem(KEY, value.trim().replace(/^Bearer\s+/i, ''));
 }
 
+// Checks a pasted token against the server before it is kept: resolves to the domains it may
+// read, or throws an ApiError that says why the token was refused.
+export async function checkToken(value) {
+  const candidate = value.trim().replace(/^Bearer\s+/i, '');
+  if (candidate.split('.').length !== 3) {
+    throw new ApiError(0, { error: 'malformed', message: 'This is not a token: a token is three dot-separated parts, as `golden token` prints it.' });
+  }
+  let response;
+  try {
+    response = await fetch('/v1/domains', { headers: { Authorization: `Bearer ${candidate}` } });
+  } catch (e) {
+    throw new ApiError(0, { error: 'network', message: `cannot reach the server: ${e.message}` });
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!response.ok) throw new ApiError(response.status, data, response.headers.get('X-Request-Id'));
+  return data.domains;
+}
+
 export function signOut() {
   sessionStorage.removeItem(KEY);
 }

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, navigation between views, global keyboard shortcuts.
 
-import { claims, get, roles, signIn, signOut, token } from './api.js';
+import { checkToken, claims, get, roles, signIn, signOut, token } from './api.js';
 import { clear, errorBox, field, h } from './dom.js';
 import * as dashboard from './dashboard.js';
 import * as queue from './queue.js';
@@ -45,7 +45,6 @@ function navigate(path, { replace = false } = {}) {
 async function render() {
   app.onKey = null;
   if (!token()) return renderSignIn();
-  document.getElementById('top').hidden = false;
   const who = claims();
   document.getElementById('who').textContent = `${who.sub || 'signed in'} · ${roles().join(', ') || 'no roles'}`;
   const path = location.pathname;
@@ -63,6 +62,8 @@ async function render() {
       return;
     }
   }
+  if (!token()) return renderSignIn();
+  document.getElementById('top').hidden = false;
   const route = routes.find(([pattern]) => pattern.test(path));
   const view = h('div');
   clear(main).append(view);
@@ -78,15 +79,26 @@ async function render() {
 function renderSignIn() {
   document.getElementById('top').hidden = true;
   const input = h('textarea', { name: 'token', required: true, autocomplete: 'off', spellcheck: 'false' });
-  const form = h('form', { class: 'signin', onsubmit: (e) => {
+  const problem = h('p', { class: 'error', role: 'alert', hidden: !app.refused }, app.refused || '');
+  const form = h('form', { class: 'signin', onsubmit: async (e) => {
     e.preventDefault();
-    signIn(input.value);
-    app.refused = null;
-    app.domains = [];
-    render();
+    // The token is checked before anything but this form shows.
+    try {
+      const domains = await checkToken(input.value);
+      signIn(input.value);
+      app.refused = null;
+      app.domains = domains;
+      render();
+    } catch (err) {
+      problem.textContent = err.status === 401
+        ? `The server refused this token: ${err.message}`
+        : err.message;
+      problem.hidden = false;
+      input.focus();
+    }
   } },
   h('h1', {}, 'Golden steward console'),
-  app.refused ? h('p', { class: 'error', role: 'alert' }, app.refused) : '',
+  problem,
   h('p', {}, 'Paste a bearer token (', h('code', {}, 'golden token --role steward'),
     '). It is kept in this browser tab only and forgotten when the tab closes.'),
   field('Bearer token', input)[0],

@@ -118,12 +118,15 @@ function sideBySide(detail) {
   const rows = names.map((name) => {
     const a = left.fields[name];
     const b = right.fields[name];
-    const differ = show(a) !== show(b);
+    // Compared after standardization on the server: `Dallas` and `DALLAS` are the same.
+    const agree = detail.fields_agree ? detail.fields_agree[name] : undefined;
+    const differ = agree === undefined ? show(a) !== show(b) : agree === false;
+    const compared = agree === null ? 'one side' : differ ? 'differs' : 'same';
     return h('tr', { class: differ ? 'diff' : undefined },
       h('th', { scope: 'row' }, name),
       h('td', { class: 'value' }, show(a)),
       h('td', { class: 'value' }, show(b)),
-      h('td', {}, differ ? 'differs' : 'same'));
+      h('td', {}, compared));
   });
   const head = (view) => h('th', {}, link(`/ui/golden/${seg(view.domain)}/${seg(view.golden_id)}`, view.golden_id),
     view.redirected_from ? ` (was ${view.redirected_from})` : '',

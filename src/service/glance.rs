@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::browse::comparable;
+use crate::normalize::FieldType;
 use crate::rules::Domain;
 
 /// One key field of both sides.
@@ -48,6 +49,39 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// Whether two values are equal after standardization; `None` when either side has none.
+fn agreement(field_type: FieldType, a: Option<&Value>, b: Option<&Value>) -> Option<bool> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            Some(comparable(field_type, &text(a)) == comparable(field_type, &text(b)))
+        }
+        _ => None,
+    }
+}
+
+/// For every declared field either golden record holds, whether both agree after
+/// standardization (`None` when only one side has a value): what the console marks as a
+/// difference.
+pub fn field_agreement(
+    domain: &Domain,
+    golden: &BTreeMap<String, Value>,
+    other: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Option<bool>> {
+    domain
+        .fields
+        .iter()
+        .filter_map(|def| {
+            let (a, b) = (present(golden, &def.name), present(other, &def.name));
+            (a.is_some() || b.is_some()).then(|| {
+                (
+                    def.name.clone(),
+                    agreement(def.field_type, a.as_ref(), b.as_ref()),
+                )
+            })
+        })
+        .collect()
+}
+
 /// The glance of two golden records' fields under `domain`'s key fields.
 pub fn glance(
     domain: &Domain,
@@ -60,12 +94,7 @@ pub fn glance(
         .filter_map(|name| domain.field(name))
         .map(|def| {
             let (a, b) = (present(golden, &def.name), present(other, &def.name));
-            let agree = match (&a, &b) {
-                (Some(a), Some(b)) => Some(
-                    comparable(def.field_type, &text(a)) == comparable(def.field_type, &text(b)),
-                ),
-                _ => None,
-            };
+            let agree = agreement(def.field_type, a.as_ref(), b.as_ref());
             KeyField {
                 field: def.name.clone(),
                 golden: a,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value;
 use std::time::Duration;
 
-use super::glance::{Glance, glance};
+use super::glance::{Glance, field_agreement, glance};
 use super::golden::{golden_view, member_ref, resolve};
 use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
@@ -153,6 +153,9 @@ pub struct ProposalDetail {
     pub golden: GoldenView,
     /// The candidate it may be the same as.
     pub other: GoldenView,
+    /// Per field either side holds: whether both agree after standardization (`Dallas` and
+    /// `DALLAS`, `US` and `USA` do), null when only one side has a value.
+    pub fields_agree: BTreeMap<String, Option<bool>>,
 }
 
 /// A steward's view of the queue: filters, order and page.
@@ -214,6 +217,7 @@ impl Golden {
         let other = side(&proposal.other_golden_id)?;
         let domain = self.domain(&proposal.domain)?;
         let summary = Some(glance(&domain, &golden.fields, &other.fields));
+        let fields_agree = field_agreement(&domain, &golden.fields, &other.fields);
         Ok(ProposalDetail {
             proposal: ProposalView {
                 summary,
@@ -221,6 +225,7 @@ impl Golden {
             },
             golden,
             other,
+            fields_agree,
         })
     }
 

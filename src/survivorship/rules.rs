@@ -104,7 +104,7 @@ pub(super) fn pick<'c, 'm, 'a>(
     let recency = |c: &Candidate<'_, '_>| Reverse(c.member.updated_at);
     let iter = candidates.iter();
     // `min_by_key` keeps the first of equal keys: that is the "earlier in the slice" tie-break.
-    match field.survivorship {
+    let winner = match field.survivorship {
         SurvivorRule::MostRecent => iter.min_by_key(|c| recency(c)),
         SurvivorRule::SourcePriority => {
             iter.min_by_key(|c| (priority_rank(field, c.member), recency(c)))
@@ -114,7 +114,40 @@ pub(super) fn pick<'c, 'm, 'a>(
         }
         SurvivorRule::FirstNonEmpty => iter.min_by_key(|c| c.member.created_at),
         SurvivorRule::MostFrequent => most_frequent(field, candidates),
+    }?;
+    Some(prefer_mixed_case(field, candidates, winner))
+}
+
+/// The rule chose a value; when it came in capitals only (`ACME SURGICAL SUPPLY`) and another
+/// member spells the same value in mixed case (`Acme Surgical Supply`), that spelling stands
+/// for it, the most recent such member first, so one system's capitals do not set the tone.
+fn prefer_mixed_case<'c, 'm, 'a>(
+    field: &FieldDef,
+    candidates: &'c [Candidate<'m, 'a>],
+    winner: &'c Candidate<'m, 'a>,
+) -> &'c Candidate<'m, 'a> {
+    if !all_capitals(&text_of(winner.value)) {
+        return winner;
     }
+    let key = frequency_key(field, winner.value);
+    candidates
+        .iter()
+        .filter(|c| {
+            let text = text_of(c.value);
+            has_lower_and_upper(&text) && frequency_key(field, c.value) == key
+        })
+        .min_by_key(|c| Reverse(c.member.updated_at))
+        .unwrap_or(winner)
+}
+
+/// Letters, and none of them lower case.
+fn all_capitals(text: &str) -> bool {
+    text.chars().any(char::is_alphabetic) && !text.chars().any(char::is_lowercase)
+}
+
+/// Both lower- and upper-case letters: a spelling someone wrote with care.
+fn has_lower_and_upper(text: &str) -> bool {
+    text.chars().any(char::is_lowercase) && text.chars().any(char::is_uppercase)
 }
 
 /// Position of the member's source system in the field's list; unlisted systems rank last.

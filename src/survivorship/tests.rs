@@ -146,11 +146,35 @@ fn most_frequent_ignores_case_accents_and_whitespace() {
         ("c", "3", 0, 90, json!({"v": "Other Cafe"})),
         ("d", "4", 0, 20, json!({"v": "cafe muller"})),
     ];
-    // The winning value is that of the group's most recent member, and lineage names it.
+    // The group of three wins; its most recent member spells it in capitals only, so the most
+    // recent mixed-case spelling of the same value stands for it, and lineage names that one.
     let survived = survive(&d, &members(&rows), &[]);
-    assert_eq!(survived.fields["v"], "CAFE MULLER ");
-    assert_eq!(survived.lineage["v"].source_id.as_deref(), Some("2"));
+    assert_eq!(survived.fields["v"], "Café  Müller");
+    assert_eq!(survived.lineage["v"].source_id.as_deref(), Some("1"));
     assert_eq!(survived.lineage["v"].rule, "most_frequent");
+}
+
+#[test]
+fn a_mixed_case_spelling_of_the_chosen_value_beats_its_capitals() {
+    let d = text_domain(SurvivorRule::MostRecent, &[]);
+    let rows = [
+        ("a", "1", 0, 10, json!({"v": "Dallas"})),
+        ("b", "2", 0, 20, json!({"v": "dallas"})),
+        ("c", "3", 0, 30, json!({"v": "DALLAS"})),
+    ];
+    assert_eq!(winner(&d, &rows), (json!("Dallas"), "1".into()));
+    // A different value in mixed case does not stand in for the chosen one.
+    let rows = [
+        ("a", "1", 0, 10, json!({"v": "Fort Worth"})),
+        ("c", "3", 0, 30, json!({"v": "DALLAS"})),
+    ];
+    assert_eq!(winner(&d, &rows), (json!("DALLAS"), "3".into()));
+    // Capitals that are the only spelling stay, and so does a mixed-case winner.
+    let rows = [
+        ("a", "1", 0, 10, json!({"v": "DALLAS"})),
+        ("c", "3", 0, 30, json!({"v": "Dallas TX"})),
+    ];
+    assert_eq!(winner(&d, &rows), (json!("Dallas TX"), "3".into()));
 }
 
 #[test]

@@ -60,9 +60,19 @@ fn queue_rows_carry_both_sides_key_fields_with_agreement() {
     assert_eq!(tax["golden"], "12-3456789");
     assert!(tax["other"].is_null());
 
-    // The proposal read alone carries the same summary.
+    // The proposal read alone carries the same summary, and every field's agreement after
+    // standardization, which the console marks instead of comparing the raw text.
     let id = rows[0]["id"].as_i64().unwrap();
-    assert_eq!(proposal(&app, id)["summary"], *summary);
+    let detail = proposal(&app, id);
+    assert_eq!(detail["summary"], *summary);
+    let agree = &detail["fields_agree"];
+    assert_eq!(agree["city"], true, "{agree}");
+    assert_eq!(
+        agree["name"], true,
+        "the legal form is not a difference: {agree}"
+    );
+    assert_eq!(agree["tax_id"], Value::Null, "{agree}");
+    assert!(agree.get("gln").is_none(), "neither side has one: {agree}");
 
     // A domain's key fields come from its rule file.
     let reader = app.token(&[Role::Reader], &[]);
