@@ -184,6 +184,8 @@ pub(super) fn survive_rows(
             field: &o.field,
             value,
             actor: &o.actor,
+            at: o.created_at,
+            comment: o.reason.as_deref(),
         })
         .collect();
     let attributes: Vec<Map<String, Value>> = rows

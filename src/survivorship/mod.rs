@@ -35,6 +35,10 @@ pub struct Override<'a> {
     pub field: &'a str,
     pub value: &'a Value,
     pub actor: &'a str,
+    /// When the steward set it.
+    pub at: NaiveDateTime,
+    /// The steward's comment, if any.
+    pub comment: Option<&'a str>,
 }
 
 /// Where a surviving value came from and which rule chose it. The source is `None` when a
@@ -48,6 +52,13 @@ pub struct Lineage {
     pub rule: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden_by: Option<String>,
+    /// When the steward's override was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub overridden_at: Option<NaiveDateTime>,
+    /// The comment the steward gave with the override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 impl Lineage {
@@ -57,15 +68,19 @@ impl Lineage {
             source_id: Some(member.source_id.to_owned()),
             rule: rule.as_str().to_owned(),
             overridden_by: None,
+            overridden_at: None,
+            comment: None,
         }
     }
 
-    fn overridden(actor: &str) -> Self {
+    fn overridden(o: &Override<'_>) -> Self {
         Self {
             source_system: None,
             source_id: None,
             rule: OVERRIDE_RULE.to_owned(),
-            overridden_by: Some(actor.to_owned()),
+            overridden_by: Some(o.actor.to_owned()),
+            overridden_at: Some(o.at),
+            comment: o.comment.map(str::to_owned),
         }
     }
 }
@@ -87,7 +102,7 @@ pub fn survive(domain: &Domain, members: &[Member<'_>], overrides: &[Override<'_
             survived.fields.insert(field.name.clone(), o.value.clone());
             survived
                 .lineage
-                .insert(field.name.clone(), Lineage::overridden(o.actor));
+                .insert(field.name.clone(), Lineage::overridden(o));
             continue;
         }
         let candidates: Vec<rules::Candidate<'_, '_>> = members

@@ -264,16 +264,22 @@ fn an_override_beats_every_rule() {
                 field: "v",
                 value: &stray,
                 actor: "bob",
+                at: at(1),
+                comment: None,
             },
             Override {
                 field: "v",
                 value: &value,
                 actor: "alice",
+                at: at(2),
+                comment: Some("checked with the vendor"),
             },
             Override {
                 field: "undeclared",
                 value: &stray,
                 actor: "bob",
+                at: at(1),
+                comment: None,
             },
         ];
         let survived = survive(&d, &members(&rows), &overrides);
@@ -282,6 +288,8 @@ fn an_override_beats_every_rule() {
         let lineage = &survived.lineage["v"];
         assert_eq!(lineage.rule, OVERRIDE_RULE);
         assert_eq!(lineage.overridden_by.as_deref(), Some("alice"));
+        assert_eq!(lineage.overridden_at, Some(at(2)));
+        assert_eq!(lineage.comment.as_deref(), Some("checked with the vendor"));
         assert_eq!(lineage.source_system, None);
         assert_eq!(lineage.source_id, None);
     }
@@ -291,6 +299,8 @@ fn an_override_beats_every_rule() {
         field: "v",
         value: &value,
         actor: "alice",
+        at: at(2),
+        comment: None,
     }];
     assert_eq!(survive(&d, &[], &overrides).fields["v"], value);
 }
@@ -306,6 +316,8 @@ fn stored_lineage_of_the_old_shape_still_reads() {
             source_id: Some("1".into()),
             rule: "most_recent".into(),
             overridden_by: None,
+            overridden_at: None,
+            comment: None,
         }
     );
     // Written back, it has the same shape: no `overridden_by` key.
@@ -313,12 +325,20 @@ fn stored_lineage_of_the_old_shape_still_reads() {
         serde_json::to_value(&lineage).unwrap(),
         serde_json::from_str::<Value>(old).unwrap()
     );
-    let overridden = serde_json::to_value(Lineage::overridden("alice")).unwrap();
+    let value = json!("x");
+    let by_alice = Override {
+        field: "name",
+        value: &value,
+        actor: "alice",
+        at: at(0),
+        comment: None,
+    };
+    let overridden = serde_json::to_value(Lineage::overridden(&by_alice)).unwrap();
     assert_eq!(
         overridden,
         json!({"source_system": null, "source_id": null, "rule": "override",
-               "overridden_by": "alice"})
+               "overridden_by": "alice", "overridden_at": "1970-01-01T00:00:00"})
     );
     let back: Lineage = serde_json::from_value(overridden).unwrap();
-    assert_eq!(back, Lineage::overridden("alice"));
+    assert_eq!(back, Lineage::overridden(&by_alice));
 }

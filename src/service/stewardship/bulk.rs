@@ -36,6 +36,7 @@ impl BulkDecision {
             golden_version: self.golden_version,
             other_version: self.other_version,
             force: self.force,
+            picks: Default::default(),
         }
     }
 }

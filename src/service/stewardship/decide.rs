@@ -80,6 +80,11 @@ impl Golden {
         request: &DecisionRequest,
         actor: &Actor,
     ) -> Result<ProposalView, ServiceError> {
+        if verdict == Verdict::Reject && !request.picks.is_empty() {
+            return Err(ServiceError::unprocessable(
+                "field picks apply to an approval: a rejection keeps both records as they are",
+            ));
+        }
         self.store.write(|tx| {
             let proposal = proposals::find(tx.conn(), id)?
                 .ok_or_else(|| ServiceError::NotFound(format!("proposal {id}")))?;
@@ -129,10 +134,13 @@ impl Golden {
                         )));
                     }
                     let reason = format!("approved proposal {id}");
+                    let picks = super::overrides::checked_picks(&domain, &request.picks)?;
                     let cause = MergeCause {
                         actor,
                         reason: &reason,
                         proposal: Some(id),
+                        picks: &picks,
+                        comment,
                     };
                     merge_into(tx, &domain, survivor, absorbed, &cause)?;
                     snapshot(tx.conn(), survivor)?

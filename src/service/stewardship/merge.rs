@@ -21,6 +21,10 @@ pub(super) struct MergeCause<'a> {
     pub reason: &'a str,
     /// The proposal being approved, which the caller closes itself.
     pub proposal: Option<i64>,
+    /// The steward's checked field picks (field, stored JSON value): overrides of the survivor.
+    pub picks: &'a [(String, String)],
+    /// The steward's comment, kept with each pick's override.
+    pub comment: Option<&'a str>,
 }
 
 /// Moves every member of `absorbed` into `survivor`, retires `absorbed` with a redirect, and
@@ -61,6 +65,19 @@ pub(super) fn merge_into(
                 },
             )?;
         }
+    }
+    for (field, value) in cause.picks {
+        golden::put_override(
+            tx.conn(),
+            &NewOverride {
+                golden_id: survivor,
+                field,
+                value,
+                actor: &cause.actor.sub,
+                reason: cause.comment,
+                created_at: now,
+            },
+        )?;
     }
     golden::mark_merged(tx, absorbed, survivor, golden_status::MERGED, now)?;
     let keys: Vec<_> = moved
@@ -247,6 +264,7 @@ impl Golden {
                 "a golden record cannot be merged with itself",
             ));
         }
+        let picks = super::overrides::checked_picks(&domain, &request.picks)?;
         self.store.write(|tx| {
             let kept = load_active(tx.conn(), &domain.name, survivor)?;
             let other = load_active(tx.conn(), &domain.name, &request.other_golden_id)?;
@@ -268,6 +286,8 @@ impl Golden {
                     actor,
                     reason: "manual merge",
                     proposal: None,
+                    picks: &picks,
+                    comment: request.comment.as_deref(),
                 },
             )?;
             let after = snapshot(tx.conn(), survivor)?;

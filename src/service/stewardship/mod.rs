@@ -16,6 +16,8 @@ pub use decide::Verdict;
 pub(super) use merge::crosses_do_not_match;
 pub use split::SplitResult;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -53,6 +55,11 @@ pub struct DecisionRequest {
     /// Decide even though another steward holds a live claim on the proposal.
     #[serde(default)]
     pub force: bool,
+    /// On approval, the value to keep per field (`{"city": "Denver"}`): each becomes a
+    /// steward's override of the merged record, with this decision's comment.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub picks: BTreeMap<String, Value>,
 }
 
 /// Merging `other_golden_id` into the golden record named in the path, which survives.
@@ -65,6 +72,10 @@ pub struct MergeRequest {
     /// The other record's version the steward saw, when known.
     pub other_version: Option<i64>,
     pub comment: Option<String>,
+    /// The value to keep per field: each becomes a steward's override of the merged record.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub picks: BTreeMap<String, Value>,
 }
 
 /// Splitting source records out of a golden record into a new one.
@@ -175,6 +186,8 @@ pub(crate) fn absorb_into(
             actor: &actor,
             reason: "auto_linked",
             proposal: None,
+            picks: &[],
+            comment: None,
         },
     )
 }

@@ -1,11 +1,13 @@
 //! A steward's value for one field of a golden record. It wins survivorship until removed.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use super::{Actor, Audited, OverrideRequest, audit, check_version, load_active, snapshot};
 use crate::model::FieldError;
 use crate::normalize;
-use crate::rules::FieldDef;
+use crate::rules::{Domain, FieldDef};
 use crate::service::golden::{golden_view, recompute_golden};
 use crate::service::views::GoldenView;
 use crate::service::{Golden, ServiceError};
@@ -121,6 +123,25 @@ fn checked_value(field: &FieldDef, value: &Value) -> Result<Option<String>, Serv
     normalize::standardize(field.field_type, &text)
         .map_err(|e| field_error(&field.name, e.to_string()))?;
     Ok(Some(value.to_string()))
+}
+
+/// A merge's field picks checked against the domain: each names a declared field and holds a
+/// value its type accepts. Returns (field, stored JSON value) pairs.
+pub(super) fn checked_picks(
+    domain: &Domain,
+    picks: &BTreeMap<String, Value>,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    picks
+        .iter()
+        .map(|(name, value)| {
+            let field = domain.field(name).ok_or_else(|| {
+                field_error(name, format!("{} declares no field {name:?}", domain.name))
+            })?;
+            let value = checked_value(field, value)?
+                .ok_or_else(|| field_error(name, "a pick needs a value".into()))?;
+            Ok((field.name.clone(), value))
+        })
+        .collect()
 }
 
 fn field_error(field: &str, message: String) -> ServiceError {

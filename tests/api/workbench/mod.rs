@@ -4,6 +4,7 @@
 mod browse;
 mod claims;
 mod decide;
+mod picks;
 mod queue;
 
 use golden::auth::Role;
