@@ -55,7 +55,8 @@ function keys(app, detail, key, main) {
 }
 
 function decisionBar(app, detail, errors, ids, position) {
-  const open = detail.status === 'open';
+  // Awaiting a second approval is still open: another steward approves or rejects it.
+  const open = detail.status === 'open' || detail.status === 'awaiting_second';
   const bar = h('div', { class: 'actions' });
   const nav = [
     h('button', { type: 'button', disabled: position <= 0, onclick: () => move(app, detail.id, 'k') }, 'Previous (k)'),
@@ -69,6 +70,10 @@ function decisionBar(app, detail, errors, ids, position) {
   if (!open) {
     bar.append(h('p', { class: 'muted' }, `This proposal is ${detail.status}.`), ...nav);
     return bar;
+  }
+  if (detail.first_approval) {
+    bar.append(h('p', { class: 'notice', role: 'status' },
+      `Approved by ${detail.first_approval.by}; this merge needs a second steward's approval.`));
   }
   const comment = h('textarea', { id: 'decision-comment', name: 'comment', rows: 2 });
   const decide = async (verb) => {

@@ -57,7 +57,7 @@ export async function render(main, app, { domain }) {
     body.append(h('p', {}, 'Nothing to review with these filters.'));
     return;
   }
-  const bulk = canAct() && page.proposals.some((p) => p.status === 'open');
+  const bulk = canAct() && page.proposals.some((p) => p.status === 'open' || p.status === 'awaiting_second');
   const rows = page.proposals.map((p) => h('tr', { 'data-id': p.id },
     bulk ? h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': `Select proposal ${p.id}` })) : null,
     h('td', {}, link(`/ui/proposals/${p.id}`, `#${p.id}`)),
@@ -103,7 +103,7 @@ function filterForm(app, domain, params) {
   const domainSelect = h('select', { name: 'domain' },
     app.domains.map((d) => h('option', { value: d.name, selected: d.name === domain }, d.label || d.name)));
   const status = h('select', { name: 'status' },
-    ['open', 'approved', 'rejected', 'superseded'].map((s) => h('option', { value: s, selected: s === (params.status || 'open') }, s)));
+    ['open', 'awaiting_second', 'approved', 'rejected', 'superseded'].map((s) => h('option', { value: s, selected: s === (params.status || 'open') }, s)));
   const claimed = h('select', { name: 'claimed_by' },
     [['', 'anyone or no one'], ['me', 'me'], ['none', 'no one']]
       .map(([v, t]) => h('option', { value: v, selected: v === (params.claimed_by || '') }, t)));

@@ -52,6 +52,15 @@ pub struct FieldDef {
     pub source_priority: Vec<String>,
 }
 
+/// Merges risky enough to need two stewards: they join golden records that disagree on a
+/// strong identifier (two tax IDs, two GTINs), or make a golden record of more than
+/// `max_members` members. Off (no identifiers, no limit) unless the rule file says so.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FourEyes {
+    pub identifiers: Vec<String>,
+    pub max_members: Option<usize>,
+}
+
 /// A domain as declared by its rule file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Domain {
@@ -63,6 +72,8 @@ pub struct Domain {
     /// The fields that say at a glance what a record is (a queue row shows them for both
     /// sides); the first is its display name.
     pub key_fields: Vec<String>,
+    /// Which merges need a second steward's approval.
+    pub four_eyes: FourEyes,
     /// How records of this domain are matched; `None` keeps every record apart.
     pub matching: Option<matching::MatchRules>,
     /// Content hash of the rule file; stored with decisions so they can be traced to rules.

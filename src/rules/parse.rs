@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::matching::RawMatching;
-use super::{Domain, FieldDef, RuleError};
+use super::{Domain, FieldDef, FourEyes, RuleError};
 use crate::normalize::FieldType;
 use crate::survivorship::{SurvivorRule, UnknownRule};
 
@@ -24,6 +24,20 @@ struct RawFile {
     matching: Option<RawMatching>,
     #[serde(default)]
     survivorship: Option<RawSurvivorship>,
+    #[serde(default)]
+    stewardship: Option<RawStewardship>,
+}
+
+/// `[stewardship]`: which merges need a second steward's approval.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStewardship {
+    /// Strong identifiers: golden records that disagree on one need two approvals to merge.
+    #[serde(default)]
+    four_eyes_identifiers: Option<Spanned<Vec<String>>>,
+    /// A merge that would make a golden record of more members needs two approvals.
+    #[serde(default)]
+    four_eyes_members: Option<usize>,
 }
 
 /// The file-wide survivorship settings each field starts from.
@@ -134,6 +148,11 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
             Vec::new()
         });
 
+    let four_eyes = four_eyes(raw.stewardship.as_ref(), &fields).unwrap_or_else(|(at, message)| {
+        errors.push(error_at(at, message));
+        FourEyes::default()
+    });
+
     let matching = match raw.matching {
         Some(raw_matching) if errors.is_empty() => match raw_matching.into_rules(&fields) {
             Ok(rules) => Some(rules),
@@ -154,7 +173,40 @@ pub fn parse_domain(file: &Path, text: &str) -> Result<Domain, Vec<RuleError>> {
         id_prefix: prefix,
         fields,
         key_fields,
+        four_eyes,
         version: hex::encode(&Sha256::digest(text.as_bytes())[..8]),
+    })
+}
+
+/// The four-eyes settings; every identifier must be a declared field.
+fn four_eyes(
+    raw: Option<&RawStewardship>,
+    fields: &[FieldDef],
+) -> Result<FourEyes, (usize, String)> {
+    let Some(raw) = raw else {
+        return Ok(FourEyes::default());
+    };
+    let identifiers = match &raw.four_eyes_identifiers {
+        None => Vec::new(),
+        Some(list) => {
+            if let Some(unknown) = list
+                .get_ref()
+                .iter()
+                .find(|name| !fields.iter().any(|f| &f.name == *name))
+            {
+                return Err((
+                    list.span().start,
+                    format!(
+                        "four_eyes_identifiers names {unknown:?}, which is not a declared field"
+                    ),
+                ));
+            }
+            list.get_ref().clone()
+        }
+    };
+    Ok(FourEyes {
+        identifiers,
+        max_members: raw.four_eyes_members,
     })
 }
 
@@ -363,6 +415,23 @@ type = "date"
         assert_eq!(domain.fields.len(), 2);
         assert_eq!(domain.fields[1].field_type, FieldType::Date);
         assert_eq!(domain.version.len(), 16);
+    }
+
+    #[test]
+    fn four_eyes_is_off_by_default_and_names_declared_fields() {
+        assert_eq!(parse(GOOD).unwrap().four_eyes, FourEyes::default());
+        let on = format!(
+            "{GOOD}\n[stewardship]\nfour_eyes_identifiers = [\"birth_date\"]\nfour_eyes_members = 3\n"
+        );
+        let four_eyes = parse(&on).unwrap().four_eyes;
+        assert_eq!(four_eyes.identifiers, ["birth_date"]);
+        assert_eq!(four_eyes.max_members, Some(3));
+        let broken = format!("{GOOD}\n[stewardship]\nfour_eyes_identifiers = [\"colour\"]\n");
+        let errors = parse(&broken).unwrap_err();
+        assert!(
+            errors[0].message.contains("not a declared field"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -15,7 +15,9 @@ use super::views::{GoldenView, MemberRef, utc};
 use super::{Golden, ServiceError};
 use crate::matching::PairScore;
 use crate::rules::Domain;
-use crate::store::queries::proposals::{self, ClaimFilter, Filter, NewProposal, ProposalRow, Sort};
+use crate::store::queries::proposals::{
+    self, AWAITING_SECOND, ClaimFilter, Filter, NewProposal, ProposalRow, Sort,
+};
 use crate::store::queries::{golden as golden_rows, records};
 use crate::store::{StoreError, Tx};
 
@@ -88,6 +90,17 @@ pub struct ProposalView {
     /// listings and when one proposal is read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Glance>,
+    /// The first of two approvals, when the merge needs a second steward (status
+    /// `awaiting_second`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_approval: Option<ApprovalView>,
+}
+
+/// A steward's approval and when it was given.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApprovalView {
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Who holds a proposal, and until when.
@@ -108,12 +121,25 @@ impl ProposalView {
 impl TryFrom<ProposalRow> for ProposalView {
     type Error = ServiceError;
     fn try_from(row: ProposalRow) -> Result<Self, ServiceError> {
+        let first_approval = match (
+            row.status.as_str(),
+            row.first_approved_by,
+            row.first_approved_at,
+        ) {
+            ("open", Some(by), Some(at)) => Some(ApprovalView { by, at: utc(at) }),
+            _ => None,
+        };
         let claim = match (row.status.as_str(), row.claimed_by, row.claimed_until) {
             ("open", Some(by), Some(until)) => Some(ClaimView {
                 by,
                 until: utc(until),
             }),
             _ => None,
+        };
+        let status = if first_approval.is_some() {
+            AWAITING_SECOND.to_owned()
+        } else {
+            row.status
         };
         Ok(Self {
             explanation: serde_json::from_str(&row.explanation)?,
@@ -122,7 +148,7 @@ impl TryFrom<ProposalRow> for ProposalView {
             golden_id: row.golden_id,
             other_golden_id: row.other_golden_id,
             score: row.score,
-            status: row.status,
+            status,
             rules_version: row.rules_version,
             created_at: utc(row.created_at),
             decided_at: row.decided_at.map(utc),
@@ -133,12 +159,19 @@ impl TryFrom<ProposalRow> for ProposalView {
             record: None,
             summary: None,
             claim,
+            first_approval,
         })
     }
 }
 
 /// Proposal statuses a listing may ask for.
-pub const STATUSES: &[&str] = &["open", "approved", "rejected", "superseded"];
+pub const STATUSES: &[&str] = &[
+    "open",
+    AWAITING_SECOND,
+    "approved",
+    "rejected",
+    "superseded",
+];
 
 /// Most proposals returned by one page of the queue.
 pub const MAX_PAGE: i64 = 500;

@@ -194,6 +194,9 @@ pub struct ProposalRow {
     /// The steward reviewing the proposal, while `claimed_until` has not passed.
     pub claimed_by: Option<String>,
     pub claimed_until: Option<NaiveDateTime>,
+    /// The steward who gave the first of the two approvals a risky merge needs.
+    pub first_approved_by: Option<String>,
+    pub first_approved_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

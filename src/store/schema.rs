@@ -106,6 +106,8 @@ diesel::table! {
         other_version -> Nullable<BigInt>,
         claimed_by -> Nullable<Text>,
         claimed_until -> Nullable<Timestamp>,
+        first_approved_by -> Nullable<Text>,
+        first_approved_at -> Nullable<Timestamp>,
     }
 }
 

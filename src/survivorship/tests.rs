@@ -26,6 +26,7 @@ fn domain(fields: Vec<FieldDef>) -> Domain {
         label: "t".into(),
         fields,
         key_fields: Vec::new(),
+        four_eyes: Default::default(),
         matching: None,
         version: "0".into(),
     }

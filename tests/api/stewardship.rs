@@ -403,10 +403,11 @@ fn survivorship_follows_the_rules_shows_lineage_and_an_override_wins() {
     }
     let view = golden(&app, &gid);
     assert_eq!(view["members"].as_array().unwrap().len(), 3, "{view}");
-    // name: most recent; tax_id: most frequent (both spellings count as one value).
-    assert_eq!(view["fields"]["name"], "INITECH MEDICAL INC");
+    // name: most recent, spelled as a member writes it in mixed case rather than in the
+    // latest member's capitals; tax_id: most frequent (both spellings count as one value).
+    assert_eq!(view["fields"]["name"], "Initech Medical Inc");
     assert_eq!(view["lineage"]["name"]["rule"], "most_recent");
-    assert_eq!(view["lineage"]["name"]["source_system"], "ariba");
+    assert_eq!(view["lineage"]["name"]["source_system"], "oracle");
     assert_eq!(view["lineage"]["tax_id"]["rule"], "most_frequent");
 
     // An override wins and says who set it; a stale version is refused; removing it restores

@@ -1,10 +1,11 @@
 //! Approving and rejecting merge proposals.
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::merge::{MergeCause, crosses_do_not_match, member_ids, merge_into};
 use super::{Actor, Audited, DecisionRequest, audit, check_version, load_active, snapshot};
+use crate::rules::Domain;
 use crate::service::proposals::ProposalView;
 use crate::service::{Golden, ServiceError};
 use crate::store::Tx;
@@ -113,6 +114,23 @@ impl Golden {
             });
             let now = tx.now();
             let comment = request.comment.as_deref();
+            if verdict == Verdict::Approve {
+                let risks = super::four_eyes::reasons(tx, &domain, &left, &right)?;
+                if !risks.is_empty() {
+                    match proposal.first_approved_by.as_deref() {
+                        None => {
+                            return first_approval(tx, &domain, &proposal, actor, comment, &risks, before);
+                        }
+                        Some(first) if first == actor.sub => {
+                            return Err(ServiceError::Conflict(format!(
+                                "proposal {id} needs a second steward's approval ({}); {first} gave the first",
+                                risks.join("; ")
+                            )));
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
             proposals::close(tx.conn(), id, verdict.status(), &actor.sub, comment, now)?;
             let (survivor, absorbed) = survivor_of(&left, &right);
             tx.emit(
@@ -172,6 +190,51 @@ impl Golden {
             Ok(ProposalView::try_from(decided)?.at(now))
         })
     }
+}
+
+/// Records the first of two approvals: the proposal stays open, awaiting another steward.
+fn first_approval(
+    tx: &mut Tx<'_>,
+    domain: &Domain,
+    proposal: &ProposalRow,
+    actor: &Actor,
+    comment: Option<&str>,
+    risks: &[String],
+    before: Value,
+) -> Result<ProposalView, ServiceError> {
+    let now = tx.now();
+    proposals::approve_first(tx.conn(), proposal.id, &actor.sub, now)?;
+    proposals::set_claim(tx.conn(), proposal.id, None, None)?;
+    let why = risks.join("; ");
+    tx.emit(
+        Some(&domain.name),
+        "proposal.first_approved",
+        Some(&proposal.golden_id),
+        &json!({"proposal_id": proposal.id, "golden_id": proposal.golden_id,
+                "other_golden_id": proposal.other_golden_id, "approved_by": actor.sub,
+                "needs_second_because": why, "comment": comment}),
+    );
+    let reason = match comment {
+        Some(comment) => format!("{comment} (needs a second approval: {why})"),
+        None => format!("needs a second approval: {why}"),
+    };
+    let approved = proposals::find(tx.conn(), proposal.id)?
+        .ok_or_else(|| ServiceError::NotFound(format!("proposal {}", proposal.id)))?;
+    let view = ProposalView::try_from(approved)?.at(now);
+    audit(
+        tx,
+        actor,
+        Audited {
+            action: "approve_first",
+            domain: &domain.name,
+            entity_type: "proposal",
+            entity_id: &proposal.id.to_string(),
+            reason: Some(&reason),
+            before,
+            after: serde_json::to_value(&view)?,
+        },
+    )?;
+    Ok(view)
 }
 
 /// The golden record issued first survives a merge; the other is absorbed.

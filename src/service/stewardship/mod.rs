@@ -5,6 +5,7 @@
 mod bulk;
 mod claims;
 mod decide;
+mod four_eyes;
 mod merge;
 pub(crate) use merge::supersede_open_of;
 mod overrides;

@@ -127,8 +127,15 @@ pub fn queue(
     let build = || {
         let mut query = proposals::table
             .filter(proposals::domain.eq(filter.domain.to_owned()))
-            .filter(proposals::status.eq(filter.status.to_owned()))
             .into_boxed();
+        // Awaiting a second approval is a state of an open proposal.
+        query = if filter.status == AWAITING_SECOND {
+            query
+                .filter(proposals::status.eq("open"))
+                .filter(proposals::first_approved_by.is_not_null())
+        } else {
+            query.filter(proposals::status.eq(filter.status.to_owned()))
+        };
         if let Some(min) = filter.min_score {
             query = query.filter(proposals::score.ge(min));
         }
@@ -219,6 +226,30 @@ pub fn open_between(conn: &mut DbConnection, a: &str, b: &str) -> QueryResult<bo
         .count()
         .get_result(conn)?;
     Ok(found > 0)
+}
+
+/// How an open proposal that has its first of two approvals is shown and filtered.
+pub const AWAITING_SECOND: &str = "awaiting_second";
+
+/// Records the first of the two approvals a risky merge needs; the proposal stays open.
+pub fn approve_first(
+    conn: &mut DbConnection,
+    id: i64,
+    by: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        proposals::table
+            .find(id)
+            .filter(proposals::status.eq("open"))
+            .filter(proposals::first_approved_by.is_null()),
+    )
+    .set((
+        proposals::first_approved_by.eq(Some(by)),
+        proposals::first_approved_at.eq(Some(at)),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// Closes an open proposal with `status`; returns false when it was no longer open.

@@ -4,6 +4,7 @@
 mod browse;
 mod claims;
 mod decide;
+mod four_eyes;
 mod picks;
 mod queue;
 

@@ -1,0 +1,2 @@
+ALTER TABLE proposals DROP COLUMN first_approved_at;
+ALTER TABLE proposals DROP COLUMN first_approved_by;

@@ -1,0 +1,82 @@
+//! Four eyes: a merge the rule file marks as risky (here: any merge making a record of more
+//! than one member) takes two stewards' approvals; the first is recorded and the proposal
+//! waits as `awaiting_second`.
+
+use golden::auth::Role;
+use serde_json::json;
+
+use super::{ingest, proposal, queue};
+use crate::helpers::{rules_dir, spawn_with};
+
+#[test]
+fn a_risky_merge_waits_for_a_second_stewards_approval() {
+    let rules = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(rules_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if path.file_name().unwrap() == "vendor.toml" {
+            text = text.replace("four_eyes_members = 25", "four_eyes_members = 1");
+            assert!(text.contains("four_eyes_members = 1"));
+        }
+        std::fs::write(rules.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let app = spawn_with(|settings| settings.rules_dir = rules.path().to_owned());
+    ingest(&app, "sap", "1", json!({"name": "Contoso Surgical"}));
+    let pending = ingest(&app, "oracle", "9", json!({"name": "Contoso Surgical LLC"}));
+    assert_eq!(pending["decision"], "proposed", "{pending}");
+    let id = queue(&app, "")[0]["id"].as_i64().unwrap();
+    let approve = format!("/v1/proposals/{id}/approve");
+    let alice = app.token_as("alice", &[Role::Steward], &[]);
+    let bob = app.token_as("bob", &[Role::Steward], &[]);
+
+    let (status, first) = app.post(&approve, Some(&alice), &json!({"comment": "same vendor"}));
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "awaiting_second", "{first}");
+    assert_eq!(first["first_approval"]["by"], "alice", "{first}");
+    let (status, waiting) = app.get("/v1/vendor/proposals?status=awaiting_second", Some(&bob));
+    assert_eq!(status, 200, "{waiting}");
+    assert_eq!(
+        waiting["proposals"].as_array().unwrap().len(),
+        1,
+        "{waiting}"
+    );
+    assert_eq!(queue(&app, "").len(), 1, "still open");
+
+    // The same steward cannot give the second approval.
+    let (status, again) = app.post(&approve, Some(&alice), &json!({}));
+    assert_eq!(status, 409, "{again}");
+    assert!(
+        again["message"]
+            .as_str()
+            .unwrap()
+            .contains("second steward"),
+        "{again}"
+    );
+
+    let (status, second) = app.post(&approve, Some(&bob), &json!({}));
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["status"], "approved", "{second}");
+    assert_eq!(second["decided_by"], "bob");
+    assert!(queue(&app, "").is_empty());
+    let merged = proposal(&app, id);
+    assert_eq!(
+        merged["golden"]["members"].as_array().unwrap().len(),
+        2,
+        "{merged}"
+    );
+
+    // The audit keeps both approvals.
+    let (status, audit) = app.get(
+        &format!("/v1/audit?entity_type=proposal&entity_id={id}"),
+        Some(&bob),
+    );
+    assert_eq!(status, 200, "{audit}");
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"approve_first"), "{actions:?}");
+    assert!(actions.contains(&"approve_proposal"), "{actions:?}");
+}
