@@ -111,6 +111,38 @@ pub struct IdentityProvider {
     pub audience: Option<String>,
 }
 
+/// How webhook deliveries are made and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Attempts at one event before it goes to the dead letters (`GOLDEN_WEBHOOK_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// The wait after the first failure, doubled after each further one
+    /// (`GOLDEN_WEBHOOK_BACKOFF`).
+    pub backoff_base: Duration,
+    /// The longest wait between two attempts.
+    pub backoff_max: Duration,
+    /// How often the delivery worker looks for due deliveries (`GOLDEN_WEBHOOK_POLL`).
+    pub poll_interval: Duration,
+    /// How long one delivery may take, connection included (`GOLDEN_WEBHOOK_TIMEOUT`).
+    pub timeout: Duration,
+    /// How long the delivery lease lasts unless renewed: the time another replica waits
+    /// before it takes over from one that died.
+    pub lease_ttl: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            lease_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Everything the service needs to start.
 #[derive(Clone)]
 pub struct Settings {
@@ -141,6 +173,8 @@ pub struct Settings {
     pub sqlite_sync: SqliteSync,
     /// HTTP bulk jobs that run at once; more wait, `queued`, for a free worker.
     pub job_workers: usize,
+    /// Webhook delivery and retries.
+    pub webhooks: WebhookSettings,
     /// Where the time comes from: the system clock, unless a test sets its own.
     pub clock: Clock,
 }
@@ -162,6 +196,7 @@ impl std::fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("sqlite_sync", &self.sqlite_sync)
             .field("job_workers", &self.job_workers)
+            .field("webhooks", &self.webhooks)
             .field("clock", &self.clock)
             .finish()
     }
@@ -188,6 +223,7 @@ impl Settings {
             sqlite_busy_timeout: Duration::from_secs(10),
             sqlite_sync: SqliteSync::Full,
             job_workers: 2,
+            webhooks: WebhookSettings::default(),
             clock: Clock::system(),
         }
     }
@@ -244,6 +280,7 @@ impl Settings {
                 });
             }
         }
+        settings.webhooks = webhook_settings(&lookup)?;
         if let Some(format) = lookup("GOLDEN_LOG_FORMAT") {
             settings.log_json = match format.as_str() {
                 "json" => true,
@@ -285,6 +322,34 @@ impl Settings {
     pub fn secret_file(&self) -> PathBuf {
         self.data_dir.join("jwt-secret")
     }
+}
+
+fn webhook_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<WebhookSettings, ConfigError> {
+    let mut webhooks = WebhookSettings::default();
+    if let Some(n) = lookup("GOLDEN_WEBHOOK_MAX_ATTEMPTS") {
+        webhooks.max_attempts = parse("GOLDEN_WEBHOOK_MAX_ATTEMPTS", &n)?;
+        if webhooks.max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                name: "GOLDEN_WEBHOOK_MAX_ATTEMPTS",
+                reason: "at least one attempt is needed".into(),
+            });
+        }
+    }
+    for (name, value) in [
+        ("GOLDEN_WEBHOOK_BACKOFF", &mut webhooks.backoff_base),
+        ("GOLDEN_WEBHOOK_POLL", &mut webhooks.poll_interval),
+        ("GOLDEN_WEBHOOK_TIMEOUT", &mut webhooks.timeout),
+    ] {
+        if let Some(raw) = lookup(name) {
+            *value = humantime::parse_duration(raw.trim()).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    Ok(webhooks)
 }
 
 fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
@@ -361,6 +426,24 @@ mod tests {
         for bad in ["0", "-1", "many"] {
             let err = settings(&[("GOLDEN_JOB_WORKERS", bad)]).unwrap_err();
             assert!(err.to_string().contains("GOLDEN_JOB_WORKERS"), "{err}");
+        }
+    }
+
+    #[test]
+    fn webhook_retries_are_configurable() {
+        let s = settings(&[
+            ("GOLDEN_WEBHOOK_MAX_ATTEMPTS", "3"),
+            ("GOLDEN_WEBHOOK_BACKOFF", "250ms"),
+        ])
+        .unwrap();
+        assert_eq!(s.webhooks.max_attempts, 3);
+        assert_eq!(s.webhooks.backoff_base, Duration::from_millis(250));
+        for (name, bad) in [
+            ("GOLDEN_WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("GOLDEN_WEBHOOK_POLL", "soon"),
+        ] {
+            let err = settings(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
         }
     }
 

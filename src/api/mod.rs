@@ -18,6 +18,7 @@ mod records;
 pub mod request_id;
 mod stewardship;
 mod ui;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -54,6 +55,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))
             .route("/jobs/{id}/rejects", web::get().to(jobs::rejects))
+            // Before the `{domain}/...` patterns, which a webhook ID could otherwise match.
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks", web::get().to(webhooks::list))
+            .route("/webhooks/{id}", web::get().to(webhooks::get))
+            .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+            .route(
+                "/webhooks/{id}/dead-letters",
+                web::get().to(webhooks::dead_letters),
+            )
+            .route(
+                "/webhooks/{id}/dead-letters/replay",
+                web::post().to(webhooks::replay_all),
+            )
+            .route(
+                "/webhooks/{id}/dead-letters/{seq}/replay",
+                web::post().to(webhooks::replay_one),
+            )
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",
@@ -164,6 +182,9 @@ pub fn server(
         tracing::error!(error = %crate::service::error::chain(&e), "cannot load the crosswalk cache; lookups read the database");
     }
     actix_web::rt::spawn(crate::service::index_sync::run_background_sync(
+        golden.clone(),
+    ));
+    actix_web::rt::spawn(crate::service::webhooks::delivery::run_deliveries(
         golden.clone(),
     ));
     let golden = web::Data::from(golden);

@@ -12,6 +12,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 use super::error::ErrorBody;
 use super::{
     audit, crosswalk, curation, dashboard, jobs, lookups, models, ops, records, stewardship,
+    webhooks,
 };
 use crate::model::RecordInput;
 use crate::service::Golden;
@@ -66,6 +67,13 @@ pub fn document(domains: &[String]) -> Value {
         jobs::list,
         jobs::get,
         jobs::rejects,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::delete,
+        webhooks::dead_letters,
+        webhooks::replay_all,
+        webhooks::replay_one,
         crosswalk::lookup,
         crosswalk::export,
         crosswalk::reverse,
@@ -100,6 +108,7 @@ pub fn document(domains: &[String]) -> Value {
         (name = "jobs", description = "Bulk loads of whole files"),
         (name = "models", description = "Match models estimated from the data"),
         (name = "feed", description = "The change feed and the audit log"),
+        (name = "webhooks", description = "Signed deliveries of the change feed to HTTP receivers"),
     )
 )]
 pub struct ApiDoc;

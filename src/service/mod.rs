@@ -12,6 +12,7 @@ pub mod golden;
 pub mod index_sync;
 pub mod ingest;
 mod job_pool;
+pub mod lease;
 mod matching;
 pub mod models;
 mod ops;
@@ -26,6 +27,7 @@ pub mod stats;
 pub mod stewardship;
 pub mod uploads;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex, RwLock};
 
