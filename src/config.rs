@@ -143,6 +143,18 @@ impl Default for WebhookSettings {
     }
 }
 
+/// Where the change feed is published, when a broker is configured (`GOLDEN_NATS_URL`).
+#[derive(Debug, Clone)]
+pub struct NatsSettings {
+    /// The NATS server, e.g. `nats://127.0.0.1:4222`.
+    pub url: String,
+    /// The JetStream stream (`GOLDEN_NATS_STREAM`, default `GOLDEN`); created if missing.
+    pub stream: String,
+    /// The first subject token (`GOLDEN_NATS_SUBJECT_PREFIX`, default `golden`): events go to
+    /// `PREFIX.{domain}.{event_type}`.
+    pub subject_prefix: String,
+}
+
 /// Everything the service needs to start.
 #[derive(Clone)]
 pub struct Settings {
@@ -175,6 +187,8 @@ pub struct Settings {
     pub job_workers: usize,
     /// Webhook delivery and retries.
     pub webhooks: WebhookSettings,
+    /// Publishing the change feed to NATS JetStream; off when `None`.
+    pub nats: Option<NatsSettings>,
     /// Where the time comes from: the system clock, unless a test sets its own.
     pub clock: Clock,
 }
@@ -197,6 +211,7 @@ impl std::fmt::Debug for Settings {
             .field("sqlite_sync", &self.sqlite_sync)
             .field("job_workers", &self.job_workers)
             .field("webhooks", &self.webhooks)
+            .field("nats", &self.nats)
             .field("clock", &self.clock)
             .finish()
     }
@@ -224,6 +239,7 @@ impl Settings {
             sqlite_sync: SqliteSync::Full,
             job_workers: 2,
             webhooks: WebhookSettings::default(),
+            nats: None,
             clock: Clock::system(),
         }
     }
@@ -281,6 +297,11 @@ impl Settings {
             }
         }
         settings.webhooks = webhook_settings(&lookup)?;
+        settings.nats = lookup("GOLDEN_NATS_URL").map(|url| NatsSettings {
+            url,
+            stream: lookup("GOLDEN_NATS_STREAM").unwrap_or_else(|| "GOLDEN".into()),
+            subject_prefix: lookup("GOLDEN_NATS_SUBJECT_PREFIX").unwrap_or_else(|| "golden".into()),
+        });
         if let Some(format) = lookup("GOLDEN_LOG_FORMAT") {
             settings.log_json = match format.as_str() {
                 "json" => true,
@@ -445,6 +466,17 @@ mod tests {
             let err = settings(&[(name, bad)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn nats_is_off_unless_its_url_is_set() {
+        assert!(settings(&[]).unwrap().nats.is_none());
+        let s = settings(&[("GOLDEN_NATS_URL", "nats://127.0.0.1:4222")]).unwrap();
+        let nats = s.nats.unwrap();
+        assert_eq!(
+            (nats.stream.as_str(), nats.subject_prefix.as_str()),
+            ("GOLDEN", "golden")
+        );
     }
 
     #[test]

@@ -187,6 +187,9 @@ pub fn server(
     actix_web::rt::spawn(crate::service::webhooks::delivery::run_deliveries(
         golden.clone(),
     ));
+    if let Some(nats) = golden.settings.nats.clone() {
+        actix_web::rt::spawn(crate::service::outbox::run_publisher(golden.clone(), nats));
+    }
     let golden = web::Data::from(golden);
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {

@@ -16,6 +16,7 @@ pub mod lease;
 mod matching;
 pub mod models;
 mod ops;
+pub mod outbox;
 mod prepare;
 pub mod proposals;
 pub mod records;

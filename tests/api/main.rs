@@ -16,6 +16,7 @@ mod jobs;
 mod lookups;
 mod matching;
 mod models;
+mod nats;
 mod openapi;
 mod ops;
 mod replicas;
