@@ -111,6 +111,50 @@ pub struct IdentityProvider {
     pub audience: Option<String>,
 }
 
+/// How webhook deliveries are made and retried.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Attempts at one event before it goes to the dead letters (`GOLDEN_WEBHOOK_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// The wait after the first failure, doubled after each further one
+    /// (`GOLDEN_WEBHOOK_BACKOFF`).
+    pub backoff_base: Duration,
+    /// The longest wait between two attempts.
+    pub backoff_max: Duration,
+    /// How often the delivery worker looks for due deliveries (`GOLDEN_WEBHOOK_POLL`).
+    pub poll_interval: Duration,
+    /// How long one delivery may take, connection included (`GOLDEN_WEBHOOK_TIMEOUT`).
+    pub timeout: Duration,
+    /// How long the delivery lease lasts unless renewed: the time another replica waits
+    /// before it takes over from one that died.
+    pub lease_ttl: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+            lease_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where the change feed is published, when a broker is configured (`GOLDEN_NATS_URL`).
+#[derive(Debug, Clone)]
+pub struct NatsSettings {
+    /// The NATS server, e.g. `nats://127.0.0.1:4222`.
+    pub url: String,
+    /// The JetStream stream (`GOLDEN_NATS_STREAM`, default `GOLDEN`); created if missing.
+    pub stream: String,
+    /// The first subject token (`GOLDEN_NATS_SUBJECT_PREFIX`, default `golden`): events go to
+    /// `PREFIX.{domain}.{event_type}`.
+    pub subject_prefix: String,
+}
+
 /// Everything the service needs to start.
 #[derive(Clone)]
 pub struct Settings {
@@ -143,6 +187,10 @@ pub struct Settings {
     pub job_workers: usize,
     /// How long a steward's claim on a proposal lasts unless renewed or released.
     pub claim_ttl: Duration,
+    /// Webhook delivery and retries.
+    pub webhooks: WebhookSettings,
+    /// Publishing the change feed to NATS JetStream; off when `None`.
+    pub nats: Option<NatsSettings>,
     /// Where the time comes from: the system clock, unless a test sets its own.
     pub clock: Clock,
 }
@@ -165,6 +213,8 @@ impl std::fmt::Debug for Settings {
             .field("sqlite_sync", &self.sqlite_sync)
             .field("job_workers", &self.job_workers)
             .field("claim_ttl", &self.claim_ttl)
+            .field("webhooks", &self.webhooks)
+            .field("nats", &self.nats)
             .field("clock", &self.clock)
             .finish()
     }
@@ -192,6 +242,8 @@ impl Settings {
             sqlite_sync: SqliteSync::Full,
             job_workers: 2,
             claim_ttl: Duration::from_secs(30 * 60),
+            webhooks: WebhookSettings::default(),
+            nats: None,
             clock: Clock::system(),
         }
     }
@@ -248,6 +300,12 @@ impl Settings {
                 });
             }
         }
+        settings.webhooks = webhook_settings(&lookup)?;
+        settings.nats = lookup("GOLDEN_NATS_URL").map(|url| NatsSettings {
+            url,
+            stream: lookup("GOLDEN_NATS_STREAM").unwrap_or_else(|| "GOLDEN".into()),
+            subject_prefix: lookup("GOLDEN_NATS_SUBJECT_PREFIX").unwrap_or_else(|| "golden".into()),
+        });
         if let Some(format) = lookup("GOLDEN_LOG_FORMAT") {
             settings.log_json = match format.as_str() {
                 "json" => true,
@@ -307,6 +365,34 @@ fn claim_ttl(raw: &str) -> Result<Duration, ConfigError> {
         )));
     }
     Ok(ttl)
+}
+
+fn webhook_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<WebhookSettings, ConfigError> {
+    let mut webhooks = WebhookSettings::default();
+    if let Some(n) = lookup("GOLDEN_WEBHOOK_MAX_ATTEMPTS") {
+        webhooks.max_attempts = parse("GOLDEN_WEBHOOK_MAX_ATTEMPTS", &n)?;
+        if webhooks.max_attempts == 0 {
+            return Err(ConfigError::Invalid {
+                name: "GOLDEN_WEBHOOK_MAX_ATTEMPTS",
+                reason: "at least one attempt is needed".into(),
+            });
+        }
+    }
+    for (name, value) in [
+        ("GOLDEN_WEBHOOK_BACKOFF", &mut webhooks.backoff_base),
+        ("GOLDEN_WEBHOOK_POLL", &mut webhooks.poll_interval),
+        ("GOLDEN_WEBHOOK_TIMEOUT", &mut webhooks.timeout),
+    ] {
+        if let Some(raw) = lookup(name) {
+            *value = humantime::parse_duration(raw.trim()).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+        }
+    }
+    Ok(webhooks)
 }
 
 fn parse<T: std::str::FromStr>(name: &'static str, raw: &str) -> Result<T, ConfigError>
@@ -395,6 +481,35 @@ mod tests {
             let err = settings(&[("GOLDEN_CLAIM_TTL", bad)]).unwrap_err();
             assert!(err.to_string().contains("GOLDEN_CLAIM_TTL"), "{err}");
         }
+    }
+
+    #[test]
+    fn webhook_retries_are_configurable() {
+        let s = settings(&[
+            ("GOLDEN_WEBHOOK_MAX_ATTEMPTS", "3"),
+            ("GOLDEN_WEBHOOK_BACKOFF", "250ms"),
+        ])
+        .unwrap();
+        assert_eq!(s.webhooks.max_attempts, 3);
+        assert_eq!(s.webhooks.backoff_base, Duration::from_millis(250));
+        for (name, bad) in [
+            ("GOLDEN_WEBHOOK_MAX_ATTEMPTS", "0"),
+            ("GOLDEN_WEBHOOK_POLL", "soon"),
+        ] {
+            let err = settings(&[(name, bad)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn nats_is_off_unless_its_url_is_set() {
+        assert!(settings(&[]).unwrap().nats.is_none());
+        let s = settings(&[("GOLDEN_NATS_URL", "nats://127.0.0.1:4222")]).unwrap();
+        let nats = s.nats.unwrap();
+        assert_eq!(
+            (nats.stream.as_str(), nats.subject_prefix.as_str()),
+            ("GOLDEN", "golden")
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ pub struct Metrics {
     index_lag: IntGauge,
     uploads_in_flight: IntGauge,
     restandardize_remaining: IntGauge,
+    outbox_lag: IntGauge,
     /// The `source_system` label values in use.
     source_labels: Mutex<HashSet<String>>,
 }
@@ -188,6 +189,10 @@ impl Metrics {
                 "golden_restandardize_remaining_records",
                 "Stored records still to be standardized again by the running pass (0 when none runs)",
             )?,
+            outbox_lag: gauge(
+                "golden_nats_outbox_lag_events",
+                "Change-feed events committed but not yet acknowledged by NATS JetStream (0 when no broker is configured)",
+            )?,
             registry,
             source_labels: Mutex::new(HashSet::new()),
         })
@@ -272,6 +277,11 @@ impl Metrics {
     }
 
     /// Sets how many records the running re-standardization pass has left.
+    /// Events the broker has not acknowledged yet.
+    pub fn set_outbox_lag(&self, lag: i64) {
+        self.outbox_lag.set(lag);
+    }
+
     pub fn set_restandardize_remaining(&self, remaining: u64) {
         self.restandardize_remaining
             .set(i64::try_from(remaining).unwrap_or(i64::MAX));

@@ -21,6 +21,7 @@ mod records;
 pub mod request_id;
 mod stewardship;
 mod ui;
+mod webhooks;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -57,6 +58,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))
             .route("/jobs/{id}/rejects", web::get().to(jobs::rejects))
+            // Before the `{domain}/...` patterns, which a webhook ID could otherwise match.
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks", web::get().to(webhooks::list))
+            .route("/webhooks/{id}", web::get().to(webhooks::get))
+            .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+            .route(
+                "/webhooks/{id}/dead-letters",
+                web::get().to(webhooks::dead_letters),
+            )
+            .route(
+                "/webhooks/{id}/dead-letters/replay",
+                web::post().to(webhooks::replay_all),
+            )
+            .route(
+                "/webhooks/{id}/dead-letters/{seq}/replay",
+                web::post().to(webhooks::replay_one),
+            )
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",
@@ -173,6 +191,12 @@ pub fn server(
     actix_web::rt::spawn(crate::service::index_sync::run_background_sync(
         golden.clone(),
     ));
+    actix_web::rt::spawn(crate::service::webhooks::delivery::run_deliveries(
+        golden.clone(),
+    ));
+    if let Some(nats) = golden.settings.nats.clone() {
+        actix_web::rt::spawn(crate::service::outbox::run_publisher(golden.clone(), nats));
+    }
     let golden = web::Data::from(golden);
     let authenticator = web::Data::from(authenticator);
     let server = HttpServer::new(move || {

@@ -12,7 +12,7 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 use super::error::ErrorBody;
 use super::{
     audit, browse, claims, crosswalk, curation, dashboard, decisions, jobs, lookups, models, ops,
-    records, stewardship,
+    records, stewardship, webhooks,
 };
 use crate::model::RecordInput;
 use crate::service::Golden;
@@ -67,6 +67,13 @@ pub fn document(domains: &[String]) -> Value {
         jobs::list,
         jobs::get,
         jobs::rejects,
+        webhooks::create,
+        webhooks::list,
+        webhooks::get,
+        webhooks::delete,
+        webhooks::dead_letters,
+        webhooks::replay_all,
+        webhooks::replay_one,
         crosswalk::lookup,
         crosswalk::export,
         crosswalk::reverse,
@@ -105,6 +112,7 @@ pub fn document(domains: &[String]) -> Value {
         (name = "jobs", description = "Bulk loads of whole files"),
         (name = "models", description = "Match models estimated from the data"),
         (name = "feed", description = "The change feed and the audit log"),
+        (name = "webhooks", description = "Signed deliveries of the change feed to HTTP receivers"),
     )
 )]
 pub struct ApiDoc;

@@ -25,6 +25,9 @@ pub struct Readiness {
     /// Stored records being standardized again after the standardizers or a rule file
     /// changed (in the background; the service answers meanwhile).
     restandardize: crate::service::restandardize::RestandardizeStatus,
+    /// Publishing the change feed to NATS JetStream, when `GOLDEN_NATS_URL` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nats: Option<crate::service::outbox::OutboxStatus>,
 }
 
 /// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
@@ -34,9 +37,11 @@ pub struct Readiness {
 ))]
 pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError> {
     let service = golden.clone();
-    let probe = blocking(move || service.index_status());
-    let index = match tokio::time::timeout(READY_TIMEOUT, probe).await {
-        Ok(Ok(index)) => index,
+    let probe = blocking(move || {
+        Ok::<_, crate::service::ServiceError>((service.index_status()?, service.outbox_status()?))
+    });
+    let (index, nats) = match tokio::time::timeout(READY_TIMEOUT, probe).await {
+        Ok(Ok(status)) => status,
         Ok(Err(e)) => {
             tracing::warn!(error = %crate::service::error::chain(&e), "readiness: the database does not answer");
             return Err(ApiError::NotReady("the database does not answer".into()));
@@ -52,6 +57,7 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
         database: "ok",
         index,
         restandardize: golden.restandardize_status(),
+        nats,
     }))
 }
 

@@ -3,6 +3,7 @@
 use super::views::{EventView, utc};
 use super::{Golden, ServiceError};
 use crate::store::StoreError;
+use crate::store::models::EventRow;
 use crate::store::queries::events;
 
 /// Most events returned by one call.
@@ -22,16 +23,19 @@ impl Golden {
         let mut conn = self.store.conn()?;
         events::after(&mut conn, after, limit.clamp(1, MAX_PAGE), domain)?
             .into_iter()
-            .map(|row| {
-                Ok(EventView {
-                    data: serde_json::from_str(&row.payload).map_err(StoreError::from)?,
-                    seq: row.seq,
-                    kind: row.kind,
-                    domain: row.domain,
-                    golden_id: row.golden_id,
-                    at: utc(row.created_at),
-                })
-            })
+            .map(|row| Ok(event_view(row)?))
             .collect()
     }
+}
+
+/// A stored event as the feed and webhooks show it.
+pub fn event_view(row: EventRow) -> Result<EventView, StoreError> {
+    Ok(EventView {
+        data: serde_json::from_str(&row.payload)?,
+        seq: row.seq,
+        kind: row.kind,
+        domain: row.domain,
+        golden_id: row.golden_id,
+        at: utc(row.created_at),
+    })
 }

@@ -15,9 +15,11 @@ pub mod golden_export;
 pub mod index_sync;
 pub mod ingest;
 mod job_pool;
+pub mod lease;
 mod matching;
 pub mod models;
 mod ops;
+pub mod outbox;
 mod prepare;
 pub mod proposals;
 pub mod records;
@@ -29,6 +31,7 @@ pub mod stats;
 pub mod stewardship;
 pub mod uploads;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex, RwLock};
 

@@ -35,6 +35,8 @@ impl Golden {
             0
         };
         self.metrics.set_restandardize_remaining(remaining);
+        let outbox_lag = self.outbox_status()?.map_or(0, |status| status.lag);
+        self.metrics.set_outbox_lag(outbox_lag);
         self.metrics
             .render()
             .map_err(|e| ServiceError::internal("rendering the metrics", e))

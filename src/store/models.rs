@@ -364,3 +364,33 @@ pub struct NewLinkEvidence {
     pub rules_version: String,
     pub created_at: NaiveDateTime,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks, treat_none_as_default_value = false)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    /// JSON array of domain names; empty: every domain.
+    pub domains: String,
+    /// JSON array of event kinds; empty: every kind.
+    pub event_types: String,
+    pub secret: String,
+    pub position: i64,
+    pub attempts: i64,
+    pub next_attempt_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_dead_letters, treat_none_as_default_value = false)]
+pub struct DeadLetterRow {
+    pub webhook_id: String,
+    pub seq: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub failed_at: NaiveDateTime,
+    pub next_attempt_at: Option<NaiveDateTime>,
+}

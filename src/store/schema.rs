@@ -239,3 +239,39 @@ diesel::allow_tables_to_appear_in_same_query!(
     match_models,
     link_evidence,
 );
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        domains -> Text,
+        event_types -> Text,
+        secret -> Text,
+        position -> BigInt,
+        attempts -> BigInt,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_dead_letters (webhook_id, seq) {
+        webhook_id -> Text,
+        seq -> BigInt,
+        status -> Text,
+        attempts -> BigInt,
+        last_error -> Text,
+        failed_at -> Timestamp,
+        next_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Nullable<Text>,
+        expires_at -> Timestamp,
+    }
+}

@@ -67,3 +67,12 @@ pub fn time_of(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<chrono::
         .first(conn)
         .optional()
 }
+
+/// Event `seq`, if it exists.
+pub fn find(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<EventRow>> {
+    events::table
+        .find(seq)
+        .select(EventRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -48,10 +48,12 @@ pub mod crosswalk;
 pub mod events;
 pub mod golden;
 pub mod jobs;
+pub mod leases;
 pub mod models;
 pub mod proposals;
 pub mod records;
 pub mod stats;
+pub mod webhooks;
 
 /// Rows per multi-row insert: well under both backends' limits on bound parameters.
 pub const ROWS_PER_INSERT: usize = 500;

@@ -1,0 +1,3 @@
+DROP TABLE leases;
+DROP TABLE webhook_dead_letters;
+DROP TABLE webhooks;
