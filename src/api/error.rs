@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::request_id;
 use crate::model::FieldError;
 use crate::service::ServiceError;
+use crate::service::rollback::RollbackConflict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -58,6 +59,7 @@ impl ApiError {
                 ServiceError::Invalid { .. } => "invalid_request",
                 ServiceError::Unprocessable { .. } => "unprocessable",
                 ServiceError::Conflict(_) => "conflict",
+                ServiceError::RollbackConflicts(_) => "rollback_conflict",
                 ServiceError::Forbidden(_) => "forbidden",
                 ServiceError::PayloadTooLarge(_) => "payload_too_large",
                 ServiceError::TooBusy(_) => "too_many_requests",
@@ -66,6 +68,13 @@ impl ApiError {
                     "internal"
                 }
             },
+        }
+    }
+
+    fn conflicts(&self) -> &[RollbackConflict] {
+        match self {
+            Self::Service(ServiceError::RollbackConflicts(conflicts)) => conflicts,
+            _ => &[],
         }
     }
 
@@ -90,6 +99,10 @@ pub struct ErrorBody<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Vec<FieldError>)]
     details: &'a [FieldError],
+    /// The later steward decisions that stop a rollback (`rollback_conflict` only).
+    #[serde(skip_serializing_if = "<[RollbackConflict]>::is_empty")]
+    #[schema(value_type = Vec<RollbackConflict>)]
+    conflicts: &'a [RollbackConflict],
     /// The request's `X-Request-Id`, to quote when reporting the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
@@ -109,7 +122,9 @@ impl ResponseError for ApiError {
                 ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
                 ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                ServiceError::Conflict(_) => StatusCode::CONFLICT,
+                ServiceError::Conflict(_) | ServiceError::RollbackConflicts(_) => {
+                    StatusCode::CONFLICT
+                }
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 ServiceError::TooBusy(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -152,6 +167,7 @@ impl ResponseError for ApiError {
             error: self.code(),
             message,
             details: self.details(),
+            conflicts: self.conflicts(),
             request_id,
         })
     }

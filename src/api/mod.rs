@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))
             .route("/jobs/{id}/rejects", web::get().to(jobs::rejects))
+            .route("/jobs/{id}/rollback", web::post().to(jobs::rollback))
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",

@@ -66,6 +66,7 @@ pub fn document(domains: &[String]) -> Value {
         jobs::list,
         jobs::get,
         jobs::rejects,
+        jobs::rollback,
         crosswalk::lookup,
         crosswalk::export,
         crosswalk::reverse,

@@ -1,12 +1,14 @@
 //! Bulk loading: reading whole entity masters (CSV or NDJSON) row by row, with column mapping.
 //! The loading itself — batches, jobs, progress, resuming — is `service::bulk`.
 
+pub mod profile;
 pub mod reader;
 
 use std::collections::BTreeMap;
 
 use thiserror::Error;
 
+pub use profile::Profile;
 pub use reader::{Format, Row, RowReader};
 
 /// Why a load could not start or go on (a bad row is a reject, not one of these).

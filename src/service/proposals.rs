@@ -104,7 +104,7 @@ impl TryFrom<ProposalRow> for ProposalView {
 }
 
 /// Proposal statuses a listing may ask for.
-pub const STATUSES: &[&str] = &["open", "approved", "rejected", "superseded"];
+pub const STATUSES: &[&str] = &["open", "approved", "rejected", "superseded", "withdrawn"];
 
 /// Most proposals returned by one page of the queue.
 pub const MAX_PAGE: i64 = 500;

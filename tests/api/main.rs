@@ -22,3 +22,4 @@ mod replicas;
 mod restandardize;
 mod standardization;
 mod stewardship;
+mod undo;

@@ -50,6 +50,7 @@ pub mod jobs;
 pub mod models;
 pub mod proposals;
 pub mod records;
+pub mod rollback;
 pub mod stats;
 
 /// Rows per multi-row insert: well under both backends' limits on bound parameters.
