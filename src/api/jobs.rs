@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ErrorBody, blocking};
-use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, Unprocessable};
 use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
@@ -410,7 +410,7 @@ pub async fn rejects(
     responses(
         (status = 200, description = "What the rollback did (the first rollback's result when asked again)", body = RollbackView),
         (status = 409, description = "Later steward decisions on the job's records stop the rollback (`rollback_conflict`, each listed in `conflicts`), or the job is still running or only profiled", body = ErrorBody),
-        BadRequest, AuthErrors, NotFound,
+        BadRequest, AuthErrors, NotFound, BodyErrors,
     ),
     security(("bearer" = [])),
 )]
