@@ -377,3 +377,38 @@ fn the_command_line_profiles_a_file_and_rolls_a_load_back() {
         assert_eq!(acq(&after), acq(&before));
     });
 }
+
+#[test]
+fn a_record_the_job_merged_away_goes_back_to_its_own_golden_record() {
+    let app = spawn_app();
+    let sap = app.token(&[Role::Ingest], &["sap"]);
+    upload(&app, "/v1/vendor/jobs?source=sap", &sap, MASTER);
+    let before = crosswalk(&app);
+    let northwind = golden_of(&app, "sap", "4");
+    // Northwind's only record now says it is Cardinal Health: matched again, its golden
+    // record is merged into Cardinal's.
+    let job = upload(
+        &app,
+        "/v1/vendor/jobs?source=sap",
+        &sap,
+        "source_id,name,tax_id,city\n4,Cardinal Health,310958666,Dublin\n",
+    );
+    assert_eq!(job["auto_linked"], 1, "{job}");
+    assert_eq!(golden_of(&app, "sap", "4"), golden_of(&app, "sap", "1"));
+
+    let steward = app.token(&[Role::Steward], &[]);
+    let (status, result) = app.post(
+        &format!("/v1/jobs/{}/rollback", job["id"].as_str().unwrap()),
+        Some(&steward),
+        &json!({"comment": "wrong file"}),
+    );
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["versions_reverted"], 1, "{result}");
+    assert_eq!(result["links_undone"], 1, "{result}");
+    assert_eq!(crosswalk(&app), before);
+    assert_eq!(golden_of(&app, "sap", "4"), northwind, "the lookup follows at once");
+    let reader = app.token(&[Role::Reader], &[]);
+    let (_, view) = app.get(&format!("/v1/vendor/golden/{northwind}"), Some(&reader));
+    assert_eq!(view["status"], "active", "{view}");
+    assert_eq!(view["fields"]["name"], "Northwind Traders", "{view}");
+}
