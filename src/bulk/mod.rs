@@ -61,6 +61,14 @@ impl Mapping {
         self.renames.get(column).map_or(column, String::as_str)
     }
 
+    /// The column that feeds `field`: the one renamed to it, else the field's own name.
+    pub fn column_of<'a>(&'a self, field: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(_, f)| f.as_str() == field)
+            .map_or(field, |(c, _)| c.as_str())
+    }
+
     /// As stored with a job, so a resumed job reads its input the same way.
     pub fn to_lines(&self) -> Vec<String> {
         self.renames

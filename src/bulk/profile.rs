@@ -192,7 +192,14 @@ impl<'d> Profiler<'d> {
             }
         }
         for (name, value) in &input.attributes {
-            let at = self.column(name);
+            // Rows carry fields; a column first seen in a row (NDJSON) is named as sent.
+            let at = match self.by_field.get(name) {
+                Some(at) => *at,
+                None => {
+                    let column = self.mapping.column_of(name).to_owned();
+                    self.column(&column)
+                }
+            };
             if let Some(text) = as_text(value) {
                 self.fill(at, &text);
             }
@@ -353,4 +360,68 @@ pub fn profile<R: std::io::BufRead>(
         profiler.add(row?);
     }
     Ok(profiler.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::bulk::{Format, RowReader};
+    use crate::rules::parse_domain;
+
+    fn domain() -> Domain {
+        parse_domain(
+            Path::new("t.toml"),
+            "[domain]\nname=\"t\"\nid_prefix=\"T\"\n[[field]]\nname=\"name\"\ntype=\"org_name\"\nrequired=true\n[[field]]\nname=\"country\"\ntype=\"country\"\n[[field]]\nname=\"email\"\ntype=\"email\"\n",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn ndjson_columns_appear_as_read_and_bad_rows_are_counted_apart() {
+        let domain = domain();
+        let text = concat!(
+            "{\"source_id\": \"1\", \"title\": \"Acme Inc\", \"country\": \"Narnia\", \"extra\": 1}\n",
+            "not json\n",
+            "{\"source_id\": \"1\", \"title\": \"Acme\", \"email\": \"nobody\"}\n",
+        );
+        let mapping = Mapping::parse(&["title=name".to_owned()]).unwrap();
+        let mut reader = RowReader::open(
+            text.as_bytes(),
+            Format::Ndjson,
+            mapping,
+            Some("s".into()),
+            &domain,
+        )
+        .unwrap();
+        let profile = profile(&domain, &mut reader).unwrap();
+        assert_eq!(
+            (profile.rows, profile.unreadable, profile.rejected),
+            (3, 1, 0)
+        );
+        assert_eq!(profile.last_line, 3);
+        let columns: Vec<(&str, Option<&str>)> = profile
+            .columns
+            .iter()
+            .map(|c| (c.column.as_str(), c.field.as_deref()))
+            .collect();
+        assert_eq!(
+            columns,
+            [
+                ("country", Some("country")),
+                ("extra", None),
+                ("title", Some("name")),
+                ("email", Some("email")),
+            ]
+        );
+        assert_eq!(profile.columns[0].unknown, 1);
+        assert_eq!(profile.columns[2].standardized, 2);
+        assert_eq!(profile.columns[2].fill_rate, 1.0);
+        assert_eq!(profile.columns[3].failed, 1);
+        assert_eq!(profile.unmapped_columns, ["extra"]);
+        assert_eq!(profile.duplicate_keys.rows, 1);
+        assert_eq!(profile.duplicate_keys.examples[0].lines, [1, 3]);
+        assert_eq!(profile.unreadable_examples[0].line, 2);
+    }
 }

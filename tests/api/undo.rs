@@ -406,7 +406,11 @@ fn a_record_the_job_merged_away_goes_back_to_its_own_golden_record() {
     assert_eq!(result["versions_reverted"], 1, "{result}");
     assert_eq!(result["links_undone"], 1, "{result}");
     assert_eq!(crosswalk(&app), before);
-    assert_eq!(golden_of(&app, "sap", "4"), northwind, "the lookup follows at once");
+    assert_eq!(
+        golden_of(&app, "sap", "4"),
+        northwind,
+        "the lookup follows at once"
+    );
     let reader = app.token(&[Role::Reader], &[]);
     let (_, view) = app.get(&format!("/v1/vendor/golden/{northwind}"), Some(&reader));
     assert_eq!(view["status"], "active", "{view}");
