@@ -73,6 +73,17 @@ impl From<Vec<FieldError>> for Rejection {
 /// so does an identifier whose check digit fails; any other optional field that cannot be
 /// standardized is kept as sent, left out of matching, and reported as a warning.
 pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Rejection> {
+    let checks = check_fields(domain, &input.attributes);
+    validate_checked(domain, input, checks)
+}
+
+/// [`validate`] with the field checks already made (by [`check_fields`] on the same
+/// attributes), for a caller that looks at them too.
+pub fn validate_checked(
+    domain: &Domain,
+    input: RecordInput,
+    checks: Vec<FieldCheck>,
+) -> Result<ValidRecord, Rejection> {
     let mut errors = Vec::new();
     let source_system = input.source_system.trim().to_owned();
     if let Err(message) = check_source_system(&source_system) {
@@ -85,30 +96,26 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Reje
 
     let mut standardized = BTreeMap::new();
     let mut warnings = Vec::new();
-    let country = record_country(domain, &input.attributes);
-    let context = Context {
-        country: country.as_deref(),
-    };
-    for field in &domain.fields {
+    for (field, check) in domain.fields.iter().zip(checks) {
         let problem = |message: String| FieldError::new(&field.name, message);
-        match field_text(input.attributes.get(&field.name)) {
-            Err(message) if field.required => errors.push(problem(message)),
-            Err(message) => warnings.push(problem(not_compared(&message))),
-            Ok(None) if field.required => errors.push(problem("is required".into())),
-            Ok(None) => {}
-            Ok(Some(text)) => match normalize::standardize_in(field.field_type, &text, &context) {
-                Ok(value) if value.is_empty() && field.required => {
-                    errors.push(problem(format!("{text:?} has no usable content")));
-                }
-                Ok(value) if value.is_empty() => {}
-                Ok(value) => {
-                    standardized.insert(field.name.clone(), value);
-                }
-                Err(e) if field.required || e.rejects_record() => {
-                    errors.push(problem(e.to_string()))
-                }
-                Err(e) => warnings.push(problem(not_compared(&e.to_string()))),
-            },
+        match check {
+            FieldCheck::NotText(message) if field.required => errors.push(problem(message)),
+            FieldCheck::NotText(message) => warnings.push(problem(not_compared(&message))),
+            FieldCheck::Missing if field.required => errors.push(problem("is required".into())),
+            FieldCheck::Missing => {}
+            FieldCheck::NoContent(text) if field.required => {
+                errors.push(problem(format!("{text:?} has no usable content")));
+            }
+            FieldCheck::NoContent(_) => {}
+            FieldCheck::Standardized { value, .. } => {
+                standardized.insert(field.name.clone(), value);
+            }
+            FieldCheck::Failed { error, .. } if field.required || error.rejects_record() => {
+                errors.push(problem(error.to_string()))
+            }
+            FieldCheck::Failed { error, .. } => {
+                warnings.push(problem(not_compared(&error.to_string())))
+            }
         }
     }
     if !errors.is_empty() {
@@ -124,6 +131,47 @@ pub fn validate(domain: &Domain, input: RecordInput) -> Result<ValidRecord, Reje
         warnings,
         content_hash,
     })
+}
+
+/// What became of one declared field's value: the single place that runs the standardizers
+/// over a record, shared by validation and by profiling a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldCheck {
+    /// No value (absent, null or blank).
+    Missing,
+    /// A list or an object where a text was expected.
+    NotText(String),
+    /// A value that standardizes to nothing (only punctuation, say).
+    NoContent(String),
+    Standardized {
+        text: String,
+        value: String,
+    },
+    Failed {
+        text: String,
+        error: normalize::ValueError,
+    },
+}
+
+/// Runs each declared field of `domain` (in declaration order) through its standardizer.
+pub fn check_fields(domain: &Domain, attributes: &Map<String, Value>) -> Vec<FieldCheck> {
+    let country = record_country(domain, attributes);
+    let context = Context {
+        country: country.as_deref(),
+    };
+    domain
+        .fields
+        .iter()
+        .map(|field| match field_text(attributes.get(&field.name)) {
+            Err(message) => FieldCheck::NotText(message),
+            Ok(None) => FieldCheck::Missing,
+            Ok(Some(text)) => match normalize::standardize_in(field.field_type, &text, &context) {
+                Ok(value) if value.is_empty() => FieldCheck::NoContent(text),
+                Ok(value) => FieldCheck::Standardized { text, value },
+                Err(error) => FieldCheck::Failed { text, error },
+            },
+        })
+        .collect()
 }
 
 /// The record's country (ISO alpha-2) for the standardizers that read values in it: the first

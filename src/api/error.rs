@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::request_id;
 use crate::model::FieldError;
 use crate::service::ServiceError;
+use crate::service::rollback::RollbackConflict;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -59,6 +60,7 @@ impl ApiError {
                 ServiceError::Unprocessable { .. } => "unprocessable",
                 ServiceError::Conflict(_) => "conflict",
                 ServiceError::Claimed(_) => "claimed",
+                ServiceError::RollbackConflicts(_) => "rollback_conflict",
                 ServiceError::Forbidden(_) => "forbidden",
                 ServiceError::PayloadTooLarge(_) => "payload_too_large",
                 ServiceError::TooBusy(_) => "too_many_requests",
@@ -67,6 +69,13 @@ impl ApiError {
                     "internal"
                 }
             },
+        }
+    }
+
+    fn conflicts(&self) -> &[RollbackConflict] {
+        match self {
+            Self::Service(ServiceError::RollbackConflicts(conflicts)) => conflicts,
+            _ => &[],
         }
     }
 
@@ -91,6 +100,10 @@ pub struct ErrorBody<'a> {
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
     #[schema(value_type = Vec<FieldError>)]
     details: &'a [FieldError],
+    /// The later steward decisions that stop a rollback (`rollback_conflict` only).
+    #[serde(skip_serializing_if = "<[RollbackConflict]>::is_empty")]
+    #[schema(value_type = Vec<RollbackConflict>)]
+    conflicts: &'a [RollbackConflict],
     /// The request's `X-Request-Id`, to quote when reporting the error.
     #[serde(skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
@@ -110,7 +123,9 @@ impl ResponseError for ApiError {
                 ServiceError::UnknownDomain(_) | ServiceError::NotFound(_) => StatusCode::NOT_FOUND,
                 ServiceError::Invalid { .. } => StatusCode::BAD_REQUEST,
                 ServiceError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-                ServiceError::Conflict(_) | ServiceError::Claimed(_) => StatusCode::CONFLICT,
+                ServiceError::Conflict(_)
+                | ServiceError::Claimed(_)
+                | ServiceError::RollbackConflicts(_) => StatusCode::CONFLICT,
                 ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
                 ServiceError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                 ServiceError::TooBusy(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -143,6 +158,7 @@ impl ResponseError for ApiError {
             error: self.code(),
             message,
             details: self.details(),
+            conflicts: self.conflicts(),
             request_id,
         })
     }

@@ -11,11 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ErrorBody, blocking};
-use super::openapi::{AuthErrors, BadRequest, NotFound, Unprocessable};
+use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, Unprocessable};
 use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
-use crate::service::bulk::{JobSpec, JobView};
+use crate::service::bulk::{JobSpec, JobView, job_mode};
+use crate::service::rollback::{RollbackRequest, RollbackView};
+use crate::service::stewardship::Actor;
 use crate::service::{Golden, ServiceError};
 
 #[derive(Deserialize, IntoParams)]
@@ -28,6 +30,9 @@ pub struct JobQuery {
     format: Option<String>,
     /// Column mapping, `column=field[,column=field...]`.
     map: Option<String>,
+    /// `load` (default) stores the rows; `profile` only reads them and keeps a per-column
+    /// report on the job (nothing else is stored, no matching).
+    mode: Option<String>,
 }
 
 /// `POST /v1/{domain}/jobs?source=SYS&format=csv|ndjson&map=col=field,...` with the file as
@@ -97,6 +102,16 @@ pub async fn create(
         .unwrap_or_default();
     let mapping = Mapping::parse(&pairs)
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    let mode = match query.mode.as_deref() {
+        None | Some("load") => job_mode::LOAD,
+        Some("profile") => job_mode::PROFILE,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("mode {other:?} must be load or profile"),
+            ));
+        }
+    };
 
     let dir = golden.settings.jobs_dir();
     let extension = if format == Format::Ndjson {
@@ -135,6 +150,7 @@ pub async fn create(
         allowed_sources: allowed,
         mapping: mapping.clone(),
         created_by: caller.0.sub.clone(),
+        mode,
     };
     let service = golden.clone().into_inner();
     let checked = path.clone();
@@ -383,4 +399,46 @@ pub async fn rejects(
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .body(body))
+}
+
+/// `POST /v1/jobs/{id}/rollback` with `{"comment"}`: undoes a load job (steward or admin).
+/// 409 with the list of later steward decisions that stop it; asked again, answers with the
+/// first rollback's result.
+#[utoipa::path(post, path = "/v1/jobs/{id}/rollback", operation_id = "rollback_job", tag = "jobs",
+    params(("id" = String, Path, description = "Job ID")),
+    request_body = RollbackRequest,
+    responses(
+        (status = 200, description = "What the rollback did (the first rollback's result when asked again)", body = RollbackView),
+        (status = 409, description = "Later steward decisions on the job's records stop the rollback (`rollback_conflict`, each listed in `conflicts`), or the job is still running or only profiled", body = ErrorBody),
+        BadRequest, AuthErrors, NotFound, BodyErrors,
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn rollback(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<RollbackRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    caller
+        .require(
+            &golden,
+            Permission::Steward,
+            Attempt {
+                action: "rollback_job",
+                domain: None,
+                entity_type: "job",
+                entity_id: Some(&id),
+            },
+        )
+        .await?;
+    let actor = Actor {
+        sub: caller.0.sub.clone(),
+        request_id: super::request_id::current(),
+    };
+    let service = golden.clone();
+    let comment = body.into_inner().comment;
+    let view = blocking(move || service.rollback_job(&id, &comment, &actor)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

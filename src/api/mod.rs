@@ -75,6 +75,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 "/webhooks/{id}/dead-letters/{seq}/replay",
                 web::post().to(webhooks::replay_one),
             )
+            .route("/jobs/{id}/rollback", web::post().to(jobs::rollback))
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",

@@ -74,6 +74,7 @@ pub fn document(domains: &[String]) -> Value {
         webhooks::dead_letters,
         webhooks::replay_all,
         webhooks::replay_one,
+        jobs::rollback,
         crosswalk::lookup,
         crosswalk::export,
         crosswalk::reverse,

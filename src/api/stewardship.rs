@@ -28,7 +28,7 @@ fn attempt<'a>(action: &'a str, domain: &'a str, id: Option<&'a str>) -> Attempt
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ProposalsQuery {
-    /// `open` (default), `approved`, `rejected` or `superseded`.
+    /// `open` (default), `approved`, `rejected`, `superseded` or `withdrawn` (closed by a rolled-back load).
     #[serde(default = "default_status")]
     status: String,
     /// Lowest match probability (0-1).

@@ -1,12 +1,14 @@
 //! Bulk loading: reading whole entity masters (CSV or NDJSON) row by row, with column mapping.
 //! The loading itself — batches, jobs, progress, resuming — is `service::bulk`.
 
+pub mod profile;
 pub mod reader;
 
 use std::collections::BTreeMap;
 
 use thiserror::Error;
 
+pub use profile::Profile;
 pub use reader::{Format, Row, RowReader};
 
 /// Why a load could not start or go on (a bad row is a reject, not one of these).
@@ -57,6 +59,14 @@ impl Mapping {
     /// The field a column feeds.
     pub fn field_of<'a>(&'a self, column: &'a str) -> &'a str {
         self.renames.get(column).map_or(column, String::as_str)
+    }
+
+    /// The column that feeds `field`: the one renamed to it, else the field's own name.
+    pub fn column_of<'a>(&'a self, field: &'a str) -> &'a str {
+        self.renames
+            .iter()
+            .find(|(_, f)| f.as_str() == field)
+            .map_or(field, |(c, _)| c.as_str())
     }
 
     /// As stored with a job, so a resumed job reads its input the same way.

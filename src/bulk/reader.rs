@@ -120,6 +120,19 @@ impl<R: BufRead> RowReader<R> {
         })
     }
 
+    /// The CSV header as read (empty for NDJSON, whose columns show row by row).
+    pub fn columns(&self) -> &[String] {
+        match &self.inner {
+            Inner::Csv { headers, .. } => headers,
+            Inner::Ndjson { .. } => &[],
+        }
+    }
+
+    /// The mapping the rows are read with.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
     /// Bytes consumed so far.
     pub fn bytes_read(&self) -> u64 {
         match &self.inner {

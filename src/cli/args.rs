@@ -101,11 +101,18 @@ pub(super) enum Command {
     /// Bulk-load a CSV (with a header) or NDJSON file; `-` reads stdin. Run it again after an
     /// interruption and it resumes where it stopped. It opens the candidate index, so run it
     /// while `golden serve` is stopped, or upload the file to the server as a bulk job.
-    #[command(after_help = STORE_ENV)]
+    /// With `--profile`, only profiles the file. `golden load rollback JOB_ID` undoes a load.
+    #[command(
+        after_help = STORE_ENV,
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
+    )]
     Load {
+        #[command(subcommand)]
+        action: Option<LoadAction>,
         /// Domain of the records, as named in its rule file (e.g. vendor).
-        #[arg(long)]
-        domain: String,
+        #[arg(long, required = true)]
+        domain: Option<String>,
         /// Source system of every row; may be left out when the file has a source_system column.
         #[arg(long)]
         source: Option<String>,
@@ -126,8 +133,14 @@ pub(super) enum Command {
         /// (the file is loaded into a scratch store for that) and load with it.
         #[arg(long)]
         estimate_first: bool,
+        /// Only profile the file: per column the field it maps to, fill rate, distinct values,
+        /// how many values standardize, fail or are unknown (with examples), unmapped columns
+        /// and duplicate keys, as JSON on stdout. One pass, no matching, nothing stored.
+        #[arg(long, conflicts_with = "estimate_first")]
+        profile: bool,
         /// The file to load, or `-` for stdin.
-        file: String,
+        #[arg(required = true)]
+        file: Option<String>,
     },
     /// Score the current rules on a labelled file, in a fresh temporary store.
     #[command(after_help = EVAL_ENV)]
@@ -286,6 +299,23 @@ pub(super) enum RulesCommand {
     Check {
         /// Rules directory (default: GOLDEN_RULES_DIR or ./matching-rules).
         dir: Option<PathBuf>,
+    },
+}
+
+/// What `golden load` does besides loading.
+#[derive(Debug, Subcommand)]
+pub enum LoadAction {
+    /// Undo a load job: the records it created are retired, the versions it added reverted,
+    /// the golden records it created retired and the proposals it opened closed. Stops and
+    /// lists later steward decisions on the same records rather than overwrite them. Prints
+    /// the result as JSON; a second rollback prints the first one's result.
+    #[command(after_help = STORE_ENV)]
+    Rollback {
+        /// The job's ID (as printed by `golden load` or listed by `GET /v1/jobs`).
+        job_id: String,
+        /// Why the load is undone (kept in the audit log).
+        #[arg(long, default_value = "rolled back with golden load rollback")]
+        comment: String,
     },
 }
 

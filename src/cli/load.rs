@@ -29,14 +29,74 @@ pub struct LoadArgs {
 /// How often plain progress lines are printed when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
-pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
-    let mut pairs = args.map.clone();
-    if let Some(path) = &args.mapping_file {
+/// The column mapping of `--map` options and a `--mapping` file.
+fn read_mapping(map: &[String], file: Option<&Path>) -> anyhow::Result<Mapping> {
+    let mut pairs = map.to_vec();
+    if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read mapping file {}", path.display()))?;
         pairs.extend(text.lines().map(str::to_owned));
     }
-    let mapping = Mapping::parse(&pairs)?;
+    Ok(Mapping::parse(&pairs)?)
+}
+
+/// `golden load --profile`: prints the file's profile as JSON; nothing is stored.
+pub fn profile(
+    golden: &Golden,
+    domain: &str,
+    source: Option<String>,
+    map: &[String],
+    mapping_file: Option<&Path>,
+    format: Option<String>,
+    file: &str,
+) -> anyhow::Result<crate::bulk::Profile> {
+    let mapping = read_mapping(map, mapping_file)?;
+    let domain = golden.domain(domain)?;
+    let stdin = file == "-";
+    let format = match &format {
+        Some(text) => Format::parse(text)?,
+        None if stdin => Format::Csv,
+        None => Format::from_name(file).unwrap_or(Format::Csv),
+    };
+    let input: Box<dyn BufRead> = if stdin {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let file = File::open(file).with_context(|| format!("cannot open {file}"))?;
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    };
+    let mut reader = RowReader::open(input, format, mapping, source, &domain)?;
+    let profile = crate::bulk::profile::profile(&domain, &mut reader)?;
+    println!("{}", serde_json::to_string_pretty(&profile)?);
+    Ok(profile)
+}
+
+/// `golden load rollback JOB_ID --comment TEXT`: undoes a load and prints what it did.
+pub fn rollback(golden: &Golden, job_id: &str, comment: &str) -> anyhow::Result<()> {
+    let actor = crate::service::stewardship::Actor {
+        sub: "cli".into(),
+        request_id: None,
+    };
+    match golden.rollback_job(job_id, comment, &actor) {
+        Ok(view) => {
+            println!("{}", serde_json::to_string(&view)?);
+            Ok(())
+        }
+        Err(crate::service::ServiceError::RollbackConflicts(conflicts)) => {
+            println!(
+                "{}",
+                serde_json::to_string(&serde_json::json!({"conflicts": conflicts}))?
+            );
+            anyhow::bail!(
+                "{} later steward decision(s) on the job's records stop the rollback",
+                conflicts.len()
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
+    let mapping = read_mapping(&args.map, args.mapping_file.as_deref())?;
     let domain = golden.domain(&args.domain)?;
     let stdin = args.file == "-";
     let format = match &args.format {
@@ -79,6 +139,7 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
         allowed_sources: None,
         mapping,
         created_by: "cli".into(),
+        mode: crate::service::bulk::job_mode::LOAD,
     })?;
     if job.resumed {
         eprintln!(
@@ -171,6 +232,7 @@ fn estimate_from_file(
         allowed_sources: None,
         mapping: mapping.clone(),
         created_by: "cli".into(),
+        mode: crate::service::bulk::job_mode::LOAD,
     })?;
     staging.run_job(&job.id, reader, &mut |_| {})?;
     let actor = crate::service::stewardship::Actor {

@@ -64,6 +64,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Load {
+            action: Some(args::LoadAction::Rollback { job_id, comment }),
+            ..
+        } => {
+            crate::telemetry::init_with_default(settings.log_json, "warn");
+            let golden = preflight::open(settings, "load")?;
+            load::rollback(&golden, &job_id, &comment)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            action: None,
             domain,
             source,
             rejects,
@@ -71,10 +81,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             mapping,
             format,
             estimate_first,
+            profile,
             file,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
+            let (Some(domain), Some(file)) = (domain, file) else {
+                anyhow::bail!("golden load needs --domain and a file");
+            };
             let golden = preflight::open(settings, "load")?;
+            if profile {
+                load::profile(
+                    &golden,
+                    &domain,
+                    source,
+                    &map,
+                    mapping.as_deref(),
+                    format,
+                    &file,
+                )?;
+                return Ok(ExitCode::SUCCESS);
+            }
             load::run(
                 &golden,
                 load::LoadArgs {

@@ -8,12 +8,13 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::rollback::RollbackView;
 use super::views::{RecordResult, utc};
 use super::{Golden, ServiceError};
-use crate::bulk::{Mapping, Row, RowReader};
+use crate::bulk::{Mapping, Profile, Row, RowReader};
 use crate::model::{Decision, FieldError, RecordInput};
 use crate::store::Tx;
-use crate::store::models::{JobRow, NewJob, RejectRow};
+use crate::store::models::{JobRow, JobWriteRow, NewJob, RejectRow};
 use crate::store::queries::jobs::{self, BatchCounts};
 
 /// Rows stored per transaction: large enough to amortize a commit, small enough that a
@@ -26,6 +27,14 @@ pub mod job_status {
     pub const RUNNING: &str = "running";
     pub const FINISHED: &str = "finished";
     pub const FAILED: &str = "failed";
+}
+
+/// What a job does with its input.
+pub mod job_mode {
+    /// Load the rows into the hub.
+    pub const LOAD: &str = "load";
+    /// Only profile the input: one pass, no matching, nothing stored but the report.
+    pub const PROFILE: &str = "profile";
 }
 
 /// What a new job loads and for whom.
@@ -46,6 +55,8 @@ pub struct JobSpec {
     pub allowed_sources: Option<Vec<String>>,
     pub mapping: Mapping,
     pub created_by: String,
+    /// One of [`job_mode`].
+    pub mode: &'static str,
 }
 
 /// A job's progress and summary.
@@ -56,6 +67,8 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_system: Option<String>,
     pub status: String,
+    /// `load` or `profile`.
+    pub mode: String,
     pub origin: String,
     pub input_name: String,
     pub rows_read: i64,
@@ -83,10 +96,26 @@ pub struct JobView {
     /// Set on a CLI run that picked up a stopped job.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub resumed: bool,
+    /// A finished profile job's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// The result of undoing the job, once it was rolled back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackView>,
 }
 
 impl From<JobRow> for JobView {
     fn from(row: JobRow) -> Self {
+        // Both are written by this service from these same types; a row that no longer
+        // parses is shown without them rather than failing the read.
+        let profile = row
+            .report
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
+        let rollback = row
+            .rollback
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
         let progress = row
             .bytes_total
             .filter(|total| *total > 0)
@@ -97,6 +126,7 @@ impl From<JobRow> for JobView {
             domain: row.domain,
             source_system: row.source_system,
             status: row.status,
+            mode: row.mode,
             origin: row.origin,
             input_name: row.input_name,
             rows_read: row.rows_read,
@@ -115,6 +145,8 @@ impl From<JobRow> for JobView {
             updated_at: utc(row.updated_at),
             finished_at: row.finished_at.map(utc),
             resumed: false,
+            profile,
+            rollback,
         }
     }
 }
@@ -174,6 +206,7 @@ impl Golden {
                 created_by: &spec.created_by,
                 created_at: now,
                 updated_at: now,
+                mode: spec.mode,
             },
         )?;
         self.job(&id)
@@ -310,6 +343,39 @@ impl Golden {
         Ok(done)
     }
 
+    /// Profiles the rows of `reader` for job `id` and keeps the report on the job; nothing
+    /// else is stored.
+    pub fn run_profile<R: BufRead>(
+        &self,
+        id: &str,
+        domain: &crate::rules::Domain,
+        mut reader: RowReader<R>,
+    ) -> Result<Profile, ServiceError> {
+        self.set_job_status(id, job_status::RUNNING)?;
+        let profile = match crate::bulk::profile::profile(domain, &mut reader) {
+            Ok(profile) => profile,
+            Err(e) => {
+                let e = ServiceError::invalid(e.to_string());
+                self.fail_job(id, &e.chain())?;
+                return Err(e);
+            }
+        };
+        let report = serde_json::to_string(&profile)?;
+        let mut conn = self.store.conn()?;
+        let counts = BatchCounts {
+            rows: profile.rows as i64,
+            rejected: (profile.unreadable + profile.rejected) as i64,
+            last_line: profile.last_line as i64,
+            bytes_read: reader.bytes_read() as i64,
+            ..BatchCounts::default()
+        };
+        jobs::set_report(&mut conn, id, &report)?;
+        jobs::add_batch(&mut conn, id, &counts, self.store.now())?;
+        drop(conn);
+        self.set_job_status(id, job_status::FINISHED)?;
+        Ok(profile)
+    }
+
     /// Keeps the planner's statistics in step with a load: after its batches 1, 2, 4, 8…, so
     /// as often as tables the load started empty double. A failure only costs speed, so it is
     /// logged, not raised.
@@ -388,6 +454,7 @@ impl Golden {
             }
             all.sort_by_key(|r| r.line);
             jobs::insert_rejects(tx.conn(), &all)?;
+            record_writes(tx, &job.id, &job.domain, results)?;
             let at = tx.now();
             jobs::add_batch(tx.conn(), &job.id, &counts, at)?;
             Ok(())
@@ -404,6 +471,51 @@ impl Golden {
         );
         Ok(())
     }
+}
+
+/// Notes which record versions the batch wrote, so that the job can be rolled back.
+fn record_writes(
+    tx: &mut Tx<'_>,
+    job_id: &str,
+    domain: &str,
+    results: &[RecordResult],
+) -> Result<(), ServiceError> {
+    let written: Vec<&RecordResult> = results
+        .iter()
+        .filter(|r| {
+            !matches!(r.decision, Decision::Unchanged | Decision::Rejected) && r.version.is_some()
+        })
+        .collect();
+    let keys: Vec<(&str, &str)> = written
+        .iter()
+        .filter_map(|r| Some((r.source_system.as_deref()?, r.source_id.as_deref()?)))
+        .collect();
+    let rows = crate::store::queries::records::find_many(tx.conn(), domain, &keys)?;
+    let at = tx.now();
+    let mut writes = Vec::with_capacity(written.len());
+    for result in written {
+        let (Some(system), Some(id), Some(version), Some(golden_id)) = (
+            &result.source_system,
+            &result.source_id,
+            result.version,
+            &result.golden_id,
+        ) else {
+            continue;
+        };
+        let Some(row) = rows.get(&(system.clone(), id.clone())) else {
+            continue;
+        };
+        writes.push(JobWriteRow {
+            job_id: job_id.to_owned(),
+            record_id: row.id,
+            version,
+            decision: result.decision.as_str().to_owned(),
+            golden_id: golden_id.clone(),
+            written_at: at,
+        });
+    }
+    jobs::insert_writes(tx.conn(), &writes)?;
+    Ok(())
 }
 
 fn reject(job_id: &str, line: u64, raw: String, reason: String) -> RejectRow {
@@ -478,7 +590,11 @@ impl Golden {
             &domain,
         )
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
-        self.run_job(&job.id, reader, &mut |_| {})?;
+        if job.mode == job_mode::PROFILE {
+            self.run_profile(&job.id, &domain, reader)?;
+        } else {
+            self.run_job(&job.id, reader, &mut |_| {})?;
+        }
         if let Err(e) = std::fs::remove_file(path) {
             tracing::warn!(job = %job.id, error = %e, "cannot remove a finished job's input");
         }

@@ -32,6 +32,9 @@ pub enum ServiceError {
     Claimed(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A rollback that would overwrite later steward decisions; each is listed.
+    #[error("later decisions on the job's records stop the rollback: {}", .0.len())]
+    RollbackConflicts(Vec<super::rollback::RollbackConflict>),
     /// A body larger than allowed (known before it is read).
     #[error("{0}")]
     PayloadTooLarge(String),

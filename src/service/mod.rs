@@ -26,6 +26,7 @@ pub mod records;
 pub mod refusals;
 pub mod rematch;
 pub mod restandardize;
+pub mod rollback;
 pub mod search;
 pub mod stats;
 pub mod stewardship;

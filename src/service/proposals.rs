@@ -171,6 +171,7 @@ pub const STATUSES: &[&str] = &[
     "approved",
     "rejected",
     "superseded",
+    "withdrawn",
 ];
 
 /// Most proposals returned by one page of the queue.

@@ -66,36 +66,7 @@ impl Golden {
             if row.status == record_status::RETIRED {
                 return Ok(());
             }
-            let version = row.version + 1;
-            let now = tx.now();
-            records::update(
-                tx.conn(),
-                row.id,
-                &RecordUpdate {
-                    version,
-                    status: record_status::RETIRED,
-                    attributes: &row.attributes,
-                    standardized: &row.standardized,
-                    content_hash: &row.content_hash,
-                    updated_at: now,
-                    standardization: row.standardization.as_deref(),
-                },
-            )?;
-            add_version(
-                tx,
-                row.id,
-                version,
-                "retired",
-                &row.attributes,
-                &row.content_hash,
-            );
-            tx.emit(
-                Some(&domain.name),
-                "record.retired",
-                Some(&row.golden_id),
-                &json!({"source_system": row.source_system, "source_id": row.source_id,
-                        "golden_id": row.golden_id, "version": version}),
-            );
+            retire(tx, &domain.name, &row)?;
             recompute_golden(tx, &domain, &row.golden_id)
         })?;
         self.source_record(&domain.name, source_system, source_id)
@@ -130,6 +101,46 @@ impl Golden {
             as_of: None,
         })
     }
+}
+
+/// Retires a stored record as a new version, announcing it; its golden record is left for the
+/// caller to recompute.
+pub(super) fn retire(
+    tx: &mut crate::store::Tx<'_>,
+    domain: &str,
+    row: &SourceRecordRow,
+) -> Result<(), ServiceError> {
+    let version = row.version + 1;
+    let now = tx.now();
+    records::update(
+        tx.conn(),
+        row.id,
+        &RecordUpdate {
+            version,
+            status: record_status::RETIRED,
+            attributes: &row.attributes,
+            standardized: &row.standardized,
+            content_hash: &row.content_hash,
+            updated_at: now,
+            standardization: row.standardization.as_deref(),
+        },
+    )?;
+    add_version(
+        tx,
+        row.id,
+        version,
+        "retired",
+        &row.attributes,
+        &row.content_hash,
+    );
+    tx.emit(
+        Some(domain),
+        "record.retired",
+        Some(&row.golden_id),
+        &json!({"source_system": row.source_system, "source_id": row.source_id,
+                "golden_id": row.golden_id, "version": version}),
+    );
+    Ok(())
 }
 
 fn find(

@@ -53,4 +53,17 @@ mod tests {
         assert_eq!(folders("sqlite"), folders("postgres"));
         assert!(!folders("sqlite").is_empty());
     }
+
+    /// The version is the folder name up to its first `_`: two folders with one version
+    /// would leave one of them never applied.
+    #[test]
+    fn migration_versions_are_unique() {
+        let names = folders("sqlite");
+        let mut versions: Vec<&str> = names
+            .iter()
+            .map(|n| n.split('_').next().unwrap_or(n))
+            .collect();
+        versions.dedup();
+        assert_eq!(versions.len(), names.len(), "{names:?}");
+    }
 }

@@ -286,6 +286,9 @@ pub struct JobRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    pub mode: String,
+    pub report: Option<String>,
+    pub rollback: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -314,6 +317,19 @@ pub struct NewJob<'a> {
     pub created_by: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub mode: &'a str,
+}
+
+/// One record version a load job wrote (see `bulk_job_writes`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bulk_job_writes)]
+pub struct JobWriteRow {
+    pub job_id: String,
+    pub record_id: i64,
+    pub version: i64,
+    pub decision: String,
+    pub golden_id: String,
+    pub written_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

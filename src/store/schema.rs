@@ -178,6 +178,21 @@ diesel::table! {
         mapping -> Nullable<Text>,
         bytes_total -> Nullable<BigInt>,
         bytes_read -> BigInt,
+        mode -> Text,
+        report -> Nullable<Text>,
+        rollback -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bulk_job_writes (id) {
+        id -> BigInt,
+        job_id -> Text,
+        record_id -> BigInt,
+        version -> BigInt,
+        decision -> Text,
+        golden_id -> Text,
+        written_at -> Timestamp,
     }
 }
 
@@ -236,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     bulk_jobs,
     bulk_job_rejects,
+    bulk_job_writes,
     match_models,
     link_evidence,
 );

@@ -190,6 +190,7 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
                 allowed_sources: None,
                 mapping: Mapping::default(),
                 created_by: "tester".into(),
+                mode: "load",
             })
             .unwrap();
         job_id = job.id;
@@ -204,6 +205,7 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
             allowed_sources: None,
             mapping: Mapping::default(),
             created_by: "tester".into(),
+            mode: "load",
         };
         foreign_id = golden.start_job(&spec(&foreign_input)).unwrap().id;
     });

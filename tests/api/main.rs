@@ -23,5 +23,6 @@ mod replicas;
 mod restandardize;
 mod standardization;
 mod stewardship;
+mod undo;
 mod webhooks;
 mod workbench;

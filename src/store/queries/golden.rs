@@ -100,7 +100,11 @@ pub fn mark_merged(
 }
 
 /// Copies the current state of a golden record into its history.
-fn record_history(tx: &mut Tx<'_>, golden_id: &str, at: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn record_history(
+    tx: &mut Tx<'_>,
+    golden_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     let row = golden_records::table
         .find(golden_id)
         .select(GoldenRow::as_select())

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::models::{JobRow, NewJob, RejectRow};
-use crate::store::schema::{bulk_job_rejects, bulk_jobs};
+use crate::store::models::{JobRow, JobWriteRow, NewJob, RejectRow};
+use crate::store::schema::{bulk_job_rejects, bulk_job_writes, bulk_jobs};
 
 pub fn insert(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<()> {
     diesel::insert_into(bulk_jobs::table)
@@ -137,4 +137,43 @@ pub fn rejects_page(
         .limit(limit)
         .select(RejectRow::as_select())
         .load(conn)
+}
+
+/// Notes the record versions a batch of a load job wrote.
+pub fn insert_writes(conn: &mut DbConnection, writes: &[JobWriteRow]) -> QueryResult<()> {
+    super::insert_rows!(conn, bulk_job_writes::table, writes)
+}
+
+/// Every record version a job wrote, newest first: the order a rollback undoes them in.
+pub fn writes(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<JobWriteRow>> {
+    bulk_job_writes::table
+        .filter(bulk_job_writes::job_id.eq(id))
+        .order(bulk_job_writes::id.desc())
+        .select(JobWriteRow::as_select())
+        .load(conn)
+}
+
+/// Keeps a profile's report on its job.
+pub fn set_report(conn: &mut DbConnection, id: &str, report: &str) -> QueryResult<()> {
+    diesel::update(bulk_jobs::table.find(id))
+        .set(bulk_jobs::report.eq(report))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Marks a job undone, with the rollback's result.
+pub fn set_rolled_back(
+    conn: &mut DbConnection,
+    id: &str,
+    result: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(bulk_jobs::table.find(id))
+        .set((
+            bulk_jobs::status.eq("rolled_back"),
+            bulk_jobs::rollback.eq(result),
+            bulk_jobs::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(drop)
 }

@@ -52,6 +52,7 @@ pub mod leases;
 pub mod models;
 pub mod proposals;
 pub mod records;
+pub mod rollback;
 pub mod stats;
 pub mod webhooks;
 
