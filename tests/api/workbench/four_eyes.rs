@@ -80,3 +80,68 @@ fn a_risky_merge_waits_for_a_second_stewards_approval() {
     assert!(actions.contains(&"approve_first"), "{actions:?}");
     assert!(actions.contains(&"approve_proposal"), "{actions:?}");
 }
+
+/// With the shipped vendor rules: golden records that disagree on a tax ID need two
+/// approvals; the same tax ID written two ways is no disagreement.
+#[test]
+fn disagreeing_tax_ids_need_a_second_approval_and_one_tax_id_written_two_ways_does_not() {
+    let app = crate::helpers::spawn_app();
+    let steward = app.token_as("alice", &[Role::Steward], &[]);
+    let reader = app.token(&[Role::Reader], &[]);
+    // Sets a tax ID on a golden record by override; its new version.
+    let set_tax_id = |golden_id: &str, tax_id: &str| -> i64 {
+        let (_, view) = app.get(&format!("/v1/vendor/golden/{golden_id}"), Some(&reader));
+        let (status, view) = app.post(
+            &format!("/v1/vendor/golden/{golden_id}/override"),
+            Some(&steward),
+            &json!({"field": "tax_id", "value": tax_id, "version": view["version"]}),
+        );
+        assert_eq!(status, 200, "{view}");
+        view["version"].as_i64().unwrap()
+    };
+    for (i, (a, b, needs_second)) in [
+        ("12-3456789", "98-7654321", true),
+        ("12-3456789", "123456789", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ingest(
+            &app,
+            "sap",
+            &format!("s{i}"),
+            json!({"name": format!("Contoso Surgical {i}")}),
+        );
+        let pending = ingest(
+            &app,
+            "oracle",
+            &format!("o{i}"),
+            json!({"name": format!("Contoso Surgical {i} LLC")}),
+        );
+        assert_eq!(pending["decision"], "proposed", "{pending}");
+        let open = queue(&app, "");
+        let row = open
+            .iter()
+            .find(|p| p["golden_id"] == pending["golden_id"])
+            .unwrap_or_else(|| panic!("{open:?}"));
+        let (id, left, right) = (
+            row["id"].as_i64().unwrap(),
+            row["golden_id"].as_str().unwrap().to_owned(),
+            row["other_golden_id"].as_str().unwrap().to_owned(),
+        );
+        let left_version = set_tax_id(&left, a);
+        let right_version = set_tax_id(&right, b);
+        let (status, decided) = app.post(
+            &format!("/v1/proposals/{id}/approve"),
+            Some(&steward),
+            &json!({"golden_version": left_version, "other_version": right_version}),
+        );
+        assert_eq!(status, 200, "{decided}");
+        let expected = if needs_second {
+            "awaiting_second"
+        } else {
+            "approved"
+        };
+        assert_eq!(decided["status"], expected, "{a} / {b}: {decided}");
+    }
+}
