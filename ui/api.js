@@ -23,15 +23,7 @@ export async function checkToken(value) {
   } catch (e) {
     throw new ApiError(0, { error: 'network', message: `cannot reach the server: ${e.message}` });
   }
-  const text = await response.text();
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = text;
-  }
-  if (!response.ok) throw new ApiError(response.status, data, response.headers.get('X-Request-Id'));
-  return data.domains;
+  return (await answer(response)).domains;
 }
 
 export function signOut() {
@@ -92,8 +84,8 @@ async function send(method, path, body) {
   return response;
 }
 
-export async function api(method, path, body) {
-  const response = await send(method, path, body);
+// A response's JSON body, or an ApiError when the status is not a success.
+async function answer(response) {
   const text = await response.text();
   let data = null;
   try {
@@ -103,6 +95,10 @@ export async function api(method, path, body) {
   }
   if (!response.ok) throw new ApiError(response.status, data, response.headers.get('X-Request-Id'));
   return data;
+}
+
+export async function api(method, path, body) {
+  return answer(await send(method, path, body));
 }
 
 export const get = (path) => api('GET', path);
