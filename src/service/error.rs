@@ -119,6 +119,18 @@ impl From<diesel::result::Error> for ServiceError {
         if refused_nul(&e) {
             return Self::invalid("text may not contain the NUL character (\\u0000)");
         }
+        if let diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) = &e
+        {
+            // Two requests stored the same thing at once and the database kept one: the
+            // other is a conflict its caller can resolve by reading and sending again.
+            return Self::Conflict(
+                "another request stored the same thing at the same moment; read it and send again"
+                    .into(),
+            );
+        }
         Self::Store(StoreError::Query(e))
     }
 }
@@ -149,6 +161,25 @@ impl From<serde_json::Error> for ServiceError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unique_violation_is_a_conflict_not_a_server_error() {
+        let violation = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(String::from(
+                "duplicate key value violates unique constraint",
+            )),
+        );
+        assert!(matches!(
+            ServiceError::from(violation),
+            ServiceError::Conflict(_)
+        ));
+        let other = diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::CheckViolation,
+            Box::new(String::from("check failed")),
+        );
+        assert!(matches!(ServiceError::from(other), ServiceError::Store(_)));
+    }
 
     #[test]
     fn an_internal_error_keeps_its_cause_and_shows_the_chain_once() {
