@@ -114,10 +114,19 @@ impl Golden {
             });
             let now = tx.now();
             let comment = request.comment.as_deref();
+            // Checked before anything is recorded, a first approval included.
+            let picks = super::overrides::checked_picks(&domain, &request.picks)?;
             if verdict == Verdict::Approve {
                 let risks = super::four_eyes::reasons(tx, &domain, &left, &right)?;
                 if !risks.is_empty() {
                     match proposal.first_approved_by.as_deref() {
+                        None if !picks.is_empty() => {
+                            return Err(ServiceError::unprocessable(format!(
+                                "proposal {id} needs a second steward's approval ({}): send the \
+                                 field picks with the approval that merges",
+                                risks.join("; ")
+                            )));
+                        }
                         None => {
                             return first_approval(tx, &domain, &proposal, actor, comment, &risks, before);
                         }
@@ -152,7 +161,6 @@ impl Golden {
                         )));
                     }
                     let reason = format!("approved proposal {id}");
-                    let picks = super::overrides::checked_picks(&domain, &request.picks)?;
                     let cause = MergeCause {
                         actor,
                         reason: &reason,

@@ -145,3 +145,33 @@ fn disagreeing_tax_ids_need_a_second_approval_and_one_tax_id_written_two_ways_do
         assert_eq!(decided["status"], expected, "{a} / {b}: {decided}");
     }
 }
+
+/// Field picks are applied by the approval that merges; a first approval refuses them
+/// rather than drop them, and records nothing.
+#[test]
+fn a_first_approval_refuses_field_picks_and_records_nothing() {
+    let rules = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(rules_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("four_eyes_members = 25", "four_eyes_members = 1");
+        std::fs::write(rules.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    let app = spawn_with(|settings| settings.rules_dir = rules.path().to_owned());
+    ingest(&app, "sap", "1", json!({"name": "Contoso Surgical"}));
+    ingest(&app, "oracle", "9", json!({"name": "Contoso Surgical LLC"}));
+    let id = queue(&app, "")[0]["id"].as_i64().unwrap();
+    let alice = app.token_as("alice", &[Role::Steward], &[]);
+    let approve = format!("/v1/proposals/{id}/approve");
+    let (status, answer) = app.post(
+        &approve,
+        Some(&alice),
+        &json!({"picks": {"city": "Denver"}}),
+    );
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(proposal(&app, id)["status"], "open");
+    let (status, answer) = app.post(&approve, Some(&alice), &json!({"picks": {"colour": "red"}}));
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(proposal(&app, id)["status"], "open");
+}
