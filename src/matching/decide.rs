@@ -20,11 +20,17 @@ pub enum Outcome {
     New,
 }
 
+/// Whether `score` is sure enough to join without review: above the auto-link threshold, and
+/// no identifier says otherwise (an auto-link is a merge nobody reviews).
+fn sure(rules: &MatchRules, score: &PairScore) -> bool {
+    score.probability >= rules.auto_link && !score.identifiers_disagree()
+}
+
 /// Decides from candidates ranked best first (one entry per golden record).
 pub fn decide(rules: &MatchRules, ranked: Vec<(String, PairScore)>) -> Outcome {
     let mut ranked = ranked.into_iter().peekable();
     match ranked.peek() {
-        Some((_, best)) if best.probability >= rules.auto_link => match ranked.next() {
+        Some((_, best)) if sure(rules, best) => match ranked.next() {
             Some((golden_id, score)) => Outcome::AutoLink {
                 golden_id,
                 score,
@@ -45,5 +51,65 @@ pub fn decide(rules: &MatchRules, ranked: Vec<(String, PairScore)>) -> Outcome {
             )
         }
         _ => Outcome::New,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::score::FieldEvidence;
+    use crate::rules::matching::Method;
+
+    fn score(probability: f64, tax_ids: (&str, &str)) -> PairScore {
+        PairScore {
+            probability,
+            log_odds: (probability / (1.0 - probability)).log2(),
+            evidence: vec![FieldEvidence {
+                field: "tax_id".into(),
+                method: Method::Identifier,
+                left: Some(tax_ids.0.into()),
+                right: Some(tax_ids.1.into()),
+                similarity: Some(f64::from(u8::from(tax_ids.0 == tax_ids.1))),
+                weight: 0.0,
+            }],
+            matched_record_id: None,
+        }
+    }
+
+    fn rules() -> MatchRules {
+        MatchRules {
+            auto_link: 0.99,
+            review: 0.5,
+            ..MatchRules::for_tests(vec![], vec![])
+        }
+    }
+
+    #[test]
+    fn a_sure_pair_links() {
+        let outcome = decide(&rules(), vec![("G1".into(), score(0.999, ("1", "1")))]);
+        assert!(matches!(outcome, Outcome::AutoLink { golden_id, .. } if golden_id == "G1"));
+    }
+
+    #[test]
+    fn disagreeing_identifiers_go_to_review_however_high_the_score() {
+        let outcome = decide(&rules(), vec![("G1".into(), score(0.9999, ("1", "2")))]);
+        assert!(matches!(&outcome, Outcome::Propose(p) if p.len() == 1 && p[0].0 == "G1"));
+    }
+
+    #[test]
+    fn a_golden_record_with_another_identifier_is_bridged_not_joined() {
+        // Bridged golden records get a merge proposal, never a link.
+        let outcome = decide(
+            &rules(),
+            vec![
+                ("G1".into(), score(0.999, ("1", "1"))),
+                ("G2".into(), score(0.999, ("1", "2"))),
+            ],
+        );
+        assert!(
+            matches!(&outcome, Outcome::AutoLink { golden_id, bridged, .. }
+                if golden_id == "G1" && bridged.len() == 1 && bridged[0].0 == "G2"),
+            "{outcome:?}"
+        );
     }
 }

@@ -34,6 +34,17 @@ pub struct PairScore {
     pub matched_record_id: Option<i64>,
 }
 
+impl PairScore {
+    /// Whether an identifier (tax ID, GTIN, GLN: a comparison of method `identifier`) is
+    /// present on both sides and differs. However strong the rest, such a pair is for a
+    /// steward to judge: it may be a mistyped identifier, or two entities of one site.
+    pub fn identifiers_disagree(&self) -> bool {
+        self.evidence
+            .iter()
+            .any(|e| e.method == Method::Identifier && e.similarity.is_some_and(|s| s < 1.0))
+    }
+}
+
 /// Compares `a` with `b` under `rules`.
 pub fn score_pair(rules: &MatchRules, a: &Standardized, b: &Standardized) -> PairScore {
     let assessed: Vec<Assessed<'_>> = rules.comparisons.iter().map(|c| assess(c, a, b)).collect();
