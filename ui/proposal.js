@@ -164,22 +164,24 @@ function sideBySide(detail, choosing) {
       h('tbody', {}, rows)));
 }
 
-// The radio buttons of one field's pick. A masked value cannot be picked: it is not the value.
+// The radio buttons of one field's pick, each labelled with the value it keeps. A masked
+// value cannot be picked: it is not the value.
 function pickChoice(name, a, b) {
   const group = h('fieldset', { class: 'pick', 'data-field': name },
     h('legend', { class: 'visually-hidden' }, `Value of ${name} after the merge`));
-  const option = (label, which, value) => {
+  const option = (which, value) => {
     const present = value !== null && value !== undefined && value !== '';
     const masked = isMasked(value);
+    if (which !== 'rule' && !present) return;
     const input = h('input', { type: 'radio', name: `pick-${name}`, value: which, checked: which === 'rule',
-      disabled: which !== 'rule' && (!present || masked) });
+      disabled: masked, 'data-side': which });
     if (which !== 'rule') input.pickValue = value;
     group.append(h('label', { class: 'inline', title: masked ? 'Masked: picking it needs the sensitive grant' : undefined },
-      input, label));
+      input, which === 'rule' ? h('span', { class: 'muted' }, 'by rule') : show(value)));
   };
-  option('rule', 'rule');
-  option('left', 'left', a);
-  option('right', 'right', b);
+  option('rule');
+  option('left', a);
+  option('right', b);
   return group;
 }
 

@@ -89,7 +89,7 @@ export async function render(main, app, { domain }) {
   const counter = h('span', { class: 'muted picked-count', 'aria-live': 'polite' });
   const counted = () => {
     const n = rows.filter((r) => r.querySelector('input.pick')?.checked).length;
-    counter.textContent = n ? `${n} picked` : '';
+    counter.textContent = n ? `· ${n} picked` : '';
     rows.forEach((r) => r.classList.toggle('picked', Boolean(r.querySelector('input.pick')?.checked)));
   };
   body.append(h('table', { class: 'queue', onchange: counted },
