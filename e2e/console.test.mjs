@@ -349,6 +349,15 @@ async function workbench({ page, base, call, send, shot, steward, reader, second
   const everything = await call('GET', '/v1/vendor/golden?limit=500', reader);
   await page.getByText(`${everything.records.length} record(s) shown.`).waitFor();
   await shot('14-browse');
+  // Ten a page: "More" (m) fetches the next page by cursor and appends it.
+  await page.getByLabel('Per page').selectOption('10');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('10 record(s) shown; more match.').waitFor();
+  await page.keyboard.press('m');
+  await page.getByText(`${everything.records.length} record(s) shown.`).waitFor();
+  const listed = await page.locator('table.browse tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.id));
+  check(JSON.stringify(listed) === JSON.stringify(everything.records.map((r) => r.golden_id)), `two pages list each record once: ${listed}`);
+  await page.getByRole('link', { name: 'Clear filters' }).click();
   await page.getByLabel('city').fill('austin');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('1 record(s) shown.').waitFor();

@@ -5,10 +5,10 @@
 import { download, get, roles, seg, withQuery } from './api.js';
 import { cell, clear, errorBox, field, flash, h, link, when } from './dom.js';
 
-const PAGE = 50;
+const SIZES = ['10', '50', '200'];
 const SORTS = [['updated_desc', 'recently updated'], ['updated_asc', 'least recently updated'],
   ['created_desc', 'newest'], ['created_asc', 'oldest']];
-const PLAIN = ['min_members', 'max_members', 'source_system', 'updated_after', 'sort'];
+const PLAIN = ['min_members', 'max_members', 'source_system', 'updated_after', 'sort', 'limit'];
 
 // Whether the token may filter on a field the rule file marks sensitive (the API answers 403
 // otherwise, since a filter could probe the masked values).
@@ -64,7 +64,7 @@ export async function render(main, app, { domain }) {
     more.disabled = true;
     let page;
     try {
-      page = await get(withQuery(`/v1/${seg(domain)}/golden`, { ...filters, cursor, limit: PAGE }));
+      page = await get(withQuery(`/v1/${seg(domain)}/golden`, { ...filters, cursor, limit: filters.limit || '50' }));
     } catch (err) {
       errors.replaceChildren(errorBox(err, () => app.render()));
       more.disabled = false;
@@ -121,11 +121,14 @@ function filterForm(app, info, filters) {
   const since = h('input', { name: 'updated_after', type: 'datetime-local', value: localInput(filters.updated_after) });
   const sort = h('select', { name: 'sort' },
     SORTS.map(([v, t]) => h('option', { value: v, selected: v === (filters.sort || 'updated_desc') }, t)));
+  const size = h('select', { name: 'limit' },
+    SIZES.map((n) => h('option', { value: n, selected: n === (filters.limit || '50') }, n)));
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter golden records', onsubmit: (e) => {
     e.preventDefault();
     const data = Object.fromEntries([...new FormData(form)].filter(([k]) => k !== 'domain'));
     if (data.updated_after) data.updated_after = new Date(data.updated_after).toISOString();
     if (data.sort === 'updated_desc') delete data.sort;
+    if (data.limit === '50') delete data.limit;
     app.navigate(withQuery(`/ui/browse/${seg(info.name)}`, data));
   } },
   field('Domain', domainSelect)[0],
@@ -135,6 +138,7 @@ function filterForm(app, info, filters) {
   field('Source system', h('input', { name: 'source_system', value: filters.source_system, size: 10 }))[0],
   field('Updated since', since)[0],
   field('Sort', sort)[0],
+  field('Per page', size)[0],
   h('button', { type: 'submit', class: 'primary' }, 'Apply'),
   link(`/ui/browse/${seg(info.name)}`, 'Clear filters'),
   more);
@@ -154,7 +158,7 @@ function exportBar(domain, filters, errors) {
   const exporter = (format, label) => h('button', { type: 'button', onclick: async () => {
     clear(errors);
     try {
-      await download(withQuery(`/v1/${seg(domain)}/golden/export`, { ...filters, format }), `${domain}-golden.${format}`);
+      await download(withQuery(`/v1/${seg(domain)}/golden/export`, { ...filters, limit: undefined, format }), `${domain}-golden.${format}`);
       flash(`Export (${format.toUpperCase()}) downloaded.`);
     } catch (err) {
       errors.append(errorBox(err));
