@@ -162,6 +162,10 @@ impl Caller {
             ),
             Permission::Steward => ("missing_role", "requires the steward role".to_owned()),
             Permission::Admin => ("missing_role", "requires the admin role".to_owned()),
+            Permission::Sensitive => (
+                "sensitive_field",
+                "requires the sensitive role: the field is marked sensitive".to_owned(),
+            ),
         };
         let entry = OwnedAttempt {
             actor: self.0.sub.clone(),

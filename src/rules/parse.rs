@@ -74,6 +74,9 @@ struct RawField {
     survivorship: Option<Spanned<String>>,
     #[serde(default)]
     source_priority: Option<Spanned<Vec<String>>>,
+    /// Values shown masked to callers without the `sensitive` role.
+    #[serde(default)]
+    sensitive: bool,
 }
 
 /// The `[survivorship]` table resolved: the default rule (and where it was written, to point
@@ -283,6 +286,7 @@ fn field_def(
         name: name.clone(),
         field_type,
         required: raw.required,
+        sensitive: raw.sensitive,
         survivorship,
         source_priority,
     })
