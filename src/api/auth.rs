@@ -9,8 +9,8 @@ use futures_util::future::{Either, LocalBoxFuture};
 use super::error::{ApiError, blocking};
 use super::request_id;
 use crate::auth::{AuthError, Authenticator, Claims, Permission, Role, claimed_subject};
-use crate::service::Golden;
 use crate::service::audit::AuditEntry;
+use crate::service::{Golden, ServiceError};
 
 /// The verified caller of a request.
 #[derive(Debug, Clone)]
@@ -141,6 +141,21 @@ impl Caller {
             return Ok(());
         }
         Err(self.refuse(golden, permission, attempt).await)
+    }
+
+    /// Passes `result` on, auditing it first when the service refused the request because
+    /// it writes a sensitive field the caller may not (a refusal only the service can
+    /// judge: the field may be named in the body, the domain by a stored proposal).
+    pub async fn audited<T>(
+        &self,
+        golden: &web::Data<Golden>,
+        attempt: Attempt<'_>,
+        result: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if let Err(ApiError::Service(ServiceError::Forbidden(_))) = &result {
+            self.refuse(golden, Permission::Sensitive, attempt).await;
+        }
+        result
     }
 
     /// Audits that the caller lacks `permission` for `attempt`, and gives the 403 to answer

@@ -422,6 +422,23 @@ type = "date"
     }
 
     #[test]
+    fn a_field_is_sensitive_only_when_marked() {
+        assert!(!parse(GOOD).unwrap().is_sensitive("birth_date"));
+        let marked = GOOD.replace("type = \"date\"", "type = \"date\"\nsensitive = true");
+        let domain = parse(&marked).unwrap();
+        assert!(domain.is_sensitive("birth_date"));
+        assert!(!domain.is_sensitive("given_name"));
+        // A model would publish the common values of a term-frequency comparison.
+        let counted = format!(
+            "{marked}\n[matching]\nauto_link = 0.99\nreview = 0.5\n\n[[matching.compare]]\n\
+             field = \"birth_date\"\nmethod = \"exact\"\nterm_frequency = true\n\
+             levels = [{{ at_least = 1.0, weight = 3.0 }}]\n"
+        );
+        let errors = parse(&counted).unwrap_err();
+        assert!(errors[0].message.contains("sensitive"), "{errors:?}");
+    }
+
+    #[test]
     fn four_eyes_is_off_by_default_and_names_declared_fields() {
         assert_eq!(parse(GOOD).unwrap().four_eyes, FourEyes::default());
         let on = format!(

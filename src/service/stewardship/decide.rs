@@ -115,7 +115,7 @@ impl Golden {
             let now = tx.now();
             let comment = request.comment.as_deref();
             // Checked before anything is recorded, a first approval included.
-            let picks = super::overrides::checked_picks(&domain, &request.picks)?;
+            let picks = super::overrides::checked_picks(&domain, &request.picks, actor)?;
             if verdict == Verdict::Approve {
                 let risks = super::four_eyes::reasons(tx, &domain, &left, &right)?;
                 if !risks.is_empty() {
