@@ -77,18 +77,7 @@ pub async fn decide(
     let service = golden.clone();
     let sent = decisions.clone();
     let outcomes = blocking(move || service.decide_many(&sent, &actor)).await?;
-    for (decision, outcome) in decisions.iter().zip(&outcomes) {
-        if let Err(crate::service::ServiceError::Forbidden(_)) = outcome {
-            let shown = decision.id.to_string();
-            let attempt = Attempt {
-                action: "decide_proposals",
-                domain: None,
-                entity_type: "proposal",
-                entity_id: Some(&shown),
-            };
-            caller.refuse(&golden, Permission::Sensitive, attempt).await;
-        }
-    }
+
     let results: Vec<DecisionResult> = decisions
         .iter()
         .zip(outcomes)
