@@ -241,7 +241,10 @@ async function main() {
     check(await page.getByRole('button', { name: 'Split selected out' }).count() === 0, 'no split for a reader');
     await shot('11-reader');
 
-    await workbench({ page, base, call, send, shot, steward, reader, second: token('--role', 'steward', '--sub', 'e2e-second') });
+    await workbench({ page, base, call, send, shot, steward, reader,
+      second: token('--role', 'steward', '--sub', 'e2e-second'),
+      curator: token('--roles', 'steward,sensitive', '--sub', 'e2e-curator'),
+      sensitiveReader: token('--roles', 'reader,sensitive', '--sub', 'e2e-auditor') });
 
     check(consoleErrors.every((e) => e.includes('status of 40')), `browser errors: ${consoleErrors.join('; ')}`);
     console.log(`console e2e passed; screenshots in ${shots}`);
@@ -270,7 +273,7 @@ async function signInAs(page, tokenText) {
 // The steward workbench: claims, a bulk decision with a stale proposal among the picked, the
 // golden records browser with filters and an export, a merge with a field pick, a risky merge
 // approved by two stewards, and a reader's masked view of a tax ID.
-async function workbench({ page, base, call, send, shot, steward, reader, second }) {
+async function workbench({ page, base, call, send, shot, steward, reader, second, curator, sensitiveReader }) {
   await signInAs(page, steward);
   const pairs = [
     ['Initech Hospital Products Inc', 'INITECH HOSPITAL PRODUCTS', 'Austin'],
@@ -402,10 +405,11 @@ async function workbench({ page, base, call, send, shot, steward, reader, second
   await cityRow.getByRole('cell', { name: 'Denver', exact: true }).waitFor();
   await cityRow.getByText('override by e2e-steward').waitFor();
 
-  // Four eyes: golden records that disagree on a tax ID need two stewards.
+  // Four eyes: golden records that disagree on a tax ID need two stewards. (Setting a tax ID
+  // takes the sensitive grant; the two stewards deciding have none and see it masked.)
   for (const [id, tax] of [[risky.golden_id, '12-3456789'], [risky.other_golden_id, '98-7654321']]) {
     const view = await call('GET', `/v1/vendor/golden/${id}`, reader);
-    await call('POST', `/v1/vendor/golden/${id}/override`, steward, { field: 'tax_id', value: tax, version: view.version });
+    await call('POST', `/v1/vendor/golden/${id}/override`, curator, { field: 'tax_id', value: tax, version: view.version });
   }
   await page.goto(`${base}/ui/proposals/${risky.id}`);
   await page.getByRole('heading', { name: `Proposal #${risky.id} — vendor` }).waitFor();
@@ -437,7 +441,13 @@ async function workbench({ page, base, call, send, shot, steward, reader, second
   check(await page.getByText('12-3456789').count() === 0, 'the real tax ID shows nowhere');
   await page.goto(`${base}/ui/browse/vendor`);
   await page.locator(`tr[data-id="${contoso}"]`).getByText(masked).waitFor();
+  check(await page.getByLabel('tax_id').isDisabled(), 'no filter on a sensitive field without the grant');
   await shot('18-browse-reader-masked');
+  // With the sensitive grant the same reader's view shows the value itself, and may filter on it.
+  await signInAs(page, sensitiveReader);
+  await page.goto(`${base}/ui/browse/vendor?field.tax_id=123456789`);
+  await page.locator(`tr[data-id="${contoso}"]`).getByText('12-3456789').waitFor();
+  check(await page.getByText('masked', { exact: true }).count() === 0, 'nothing is masked for the sensitive grant');
 }
 
 main().catch((e) => {

@@ -111,7 +111,8 @@ function filterForm(app, info, filters) {
   const fieldInput = (f) => {
     const allowed = mayFilter(f);
     const input = h('input', { name: `field.${f.name}`, value: filters[`field.${f.name}`], size: 14,
-      disabled: !allowed, title: allowed ? undefined : 'A sensitive field: filtering needs the sensitive grant' });
+      disabled: !allowed, placeholder: allowed ? undefined : 'sensitive',
+      title: allowed ? undefined : 'A sensitive field: filtering on it needs the sensitive grant' });
     return field(f.name, input)[0];
   };
   const others = info.fields.filter((f) => !keys.has(f.name));
