@@ -403,9 +403,10 @@ pub async fn rejects(
     let id = id.into_inner();
     require_read(&golden, &caller, Some(&id)).await?;
     let service = golden.clone();
+    let unmasked = caller.0.sees_sensitive();
     let body = blocking(move || {
         let mut body = Vec::new();
-        service.write_rejects(&id, &mut body)?;
+        service.write_rejects(&id, &mut body, unmasked)?;
         Ok(body)
     })
     .await?;

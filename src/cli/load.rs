@@ -300,7 +300,7 @@ fn default_rejects(file: &str, job: &str) -> PathBuf {
 /// Writes every rejected row of a job: `line,reason,raw`.
 fn write_rejects(golden: &Golden, job: &str, path: &Path) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    golden.write_rejects(job, std::io::BufWriter::new(file))?;
+    golden.write_rejects(job, std::io::BufWriter::new(file), true)?;
     Ok(())
 }
 

@@ -404,3 +404,55 @@ fn golden_token_grants_the_sensitive_role() {
         .collect();
     assert_eq!(sensitive, ["tax_id", "bank_account"]);
 }
+
+#[test]
+fn a_jobs_rejected_rows_and_profile_examples_are_masked() {
+    let app = spawn_app();
+    let loader = app.token(&[Role::Ingest], &["acq"]);
+    let reader = app.token(&[Role::Reader], &[]);
+    let granted = app.token(&[Role::Reader, Role::Sensitive], &[]);
+    let csv = format!("source_id,name,tax_id\n1,Acme Medical,{TAX_ID}\n2,,98-7654321\n");
+    let mut jobs = Vec::new();
+    for mode in ["load", "profile"] {
+        let response = ureq::post(&format!(
+            "{}/v1/vendor/jobs?source=acq&mode={mode}",
+            app.base
+        ))
+        .set("Authorization", &format!("Bearer {loader}"))
+        .set("Content-Type", "text/csv")
+        .send_bytes(csv.as_bytes());
+        let (status, job) = crate::helpers::read(response);
+        assert_eq!(status, 202, "{job}");
+        let id = job["id"].as_str().unwrap().to_owned();
+        let done = crate::jobs::wait_finished(&app, &id);
+        assert_eq!(done["status"], "finished", "{done}");
+        jobs.push(id);
+    }
+    let rejects = format!("/v1/jobs/{}/rejects", jobs[0]);
+    let text = text_of(&app, &rejects, &reader);
+    assert!(text.starts_with("line,reason,raw\n3,name"), "{text}");
+    assert!(!text.contains("7654321"), "{text}");
+    assert!(text_of(&app, &rejects, &granted).contains("98-7654321"));
+
+    let profile = get(&app, &format!("/v1/jobs/{}", jobs[1]), &reader);
+    let column = profile["profile"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "tax_id")
+        .unwrap()
+        .clone();
+    assert!(
+        !column["examples"]["standardized"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{column}"
+    );
+    assert_masked("profile", &profile);
+    assert_unmasked(
+        "profile",
+        &get(&app, &format!("/v1/jobs/{}", jobs[1]), &granted),
+    );
+    assert_masked("job list", &get(&app, "/v1/jobs", &reader));
+}
