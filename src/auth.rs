@@ -28,6 +28,9 @@ pub enum Role {
     Steward,
     /// Everything.
     Admin,
+    /// Sees the values of fields a rule file marks `sensitive` (tax IDs, bank accounts)
+    /// unmasked, filters on them and overrides them; given alongside another role.
+    Sensitive,
 }
 
 impl std::str::FromStr for Role {
@@ -38,8 +41,9 @@ impl std::str::FromStr for Role {
             "ingest" => Ok(Self::Ingest),
             "steward" => Ok(Self::Steward),
             "admin" => Ok(Self::Admin),
+            "sensitive" => Ok(Self::Sensitive),
             other => Err(format!(
-                "unknown role {other:?}; expected reader, ingest, steward or admin"
+                "unknown role {other:?}; expected reader, ingest, steward, admin or sensitive"
             )),
         }
     }
@@ -84,9 +88,13 @@ fn known_roles<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeSet<Role>,
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission<'a> {
     Read,
-    Ingest { source_system: &'a str },
+    Ingest {
+        source_system: &'a str,
+    },
     Steward,
     Admin,
+    /// See, filter on and write the values of `sensitive` fields.
+    Sensitive,
 }
 
 impl Claims {
@@ -106,7 +114,13 @@ impl Claims {
             }
             Permission::Steward => self.has(Role::Steward),
             Permission::Admin => false,
+            Permission::Sensitive => self.has(Role::Sensitive),
         }
+    }
+
+    /// Whether the caller sees sensitive values as they are (the `sensitive` role, or admin).
+    pub fn sees_sensitive(&self) -> bool {
+        self.allows(Permission::Sensitive)
     }
 }
 
@@ -519,6 +533,11 @@ mod tests {
             source_system: "any"
         }));
         assert!(!claims(&[Role::Steward]).allows(Permission::Admin));
+        assert!(claims(&[Role::Admin]).sees_sensitive());
+        assert!(claims(&[Role::Reader, Role::Sensitive]).sees_sensitive());
+        assert!(!claims(&[Role::Steward]).sees_sensitive());
+        // The grant alone reads nothing: it only unmasks what another role may read.
+        assert!(!claims(&[Role::Sensitive]).allows(Permission::Read));
     }
 
     #[test]

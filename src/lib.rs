@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod eval;
 pub mod index;
+pub mod masking;
 pub mod matching;
 pub mod metrics;
 pub mod model;

@@ -2,6 +2,7 @@
 
 import { checkToken, claims, get, roles, signIn, signOut, token } from './api.js';
 import { clear, errorBox, field, h } from './dom.js';
+import * as browse from './browse.js';
 import * as dashboard from './dashboard.js';
 import * as queue from './queue.js';
 import * as proposal from './proposal.js';
@@ -34,6 +35,8 @@ const routes = [
     domain: decodeURIComponent(m[1]), id: decodeURIComponent(m[2]),
   })],
   [/^\/ui\/search\/?$/, (m, view) => search.render(view, app)],
+  [/^\/ui\/browse\/?$/, (m, view) => browse.render(view, app, {})],
+  [/^\/ui\/browse\/([^/]+)$/, (m, view) => browse.render(view, app, { domain: decodeURIComponent(m[1]) })],
 ];
 
 function navigate(path, { replace = false } = {}) {

@@ -93,3 +93,18 @@ export function show(value) {
   if (value === null || value === undefined || value === '') return '—';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
+
+// The API masks a sensitive field for a caller without the `sensitive` grant: every character
+// but the last four becomes `•` (a short value is `••••`). Shown as it comes, with a hint.
+const MASKED = /^•+[^•]{0,4}$/;
+
+export function isMasked(value) {
+  return typeof value === 'string' && MASKED.test(value);
+}
+
+// A value for a table cell: its text, and a small "masked" hint when the API masked it.
+export function cell(value) {
+  if (!isMasked(value)) return show(value);
+  return h('span', { class: 'masked' }, value, ' ',
+    h('small', { class: 'masked-hint', title: 'Masked: your token lacks the sensitive grant' }, 'masked'));
+}

@@ -2,7 +2,7 @@
 // decision (approve or reject, with a comment), by button or by key.
 
 import { canAct, claims, get, post, seg } from './api.js';
-import { ageSince, clear, errorBox, field, flash, h, link, show, when } from './dom.js';
+import { ageSince, cell, clear, errorBox, field, flash, h, isMasked, link, show, when } from './dom.js';
 import { refresh, remembered } from './queue.js';
 
 export async function render(main, app, { id }) {
@@ -28,7 +28,8 @@ export async function render(main, app, { id }) {
   );
   const errors = h('div');
   main.append(decisionBar(app, detail, errors, ids, position), errors);
-  main.append(sideBySide(detail), evidence(detail));
+  const open = detail.status === 'open' || detail.status === 'awaiting_second';
+  main.append(sideBySide(detail, canAct() && open), evidence(detail));
   if (!main.isConnected) return;
   app.onKey = (key) => keys(app, detail, key, main);
 }
@@ -71,23 +72,36 @@ function decisionBar(app, detail, errors, ids, position) {
     bar.append(h('p', { class: 'muted' }, `This proposal is ${detail.status}.`), ...nav);
     return bar;
   }
-  if (detail.first_approval) {
-    bar.append(h('p', { class: 'notice', role: 'status' },
-      `Approved by ${detail.first_approval.by}; this merge needs a second steward's approval.`));
+  const first = detail.first_approval;
+  if (first) {
+    const me = first.by === claims().sub;
+    bar.append(h('p', { class: 'notice awaiting', role: 'status' },
+      h('strong', {}, 'Awaiting a second approval. '),
+      `Approved first by ${me ? 'you' : first.by} on ${when(first.at)}; `,
+      me ? 'another steward must give the second approval.' : 'your approval merges the two records.'));
   }
   const comment = h('textarea', { id: 'decision-comment', name: 'comment', rows: 2 });
   const decide = async (verb) => {
     for (const b of bar.querySelectorAll('button')) b.disabled = true;
     clear(errors);
+    const picks = verb === 'approve' ? chosenPicks() : {};
+    let decided;
     try {
-      await post(`/v1/proposals/${detail.id}/${verb}`, {
+      decided = await post(`/v1/proposals/${detail.id}/${verb}`, {
         comment: comment.value.trim() || undefined,
         golden_version: detail.golden.version,
         other_version: detail.other.version,
+        picks: Object.keys(picks).length ? picks : undefined,
       });
     } catch (err) {
-      errors.append(errorBox(err, () => app.render()));
+      errors.append(decisionError(err, detail, app));
       for (const b of bar.querySelectorAll('button')) b.disabled = false;
+      return;
+    }
+    if (decided.status === 'awaiting_second') {
+      // The first of two approvals: the page now shows who gave it, and waits.
+      flash(`First approval of proposal #${detail.id} recorded; it needs a second steward.`);
+      app.render();
       return;
     }
     flash(`Proposal #${detail.id} ${verb === 'approve' ? 'approved' : 'rejected'}.`);
@@ -96,7 +110,8 @@ function decisionBar(app, detail, errors, ids, position) {
   bar.append(
     claimLine(app, detail, errors),
     field('Comment (c)', comment)[0],
-    h('button', { type: 'button', class: 'primary', 'data-action': 'approve', onclick: () => decide('approve') }, 'Approve — merge (a)'),
+    h('button', { type: 'button', class: 'primary', 'data-action': 'approve', onclick: () => decide('approve') },
+      first ? 'Second approval — merge (a)' : 'Approve — merge (a)'),
     h('button', { type: 'button', class: 'danger', 'data-action': 'reject', onclick: () => decide('reject') }, 'Reject — different (r)'),
     ...nav,
   );
@@ -116,7 +131,10 @@ async function next(app, id, position) {
   else app.navigate('/ui/queue', { replace: true });
 }
 
-function sideBySide(detail) {
+// Both golden records field by field. When the steward may merge, each field the two sides
+// do not agree on offers a choice of value: the survivorship rule's (the default), or either
+// side's, sent as `picks` with the approval.
+function sideBySide(detail, choosing) {
   const left = detail.golden;
   const right = detail.other;
   const names = [...new Set([...Object.keys(left.fields), ...Object.keys(right.fields)])].sort();
@@ -129,18 +147,61 @@ function sideBySide(detail) {
     const compared = agree === null ? 'one side' : differ ? 'differs' : 'same';
     return h('tr', { class: differ ? 'diff' : undefined },
       h('th', { scope: 'row' }, name),
-      h('td', { class: 'value' }, show(a)),
-      h('td', { class: 'value' }, show(b)),
-      h('td', {}, compared));
+      h('td', { class: 'value' }, cell(a)),
+      h('td', { class: 'value' }, cell(b)),
+      h('td', {}, compared),
+      choosing ? h('td', {}, agree === true ? '' : pickChoice(name, a, b)) : null);
   });
   const head = (view) => h('th', {}, link(`/ui/golden/${seg(view.domain)}/${seg(view.golden_id)}`, view.golden_id),
     view.redirected_from ? ` (was ${view.redirected_from})` : '',
     h('div', { class: 'muted' }, view.members.map((m) => `${m.source_system}:${m.source_id}`).join(', ')));
   return h('section', { 'aria-labelledby': 'records-title' },
     h('h2', { id: 'records-title' }, 'The two golden records'),
-    h('table', {},
-      h('thead', {}, h('tr', {}, h('th', {}, 'Field'), head(left), head(right), h('th', {}, 'Compared'))),
+    choosing ? h('p', { class: 'muted' }, 'Where they differ, choose the value the merged record keeps; left alone, the survivorship rule chooses.') : null,
+    h('table', { class: 'sides-table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Field'), head(left), head(right), h('th', {}, 'Compared'),
+        choosing ? h('th', {}, 'Merged record keeps') : null)),
       h('tbody', {}, rows)));
+}
+
+// The radio buttons of one field's pick, each labelled with the value it keeps. A masked
+// value cannot be picked: it is not the value.
+function pickChoice(name, a, b) {
+  const group = h('fieldset', { class: 'pick', 'data-field': name },
+    h('legend', { class: 'visually-hidden' }, `Value of ${name} after the merge`));
+  const option = (which, value) => {
+    const present = value !== null && value !== undefined && value !== '';
+    const masked = isMasked(value);
+    if (which !== 'rule' && !present) return;
+    const input = h('input', { type: 'radio', name: `pick-${name}`, value: which, checked: which === 'rule',
+      disabled: masked, 'data-side': which });
+    if (which !== 'rule') input.pickValue = value;
+    group.append(h('label', { class: 'inline', title: masked ? 'Masked: picking it needs the sensitive grant' : undefined },
+      input, which === 'rule' ? h('span', { class: 'muted' }, 'by rule') : show(value)));
+  };
+  option('rule');
+  option('left', a);
+  option('right', b);
+  return group;
+}
+
+// The picks chosen on the page: field name to the value the merged record keeps.
+function chosenPicks() {
+  const picks = {};
+  for (const input of document.querySelectorAll('fieldset.pick input[type="radio"]:checked')) {
+    if (input.value !== 'rule') picks[input.closest('fieldset').dataset.field] = input.pickValue;
+  }
+  return picks;
+}
+
+// A refused decision. A 409 on a proposal awaiting its second approval is the API saying why
+// (the same steward cannot approve twice), not a changed record.
+function decisionError(err, detail, app) {
+  if (err.status === 409 && detail.first_approval && err.code === 'conflict') {
+    return h('div', { class: 'error', role: 'alert' }, h('p', {}, h('strong', {}, 'Not merged: '), err.message),
+      err.requestId ? h('p', { class: 'meta' }, `code ${err.code} · request ID ${err.requestId}`) : null);
+  }
+  return errorBox(err, () => app.render());
 }
 
 function evidence(detail) {
@@ -149,8 +210,8 @@ function evidence(detail) {
     const differ = (item.left ?? '') !== (item.right ?? '');
     return h('tr', {},
       h('th', { scope: 'row' }, item.field),
-      h('td', { class: differ ? 'diff' : undefined }, show(item.left)),
-      h('td', { class: differ ? 'diff' : undefined }, show(item.right)),
+      h('td', { class: differ ? 'diff' : undefined }, cell(item.left)),
+      h('td', { class: differ ? 'diff' : undefined }, cell(item.right)),
       h('td', {}, item.method),
       h('td', { class: 'num' }, item.similarity === null ? '—' : item.similarity.toFixed(3)),
       h('td', { class: 'num' }, `${item.weight >= 0 ? '+' : ''}${item.weight.toFixed(2)}`));

@@ -1,8 +1,8 @@
 // The review queue of one domain: filters, sort, keyboard selection of a proposal, both
 // sides' names and key fields at a glance, who holds each proposal, and bulk decisions.
 
-import { canAct, get, post, seg, withQuery } from './api.js';
-import { ageSince, clear, errorBox, field, flash, h, link, when } from './dom.js';
+import { canAct, claims, get, post, seg, withQuery } from './api.js';
+import { ageSince, errorBox, field, flash, h, link, when } from './dom.js';
 
 const FILTERS = ['status', 'min_score', 'max_score', 'source_system', 'min_age', 'max_age', 'claimed_by', 'sort'];
 const KEY = 'golden.queue';
@@ -53,42 +53,73 @@ export async function render(main, app, { domain }) {
   body.append(h('p', { class: 'muted' }, `${page.total} proposal(s). `,
     h('kbd', {}, 'j'), '/', h('kbd', {}, 'k'), ' select, ', h('kbd', {}, 'Enter'), ' open, ',
     h('kbd', {}, '?'), ' all shortcuts.'));
+  // The last bulk decision's results, shown once on the queue it was made from.
+  const outcome = lastOutcome && lastOutcome.domain === domain ? lastOutcome : null;
+  lastOutcome = null;
+  if (outcome) body.append(outcomeBox(outcome));
   if (!page.proposals.length) {
     body.append(h('p', {}, 'Nothing to review with these filters.'));
     return;
   }
   const bulk = canAct() && page.proposals.some((p) => p.status === 'open' || p.status === 'awaiting_second');
-  const rows = page.proposals.map((p) => h('tr', { 'data-id': p.id },
-    bulk ? h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': `Select proposal ${p.id}` })) : null,
-    h('td', {}, link(`/ui/proposals/${p.id}`, `#${p.id}`)),
-    h('td', { class: 'num' }, p.score.toFixed(3)),
-    h('td', {}, ageSince(p.created_at)),
-    h('td', {}, p.record ? `${p.record.source_system}:${p.record.source_id}` : '—'),
-    h('td', {}, side(domain, p.golden_id, p.summary && p.summary.golden_name)),
-    h('td', {}, side(domain, p.other_golden_id, p.summary && p.summary.other_name)),
-    h('td', {}, keyFields(p.summary)),
-    h('td', {}, p.claim ? `${p.claim.by} until ${when(p.claim.until)}` : '—'),
-    h('td', { class: `status-${p.status}` }, p.status)));
-  if (bulk) body.append(bulkBar(app, rows));
-  body.append(h('table', {},
-    h('caption', { class: 'muted' }, 'Proposals'),
-    h('thead', {}, h('tr', {}, bulk ? h('th', {}, 'Pick') : null, h('th', {}, 'Proposal'), h('th', { class: 'num' }, 'Score'),
+  const failures = new Map((outcome ? outcome.results : []).filter((r) => r.failure).map((r) => [r.id, r]));
+  const rows = page.proposals.map((p) => {
+    const failed = failures.get(p.id);
+    const row = h('tr', { 'data-id': p.id, class: failed ? 'failed' : undefined },
+      bulk ? h('td', {}, h('input', { type: 'checkbox', class: 'pick', 'aria-label': `Select proposal ${p.id}` })) : null,
+      h('td', {}, link(`/ui/proposals/${p.id}`, `#${p.id}`)),
+      h('td', { class: 'num' }, p.score.toFixed(3)),
+      h('td', {}, ageSince(p.created_at)),
+      h('td', {}, p.record ? `${p.record.source_system}:${p.record.source_id}` : '—'),
+      h('td', {}, side(domain, p.golden_id, p.summary && p.summary.golden_name)),
+      h('td', {}, side(domain, p.other_golden_id, p.summary && p.summary.other_name)),
+      h('td', {}, keyFields(p.summary)),
+      h('td', {}, claimCell(app, p)),
+      h('td', { class: `status-${p.status}` }, p.status,
+        p.first_approval ? h('div', { class: 'muted' }, `first approval: ${p.first_approval.by}`) : null,
+        failed ? h('div', { class: 'row-error', role: 'alert' }, `Not decided (${failed.status}): ${failed.failure.message}`) : null));
+    row.proposal = p;
+    return row;
+  });
+  if (bulk) body.append(bulkBar(app, domain, rows));
+  const all = bulk ? h('input', { type: 'checkbox', 'aria-label': 'Select all proposals', onchange: (e) => {
+    for (const r of rows) r.querySelector('input.pick').checked = e.target.checked;
+    counted();
+  } }) : null;
+  const counter = h('span', { class: 'muted picked-count', 'aria-live': 'polite' });
+  const counted = () => {
+    const n = rows.filter((r) => r.querySelector('input.pick')?.checked).length;
+    counter.textContent = n ? `· ${n} picked` : '';
+    rows.forEach((r) => r.classList.toggle('picked', Boolean(r.querySelector('input.pick')?.checked)));
+  };
+  body.append(h('table', { class: 'queue', onchange: counted },
+    h('caption', { class: 'muted' }, 'Proposals ', counter),
+    h('thead', {}, h('tr', {}, bulk ? h('th', {}, all) : null, h('th', {}, 'Proposal'), h('th', { class: 'num' }, 'Score'),
       h('th', {}, 'Age'), h('th', {}, 'Opened by record'), h('th', {}, 'New golden record'), h('th', {}, 'Candidate'),
       h('th', {}, 'Key fields'), h('th', {}, 'Claimed by'), h('th', {}, 'Status'))),
     h('tbody', {}, rows)));
   let selected = 0;
-  const select = (index) => {
+  const select = (index, focus = true) => {
     selected = Math.max(0, Math.min(rows.length - 1, index));
     rows.forEach((row, i) => row.classList.toggle('selected', i === selected));
-    rows[selected].querySelector('a').focus();
+    focusId = rows[selected].dataset.id;
+    if (focus) rows[selected].querySelector('a').focus();
   };
+  // A click anywhere in a row but its links and buttons selects it, as j and k do.
+  rows.forEach((row, i) => row.addEventListener('click', (e) => {
+    if (e.target instanceof Element && e.target.closest('a, button, input')) return;
+    select(i, false);
+  }));
   if (!main.isConnected) return;
-  select(0);
+  const kept = rows.findIndex((r) => r.dataset.id === focusId);
+  select(kept >= 0 ? kept : 0);
   app.onKey = (key) => {
     if (key === 'x' && bulk) {
       const pick = rows[selected].querySelector('input.pick');
       pick.checked = !pick.checked;
+      counted();
     }
+    else if (key === 'c' && canAct()) rows[selected].querySelector('button[data-action]')?.click();
     else if (key === 'j' || key === 'n') select(selected + 1);
     else if (key === 'k' || key === 'p') select(selected - 1);
     else if (key === 'o' || (key === 'Enter' && rows[selected].contains(document.activeElement))) {
@@ -98,6 +129,11 @@ export async function render(main, app, { domain }) {
     return true;
   };
 }
+
+// The proposal the queue's selection was on, kept across a reload of the queue.
+let focusId = null;
+// The results of the bulk decision just made, for the queue shown after it.
+let lastOutcome = null;
 
 function filterForm(app, domain, params) {
   const domainSelect = h('select', { name: 'domain' },
@@ -149,23 +185,47 @@ function keyFields(summary) {
   });
 }
 
-// Approve or reject the picked rows together; each result is reported, failures included.
-function bulkBar(app, rows) {
+// Who holds the proposal, with a button to claim it or give it back (another steward's claim
+// is taken over on the proposal page).
+function claimCell(app, p) {
+  const mine = p.claim && p.claim.by === claims().sub;
+  const text = p.claim ? `${mine ? 'you' : p.claim.by} until ${when(p.claim.until)}` : '—';
+  const open = p.status === 'open' || p.status === 'awaiting_second';
+  if (!canAct() || !open || (p.claim && !mine)) return text;
+  const verb = mine ? 'release' : 'claim';
+  const button = h('button', { type: 'button', class: 'small', 'data-action': verb,
+    'aria-label': `${mine ? 'Release' : 'Claim'} proposal ${p.id}`, onclick: async () => {
+      button.disabled = true;
+      try {
+        await post(`/v1/proposals/${p.id}/${verb}`, {});
+        flash(`Proposal #${p.id} ${mine ? 'released' : 'claimed'}.`);
+      } catch (err) {
+        flash(`#${p.id}: ${err.message}`);
+      }
+      focusId = String(p.id);
+      app.render();
+    } }, mine ? 'Release (c)' : 'Claim (c)');
+  return h('span', {}, text, ' ', button);
+}
+
+// Approve or reject the picked rows together, each with the versions the queue showed, so a
+// proposal whose records changed meanwhile fails alone (409) and the rest proceed.
+function bulkBar(app, domain, rows) {
   const comment = h('input', { name: 'bulk-comment', size: 30, placeholder: 'comment (optional)' });
   const decide = async (action) => {
-    const ids = rows.filter((r) => r.querySelector('input.pick').checked).map((r) => Number(r.dataset.id));
-    if (!ids.length) {
+    const picked = rows.filter((r) => r.querySelector('input.pick').checked).map((r) => r.proposal);
+    if (!picked.length) {
       flash('Pick proposals first (x picks the selected row).');
       return;
     }
     const text = comment.value.trim() || undefined;
     try {
-      const answer = await post('/v1/proposals/decide', ids.map((id) => ({ id, action, comment: text })));
-      const failed = answer.results.filter((r) => r.failure)
-        .map((r) => `#${r.id}: ${r.failure.message}`);
-      flash([`${answer.decided} decided.`, ...failed].join(' '));
+      const answer = await post('/v1/proposals/decide', picked.map((p) => ({
+        id: p.id, action, comment: text, golden_version: p.golden_version, other_version: p.other_version,
+      })));
+      lastOutcome = { domain, action, ...answer };
     } catch (err) {
-      flash(err.message);
+      lastOutcome = { domain, action, error: err, results: [] };
     }
     app.render();
   };
@@ -173,5 +233,19 @@ function bulkBar(app, rows) {
     field('Comment', comment)[0],
     h('button', { type: 'button', onclick: () => decide('approve') }, 'Approve picked'),
     h('button', { type: 'button', onclick: () => decide('reject') }, 'Reject picked'),
-    h('span', { class: 'muted' }, ' ', h('kbd', {}, 'x'), ' picks the selected row.'));
+    h('span', { class: 'muted' }, ' ', h('kbd', {}, 'x'), ' picks the selected row, ', h('kbd', {}, 'c'), ' claims or releases it.'));
+}
+
+// What a bulk decision did, proposal by proposal.
+function outcomeBox(outcome) {
+  if (outcome.error) return errorBox(outcome.error);
+  const verb = outcome.action === 'approve' ? 'approved' : 'rejected';
+  const line = (r) => {
+    if (r.failure) return h('li', { class: 'failed' }, `#${r.id}: not ${verb} (${r.status}) — ${r.failure.message}`);
+    const state = r.proposal && r.proposal.status === 'awaiting_second' ? 'first approval recorded, awaiting a second steward' : verb;
+    return h('li', {}, `#${r.id}: ${state}`);
+  };
+  return h('section', { class: outcome.failed ? 'outcome notice warn' : 'outcome notice', role: 'status', 'aria-label': 'Bulk decision results' },
+    h('p', {}, h('strong', {}, `${outcome.decided} ${verb}`), outcome.failed ? `, ${outcome.failed} not decided` : ''),
+    h('ul', {}, outcome.results.map(line)));
 }

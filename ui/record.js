@@ -2,7 +2,7 @@
 // splitting members out, overriding a field, and the record's audit trail.
 
 import { canAct, get, post, seg, withQuery } from './api.js';
-import { clear, errorBox, field, flash, h, link, show, when } from './dom.js';
+import { cell, clear, errorBox, field, flash, h, isMasked, link, show, when } from './dom.js';
 
 export async function render(main, app, { domain, id }) {
   app.useDomain(domain);
@@ -42,7 +42,7 @@ function fieldsTable(app, domain, view, errors, reload) {
       ? `override by ${lineage.overridden_by || 'a steward'}`
       : `${lineage.source_system ?? '?'}:${lineage.source_id ?? '?'} · ${lineage.rule}`;
     const actions = h('td');
-    const row = h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, show(view.fields[name])), h('td', {}, origin), actions);
+    const row = h('tr', {}, h('th', { scope: 'row' }, name), h('td', {}, cell(view.fields[name])), h('td', {}, origin), actions);
     if (canAct()) {
       actions.append(h('button', { type: 'button', onclick: () => overrideForm(row, domain, view, name, errors, reload) }, `Override ${name}`));
       if (overridden) {
@@ -58,7 +58,9 @@ function fieldsTable(app, domain, view, errors, reload) {
 
 function overrideForm(row, domain, view, name, errors, reload) {
   if (row.nextElementSibling && row.nextElementSibling.dataset.form) return;
-  const value = h('input', { name: 'value', value: show(view.fields[name]) === '—' ? '' : String(view.fields[name]) });
+  // A masked value is no value to start from: the box starts empty then.
+  const current = view.fields[name];
+  const value = h('input', { name: 'value', value: show(current) === '—' || isMasked(current) ? '' : String(current) });
   const comment = h('input', { name: 'comment', size: 30 });
   const form = h('form', { class: 'row', onsubmit: (e) => {
     e.preventDefault();

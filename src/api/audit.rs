@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::reply;
 use super::openapi::{AuthErrors, BadRequest};
 use super::params;
 use crate::auth::Permission;
@@ -110,5 +111,5 @@ pub async fn list(
         service.audit_log(&filter, given(&query.golden_id), query.limit)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, page))
 }

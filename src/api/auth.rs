@@ -9,8 +9,8 @@ use futures_util::future::{Either, LocalBoxFuture};
 use super::error::{ApiError, blocking};
 use super::request_id;
 use crate::auth::{AuthError, Authenticator, Claims, Permission, Role, claimed_subject};
-use crate::service::Golden;
 use crate::service::audit::AuditEntry;
+use crate::service::{Golden, ServiceError};
 
 /// The verified caller of a request.
 #[derive(Debug, Clone)]
@@ -143,6 +143,21 @@ impl Caller {
         Err(self.refuse(golden, permission, attempt).await)
     }
 
+    /// Passes `result` on, auditing it first when the service refused the request because
+    /// it writes a sensitive field the caller may not (a refusal only the service can
+    /// judge: the field may be named in the body, the domain by a stored proposal).
+    pub async fn audited<T>(
+        &self,
+        golden: &web::Data<Golden>,
+        attempt: Attempt<'_>,
+        result: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        if let Err(ApiError::Service(ServiceError::Forbidden(_))) = &result {
+            self.refuse(golden, Permission::Sensitive, attempt).await;
+        }
+        result
+    }
+
     /// Audits that the caller lacks `permission` for `attempt`, and gives the 403 to answer
     /// with; a handler that refuses only part of a request audits that part this way.
     pub async fn refuse(
@@ -162,6 +177,10 @@ impl Caller {
             ),
             Permission::Steward => ("missing_role", "requires the steward role".to_owned()),
             Permission::Admin => ("missing_role", "requires the admin role".to_owned()),
+            Permission::Sensitive => (
+                "sensitive_field",
+                "requires the sensitive role: the field is marked sensitive".to_owned(),
+            ),
         };
         let entry = OwnedAttempt {
             actor: self.0.sub.clone(),

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Attempt, Caller};
 use super::crosswalk::parse_as_of;
 use super::error::{ApiError, blocking};
+use super::masked::{FieldsOf, Masks, OfDomain, reply};
 use super::openapi::{AuthErrors, BadRequest, NotFound};
 use super::params;
 use crate::auth::Permission;
@@ -69,6 +70,12 @@ pub struct ExportParams {
 #[derive(Serialize, ToSchema)]
 pub struct SearchResults {
     results: Vec<SearchHit>,
+}
+
+impl FieldsOf for SearchResults {
+    fn mask_fields(&mut self, mask: &crate::masking::Mask) {
+        self.results.mask_fields(mask);
+    }
 }
 
 /// With `q`, search hits; without, one page of the listing.
@@ -191,6 +198,33 @@ fn search_limit(
     Ok(limit as usize)
 }
 
+/// A filter on a sensitive field needs the `sensitive` role: a caller who sees its values
+/// masked could otherwise find them out by trying values (403, audited).
+async fn require_sensitive_filters(
+    golden: &web::Data<Golden>,
+    caller: &Caller,
+    domain: &Domain,
+    fields: &FieldFilters,
+) -> Result<(), ApiError> {
+    for (field, _) in fields.iter().filter(|(f, _)| domain.is_sensitive(f)) {
+        let attempt = Attempt {
+            action: "filter_sensitive",
+            domain: Some(&domain.name),
+            entity_type: "field",
+            entity_id: Some(field),
+        };
+        caller
+            .require(golden, Permission::Sensitive, attempt)
+            .await
+            .map_err(|_| {
+                ApiError::Forbidden(format!(
+                    "field.{field} filters on a sensitive field, which requires the sensitive role"
+                ))
+            })?;
+    }
+    Ok(())
+}
+
 fn read_attempt<'a>(action: &'a str, domain: &'a str) -> Attempt<'a> {
     Attempt {
         action,
@@ -231,15 +265,25 @@ pub async fn list(
     caller
         .require(&golden, Permission::Read, read_attempt(action, &domain))
         .await?;
+    require_sensitive_filters(&golden, &caller, &rules, &fields).await?;
     let service = golden.clone();
     if let Some(q) = named.remove("q") {
         let limit = search_limit(&named, &fields)?;
-        let hits = blocking(move || service.search(&domain, &q, limit)).await?;
-        return Ok(HttpResponse::Ok().json(SearchResults { results: hits }));
+        let unmasked = caller.0.sees_sensitive();
+        let hits = blocking(move || service.search(&domain, &q, limit, unmasked)).await?;
+        let body = OfDomain {
+            domain: &rules.name,
+            body: SearchResults { results: hits },
+        };
+        return Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, body));
     }
     let query = filters(named, fields)?;
     let page = blocking(move || service.browse_golden(&domain, &query, false)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    let body = OfDomain {
+        domain: &rules.name,
+        body: page,
+    };
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, body))
 }
 
 /// `GET /v1/{domain}/golden/export?format=csv|ndjson` with the listing's filters: every
@@ -276,6 +320,7 @@ pub async fn export(
             read_attempt("golden_export", &domain),
         )
         .await?;
+    require_sensitive_filters(&golden, &caller, &rules, &fields).await?;
     let format = match named.remove("format").as_deref() {
         None | Some("ndjson") => CrosswalkFormat::Ndjson,
         Some("csv") => CrosswalkFormat::Csv,
@@ -286,7 +331,8 @@ pub async fn export(
         }
     };
     let query = filters(named, fields)?;
-    let chunks = golden.golden_export(&domain, query, format)?;
+    let mask = Masks::for_caller(&caller, &golden.rules).domain(Some(&domain));
+    let chunks = golden.golden_export(&domain, query, format, mask)?;
     let body = stream::unfold(chunks, |mut chunks| async move {
         let chunk = chunks.recv().await?;
         Some((chunk.map(web::Bytes::from).map_err(ApiError::from), chunks))

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::reply;
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound};
 use super::stewardship::{actor, optional_json};
 use crate::auth::Permission;
@@ -84,5 +85,5 @@ async fn change(
         }
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, view))
 }

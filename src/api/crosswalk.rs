@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, blocking};
 use super::lookups::require_read;
+use super::masked::plain;
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound};
 use crate::model::SourceKey;
 use crate::service::Golden;
@@ -74,11 +75,11 @@ pub async fn get(
     if as_of.is_none()
         && let Some(entry) = golden.crosswalk_cached(name, &system, &id)
     {
-        return Ok(HttpResponse::Ok().json(entry));
+        return Ok(plain(HttpResponse::Ok(), entry));
     }
     let service = golden.clone();
     let entry = blocking(move || service.crosswalk_at(&domain, &system, &id, as_of)).await?;
-    Ok(HttpResponse::Ok().json(entry))
+    Ok(plain(HttpResponse::Ok(), entry))
 }
 
 /// Up to 5,000 source keys, optionally as of a past moment.
@@ -114,7 +115,7 @@ pub async fn lookup(
     let as_of = parse_as_of(as_of.as_deref(), "invalid_request")?;
     let service = golden.clone();
     let answer = blocking(move || service.lookup(&domain, &keys, as_of)).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(plain(HttpResponse::Ok(), answer))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -146,7 +147,7 @@ pub async fn reverse(
     let golden_id = query.into_inner().golden_id;
     let service = golden.clone();
     let answer = blocking(move || service.reverse_crosswalk(&domain, &golden_id)).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    Ok(plain(HttpResponse::Ok(), answer))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,11 +1,11 @@
 //! Hand curation of golden records: merge, split, override.
 
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::{Masked, reply};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
 use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
@@ -49,14 +49,22 @@ async fn curate<Request, Answer>(
 ) -> Result<HttpResponse, ApiError>
 where
     Request: DeserializeOwned + Send + 'static,
-    Answer: Serialize + Send + 'static,
+    Answer: Masked + Send + 'static,
 {
     let (domain, id) = path.into_inner();
     require_steward(&golden, &caller, action, &domain, &id).await?;
     let (request, actor) = (required_json::<Request>(&body)?, actor(&caller));
     let service = golden.clone();
-    let answer = blocking(move || act(&service, &domain, &id, &request, &actor)).await?;
-    Ok(HttpResponse::Ok().json(answer))
+    let (on, about) = (domain.clone(), id.clone());
+    let done = blocking(move || act(&service, &on, &about, &request, &actor)).await;
+    let attempt = Attempt {
+        action,
+        domain: Some(&domain),
+        entity_type: "golden",
+        entity_id: Some(&id),
+    };
+    let answer = caller.audited(&golden, attempt, done).await?;
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, answer))
 }
 
 /// `POST /v1/{domain}/golden/{golden_id}/merge` with

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::error::{ApiError, blocking};
 use super::lookups::require_read;
+use super::masked::plain;
 use super::openapi::AuthErrors;
 use crate::normalize::FieldType;
 use crate::service::Golden;
@@ -21,6 +22,8 @@ pub struct FieldInfo<'a> {
     #[serde(rename = "type")]
     field_type: FieldType,
     required: bool,
+    /// Whether the field's values are masked for callers without the `sensitive` role.
+    sensitive: bool,
     survivorship: &'static str,
 }
 
@@ -42,6 +45,9 @@ pub struct DomainInfo<'a> {
 pub struct DomainList<'a> {
     domains: Vec<DomainInfo<'a>>,
 }
+
+/// The domains' declarations: field names and settings, no values.
+impl super::masked::NoFieldValues for DomainList<'_> {}
 
 /// `GET /v1/domains`: every domain the rule files declare, with its fields.
 #[utoipa::path(get, path = "/v1/domains", operation_id = "list_domains", tag = "operations",
@@ -67,6 +73,7 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
                     name: &f.name,
                     field_type: f.field_type,
                     required: f.required,
+                    sensitive: f.sensitive,
                     survivorship: f.survivorship.as_str(),
                 })
                 .collect(),
@@ -74,7 +81,7 @@ pub async fn domains(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRe
             model: golden.active_model(&d.name),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(DomainList { domains }))
+    Ok(plain(HttpResponse::Ok(), DomainList { domains }))
 }
 
 /// `GET /v1/stats`: open proposals per domain with the oldest one's age, and the auto-link
@@ -90,5 +97,5 @@ pub async fn stats(golden: web::Data<Golden>, caller: Caller) -> Result<HttpResp
     require_read(&golden, &caller, "read_stats", None).await?;
     let service = golden.clone();
     let stats = blocking(move || service.stats()).await?;
-    Ok(HttpResponse::Ok().json(stats))
+    Ok(plain(HttpResponse::Ok(), stats))
 }

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ItemError, blocking};
+use super::masked::{Masked, Masks, reply};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors};
 use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
@@ -27,6 +28,14 @@ pub struct DecisionResult {
     pub proposal: Option<ProposalView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<ItemError>,
+}
+
+impl Masked for DecisionResults {
+    fn mask(&mut self, masks: &Masks<'_>) {
+        for result in &mut self.results {
+            result.proposal.mask(masks);
+        }
+    }
 }
 
 /// One result per decision, in request order, and how many were made.
@@ -68,17 +77,19 @@ pub async fn decide(
     let service = golden.clone();
     let sent = decisions.clone();
     let outcomes = blocking(move || service.decide_many(&sent, &actor)).await?;
+
     let results: Vec<DecisionResult> = decisions
         .iter()
         .zip(outcomes)
         .map(|(decision, outcome)| result(decision, outcome))
         .collect();
     let decided = results.iter().filter(|r| r.proposal.is_some()).count();
-    Ok(HttpResponse::Ok().json(DecisionResults {
+    let answer = DecisionResults {
         failed: results.len() - decided,
         decided,
         results,
-    }))
+    };
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, answer))
 }
 
 fn result(

@@ -109,6 +109,9 @@ pub struct ErrorBody<'a> {
     request_id: Option<String>,
 }
 
+/// An error's message is about the request (a value in it is one the caller sent).
+impl super::masked::NoFieldValues for ErrorBody<'_> {}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -154,13 +157,16 @@ impl ResponseError for ApiError {
                 HeaderValue::from(crate::service::uploads::RETRY_AFTER_SECONDS),
             ));
         }
-        response.json(ErrorBody {
-            error: self.code(),
-            message,
-            details: self.details(),
-            conflicts: self.conflicts(),
-            request_id,
-        })
+        super::masked::plain(
+            response,
+            ErrorBody {
+                error: self.code(),
+                message,
+                details: self.details(),
+                conflicts: self.conflicts(),
+                request_id,
+            },
+        )
     }
 }
 

@@ -11,13 +11,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, ErrorBody, blocking};
+use super::masked::{Masked, Masks, plain, reply};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, Unprocessable};
 use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::bulk::{JobSpec, JobView, job_mode};
 use crate::service::rollback::{RollbackRequest, RollbackView};
-use crate::service::stewardship::Actor;
 use crate::service::{Golden, ServiceError};
 
 #[derive(Deserialize, IntoParams)]
@@ -173,9 +173,11 @@ pub async fn create(
     })
     .await;
     match job {
-        Ok(job) => Ok(HttpResponse::Accepted()
-            .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
-            .json(job)),
+        Ok(job) => {
+            let mut accepted = HttpResponse::Accepted();
+            accepted.insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)));
+            Ok(reply(accepted, &caller, &golden.rules, job))
+        }
         Err(e) => {
             discard(path).await;
             Err(e)
@@ -328,7 +330,7 @@ pub async fn get(
     require_read(&golden, &caller, Some(&id)).await?;
     let service = golden.clone();
     let job = blocking(move || service.job(&id)).await?;
-    Ok(HttpResponse::Ok().json(job))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, job))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -353,6 +355,12 @@ pub struct JobList {
     jobs: Vec<JobView>,
 }
 
+impl Masked for JobList {
+    fn mask(&mut self, masks: &Masks<'_>) {
+        self.jobs.mask(masks);
+    }
+}
+
 /// `GET /v1/jobs?limit=N`: the newest jobs.
 #[utoipa::path(get, path = "/v1/jobs", operation_id = "list_jobs", tag = "jobs", params(ListQuery),
     responses(
@@ -370,7 +378,12 @@ pub async fn list(
     let service = golden.clone();
     let limit = params::page_size(query.limit, MAX_JOBS_PAGE)?;
     let jobs = blocking(move || service.recent_jobs(limit)).await?;
-    Ok(HttpResponse::Ok().json(JobList { jobs }))
+    Ok(reply(
+        HttpResponse::Ok(),
+        &caller,
+        &golden.rules,
+        JobList { jobs },
+    ))
 }
 
 /// `GET /v1/jobs/{id}/rejects`: CSV `line,reason,raw`, in line order.
@@ -390,9 +403,10 @@ pub async fn rejects(
     let id = id.into_inner();
     require_read(&golden, &caller, Some(&id)).await?;
     let service = golden.clone();
+    let unmasked = caller.0.sees_sensitive();
     let body = blocking(move || {
         let mut body = Vec::new();
-        service.write_rejects(&id, &mut body)?;
+        service.write_rejects(&id, &mut body, unmasked)?;
         Ok(body)
     })
     .await?;
@@ -433,12 +447,9 @@ pub async fn rollback(
             },
         )
         .await?;
-    let actor = Actor {
-        sub: caller.0.sub.clone(),
-        request_id: super::request_id::current(),
-    };
+    let actor = super::stewardship::actor(&caller);
     let service = golden.clone();
     let comment = body.into_inner().comment;
     let view = blocking(move || service.rollback_job(&id, &comment, &actor)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(plain(HttpResponse::Ok(), view))
 }

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{Attempt, Caller};
 use super::crosswalk::parse_as_of;
 use super::error::{ApiError, blocking};
+use super::masked::{Masked, Masks, reply};
 use super::openapi::{AuthErrors, BadRequest, NotFound};
 use super::params;
 use crate::auth::Permission;
@@ -80,7 +81,7 @@ pub async fn golden_record(
         None => service.golden_record(&domain, &id),
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, view))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -109,6 +110,12 @@ fn default_limit() -> i64 {
 pub struct EventsPage {
     events: Vec<EventView>,
     next_after: i64,
+}
+
+impl Masked for EventsPage {
+    fn mask(&mut self, masks: &Masks<'_>) {
+        self.events.mask(masks);
+    }
 }
 
 /// `GET /v1/events?after=SEQ&limit=N&domain=D&wait=SECONDS`: the change feed, oldest first.
@@ -142,7 +149,8 @@ pub async fn events(
     let deadline = Instant::now() + Duration::from_secs(query.wait.unsigned_abs());
     let events = wait_for_events(&golden, &query, deadline).await?;
     let next_after = events.last().map_or(query.after, |e| e.seq);
-    Ok(HttpResponse::Ok().json(EventsPage { events, next_after }))
+    let page = EventsPage { events, next_after };
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, page))
 }
 
 /// Reads the feed until it has events for the query or `deadline` passes. Between reads it

@@ -12,6 +12,7 @@ mod decisions;
 pub mod error;
 mod jobs;
 mod lookups;
+pub mod masked;
 mod models;
 pub mod openapi;
 mod ops;
@@ -157,14 +158,19 @@ struct Health {
     version: &'static str,
 }
 
+impl masked::NoFieldValues for Health {}
+
 /// `GET /healthz`: liveness only; the database is not asked (see `/readyz`).
 #[utoipa::path(get, path = "/healthz", operation_id = "get_health", tag = "operations",
     responses((status = 200, description = "The process is alive", body = Health)))]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-    })
+    masked::plain(
+        HttpResponse::Ok(),
+        Health {
+            status: "ok",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+    )
 }
 
 async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -8,6 +8,7 @@ use utoipa::IntoParams;
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
 use super::lookups::require_read;
+use super::masked::plain;
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, Unprocessable};
 use super::stewardship::{actor, required_json};
 use crate::auth::Permission;
@@ -74,7 +75,7 @@ pub async fn estimate(
     let actor = actor(&caller);
     let service = golden.clone();
     let info = blocking(move || service.estimate_model(&domain, &options, &actor)).await?;
-    Ok(HttpResponse::Created().json(info))
+    Ok(plain(HttpResponse::Created(), info))
 }
 
 /// `GET /v1/{domain}/models`: the domain's models, newest first.
@@ -96,7 +97,7 @@ pub async fn list(
     require_read(&golden, &caller, "list_models", Some(&domain)).await?;
     let service = golden.clone();
     let models = blocking(move || service.list_models(&domain)).await?;
-    Ok(HttpResponse::Ok().json(models))
+    Ok(plain(HttpResponse::Ok(), models))
 }
 
 /// `GET /v1/{domain}/models/{version}`: one model in full (weights, `m`, `u`, corrections,
@@ -119,7 +120,7 @@ pub async fn export(
     require_read(&golden, &caller, "export_model", Some(&domain)).await?;
     let service = golden.clone();
     let model = blocking(move || service.export_model(&domain, Some(version))).await?;
-    Ok(HttpResponse::Ok().json(model))
+    Ok(plain(HttpResponse::Ok(), model))
 }
 
 /// `POST /v1/{domain}/models` with an exported model: stored as the next version and made
@@ -144,7 +145,7 @@ pub async fn import(
     let (model, actor) = (required_json::<MatchModel>(&body)?, actor(&caller));
     let service = golden.clone();
     let info = blocking(move || service.import_model(&domain, model, &actor)).await?;
-    Ok(HttpResponse::Created().json(info))
+    Ok(plain(HttpResponse::Created(), info))
 }
 
 /// `POST /v1/{domain}/models/{version}/activate`: makes a stored model the active one
@@ -167,7 +168,7 @@ pub async fn activate(
     let actor = actor(&caller);
     let service = golden.clone();
     let info = blocking(move || service.activate_model(&domain, version, &actor)).await?;
-    Ok(HttpResponse::Ok().json(info))
+    Ok(plain(HttpResponse::Ok(), info))
 }
 
 /// `POST /v1/{domain}/models/{version}/rematch`: matches the stored records again under that
@@ -194,5 +195,5 @@ pub async fn rematch(
         service.rematch_dry_run(&domain, Some((version, &model)))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(plain(HttpResponse::Ok(), report))
 }

@@ -23,8 +23,15 @@ use crate::service::Golden;
 ))]
 pub async fn spec(golden: web::Data<Golden>) -> HttpResponse {
     let domains: Vec<String> = golden.rules.domains().map(|d| d.name.clone()).collect();
-    HttpResponse::Ok().json(document(&domains))
+    super::masked::plain(HttpResponse::Ok(), Document(document(&domains)))
 }
+
+/// The OpenAPI description as served: it describes fields, it holds none of their values.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct Document(Value);
+
+impl super::masked::NoFieldValues for Document {}
 
 /// The description with the `{domain}` path parameter narrowed to the domains this service
 /// loaded from its rule files: domains are data, so only the running service knows them.

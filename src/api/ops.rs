@@ -10,6 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
 use super::error::{ApiError, ErrorBody, blocking};
+use super::masked::plain;
 use crate::metrics::IndexStatus;
 use crate::service::Golden;
 
@@ -29,6 +30,8 @@ pub struct Readiness {
     #[serde(skip_serializing_if = "Option::is_none")]
     nats: Option<crate::service::outbox::OutboxStatus>,
 }
+
+impl super::masked::NoFieldValues for Readiness {}
 
 /// `GET /readyz`: 200 with the index's position when the database answers, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", operation_id = "get_readiness", tag = "operations", responses(
@@ -52,13 +55,16 @@ pub async fn readyz(golden: web::Data<Golden>) -> Result<HttpResponse, ApiError>
             ));
         }
     };
-    Ok(HttpResponse::Ok().json(Readiness {
-        status: "ready",
-        database: "ok",
-        index,
-        restandardize: golden.restandardize_status(),
-        nats,
-    }))
+    Ok(plain(
+        HttpResponse::Ok(),
+        Readiness {
+            status: "ready",
+            database: "ok",
+            index,
+            restandardize: golden.restandardize_status(),
+            nats,
+        },
+    ))
 }
 
 /// `GET /metrics`: the Prometheus text format.

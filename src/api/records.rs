@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::{NoFieldValues, plain, reply};
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, RecordBatch};
 use crate::auth::{Permission, Role};
 use crate::model::{Decision, FieldError, RecordInput};
@@ -56,6 +57,10 @@ pub struct IngestAnswer {
     summary: Summary,
 }
 
+/// Results name records by their keys; a rejected record's errors are about the values the
+/// caller itself sent.
+impl NoFieldValues for IngestAnswer {}
+
 /// `POST /v1/{domain}/records`: one record or an array. Answers 200 with a result per record,
 /// or 422 when every record was rejected. A record of a source system the token may not write
 /// for is rejected as `forbidden` in its own result; when that is every record, or the token
@@ -83,12 +88,12 @@ pub async fn post(
     let service = golden.clone();
     let results = blocking(move || service.ingest_for(&domain, inputs, allowed.as_deref())).await?;
     let summary = Summary::of(&results);
-    let mut response = if summary.rejected == summary.received && summary.received > 0 {
+    let response = if summary.rejected == summary.received && summary.received > 0 {
         HttpResponse::UnprocessableEntity()
     } else {
         HttpResponse::Ok()
     };
-    Ok(response.json(IngestAnswer { results, summary }))
+    Ok(plain(response, IngestAnswer { results, summary }))
 }
 
 /// The source systems the caller may write for (`None`: any). A caller without the ingest role,
@@ -203,7 +208,7 @@ pub async fn get(
     require_record_access(&golden, &caller, "read_record", &domain, &system).await?;
     let service = golden.clone();
     let view = blocking(move || service.source_record(&domain, &system, &id)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, view))
 }
 
 /// `DELETE /v1/{domain}/records/{source_system}/{source_id}`: the source retired the record.
@@ -230,5 +235,5 @@ pub async fn delete(
     require_record_access(&golden, &caller, "retire_record", &domain, &system).await?;
     let service = golden.clone();
     let view = blocking(move || service.retire_record(&domain, &system, &id)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, view))
 }

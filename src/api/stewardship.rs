@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::reply;
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, Conflict, NotFound, Unprocessable};
 use super::params;
 use super::request_id;
@@ -130,7 +131,7 @@ pub async fn list(
     let query = query.into_inner().into_queue(&caller.0.sub)?;
     let service = golden.clone();
     let page = blocking(move || service.proposal_queue(&domain, &query)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, page))
 }
 
 /// `GET /v1/proposals/{id}`: one proposal with its field-by-field explanation and both
@@ -160,7 +161,7 @@ pub async fn get(
         .await?;
     let service = golden.clone();
     let proposal = blocking(move || service.proposal(id)).await?;
-    Ok(HttpResponse::Ok().json(proposal))
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, proposal))
 }
 
 fn proposal_attempt<'a>(action: &'a str, id: &'a str) -> Attempt<'a> {
@@ -241,8 +242,11 @@ async fn decide(
             service.reject_proposal(id, &request, &actor)
         }
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(decided))
+    .await;
+    let decided = caller
+        .audited(&golden, proposal_attempt(action, &shown), decided)
+        .await?;
+    Ok(reply(HttpResponse::Ok(), &caller, &golden.rules, decided))
 }
 
 /// The acting steward, for the audit trail.
@@ -250,6 +254,7 @@ pub fn actor(caller: &Caller) -> Actor {
     Actor {
         sub: caller.0.sub.clone(),
         request_id: request_id::current(),
+        sensitive: caller.0.sees_sensitive(),
     }
 }
 

@@ -40,6 +40,7 @@ const ASSETS: &[Asset] = &[
     asset!("proposal.js", JS),
     asset!("record.js", JS),
     asset!("search.js", JS),
+    asset!("browse.js", JS),
 ];
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

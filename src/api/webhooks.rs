@@ -6,6 +6,7 @@ use utoipa::IntoParams;
 
 use super::auth::{Attempt, Caller};
 use super::error::{ApiError, blocking};
+use super::masked::plain;
 use super::openapi::{AuthErrors, BadRequest, BodyErrors, NotFound, Unprocessable};
 use super::params;
 use super::stewardship::{actor, required_json};
@@ -47,7 +48,7 @@ pub async fn create(
     let (new, actor) = (required_json::<NewWebhook>(&body)?, actor(&caller));
     let service = golden.clone();
     let view = blocking(move || service.create_webhook(new, &actor)).await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(plain(HttpResponse::Created(), view))
 }
 
 /// `GET /v1/webhooks`: every subscription, with where its deliveries stand.
@@ -62,7 +63,7 @@ pub async fn list(golden: web::Data<Golden>, caller: Caller) -> Result<HttpRespo
     require_admin(&golden, &caller, "list_webhooks", None).await?;
     let service = golden.clone();
     let views = blocking(move || service.list_webhooks()).await?;
-    Ok(HttpResponse::Ok().json(views))
+    Ok(plain(HttpResponse::Ok(), views))
 }
 
 /// `GET /v1/webhooks/{id}`: one subscription.
@@ -83,7 +84,7 @@ pub async fn get(
     require_admin(&golden, &caller, "get_webhook", Some(&id)).await?;
     let service = golden.clone();
     let view = blocking(move || service.webhook(&id)).await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(plain(HttpResponse::Ok(), view))
 }
 
 /// `DELETE /v1/webhooks/{id}`: removes a subscription and its dead letters (audited).
@@ -143,7 +144,7 @@ pub async fn dead_letters(
     let service = golden.clone();
     let (after, limit) = (query.after, query.limit);
     let views = blocking(move || service.dead_letters(&id, after, limit)).await?;
-    Ok(HttpResponse::Ok().json(views))
+    Ok(plain(HttpResponse::Ok(), views))
 }
 
 /// `POST /v1/webhooks/{id}/dead-letters/replay`: sends every dead letter again, before the
@@ -165,7 +166,7 @@ pub async fn replay_all(
     require_admin(&golden, &caller, "webhook.replay", Some(&id)).await?;
     let (service, actor) = (golden.clone(), actor(&caller));
     let view = blocking(move || service.replay_dead_letters(&id, None, &actor)).await?;
-    Ok(HttpResponse::Accepted().json(view))
+    Ok(plain(HttpResponse::Accepted(), view))
 }
 
 /// `POST /v1/webhooks/{id}/dead-letters/{seq}/replay`: sends one dead letter again (audited).
@@ -189,5 +190,5 @@ pub async fn replay_one(
     require_admin(&golden, &caller, "webhook.replay", Some(&id)).await?;
     let (service, actor) = (golden.clone(), actor(&caller));
     let view = blocking(move || service.replay_dead_letters(&id, Some(seq), &actor)).await?;
-    Ok(HttpResponse::Accepted().json(view))
+    Ok(plain(HttpResponse::Accepted(), view))
 }

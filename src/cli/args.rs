@@ -217,8 +217,14 @@ pub(super) enum Command {
     /// Print a signed token for the configured secret (for local use and tests).
     #[command(after_help = TOKEN_ENV)]
     Token {
-        /// Role to grant: reader, ingest, steward or admin (repeatable).
-        #[arg(long = "role", required = true)]
+        /// Roles to grant: reader, ingest, steward, admin, and sensitive (unmasked sensitive
+        /// fields); repeatable or comma-separated (`--roles reader,sensitive`).
+        #[arg(
+            long = "role",
+            visible_alias = "roles",
+            value_delimiter = ',',
+            required = true
+        )]
         roles: Vec<Role>,
         /// Subject (who the token speaks for).
         #[arg(long, default_value = "local")]

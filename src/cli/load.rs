@@ -75,6 +75,7 @@ pub fn rollback(golden: &Golden, job_id: &str, comment: &str) -> anyhow::Result<
     let actor = crate::service::stewardship::Actor {
         sub: "cli".into(),
         request_id: None,
+        sensitive: true,
     };
     match golden.rollback_job(job_id, comment, &actor) {
         Ok(view) => {
@@ -238,6 +239,7 @@ fn estimate_from_file(
     let actor = crate::service::stewardship::Actor {
         sub: "cli:load".into(),
         request_id: None,
+        sensitive: true,
     };
     let options = crate::service::models::EstimateOptions::default();
     let model = match staging.estimate_model(&domain.name, &options, &actor) {
@@ -298,7 +300,7 @@ fn default_rejects(file: &str, job: &str) -> PathBuf {
 /// Writes every rejected row of a job: `line,reason,raw`.
 fn write_rejects(golden: &Golden, job: &str, path: &Path) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    golden.write_rejects(job, std::io::BufWriter::new(file))?;
+    golden.write_rejects(job, std::io::BufWriter::new(file), true)?;
     Ok(())
 }
 

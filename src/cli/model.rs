@@ -15,6 +15,7 @@ fn operator() -> Actor {
     Actor {
         sub: format!("cli:{user}"),
         request_id: None,
+        sensitive: true,
     }
 }
 

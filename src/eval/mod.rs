@@ -215,6 +215,7 @@ fn evaluator() -> crate::service::stewardship::Actor {
     crate::service::stewardship::Actor {
         sub: "eval".into(),
         request_id: None,
+        sensitive: true,
     }
 }
 

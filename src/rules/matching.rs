@@ -405,6 +405,19 @@ impl RawMatching {
             }
             known(&raw.field, &mut errors);
             raw.also.iter().for_each(|f| known(f, &mut errors));
+            let sensitive = std::iter::once(&raw.field)
+                .chain(&raw.also)
+                .find(|f| fields.iter().any(|d| d.sensitive && &d.name == f.get_ref()));
+            if let (true, Some(field)) = (raw.term_frequency, sensitive) {
+                errors.push((
+                    field.span().start,
+                    format!(
+                        "{:?} is sensitive: term_frequency would publish its common values in \
+                         the domain's model",
+                        field.get_ref()
+                    ),
+                ));
+            }
             match levels(raw.levels.get_ref()) {
                 Ok(levels) => comparisons.push(Comparison {
                     name: raw.name.unwrap_or_else(|| raw.field.get_ref().clone()),

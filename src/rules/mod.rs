@@ -45,6 +45,9 @@ pub struct FieldDef {
     pub name: String,
     pub field_type: FieldType,
     pub required: bool,
+    /// Whether the field's values are masked for callers without the `sensitive` role (tax
+    /// IDs, bank accounts): set with `sensitive = true` in the rule file.
+    pub sensitive: bool,
     /// How the golden record's value is chosen among the members' values.
     pub survivorship: SurvivorRule,
     /// Source systems, most trusted first: the field's own list, else the file's
@@ -89,6 +92,11 @@ impl Domain {
 
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Whether `name` is a declared field marked `sensitive`.
+    pub fn is_sensitive(&self, name: &str) -> bool {
+        self.field(name).is_some_and(|f| f.sensitive)
     }
 }
 

@@ -74,6 +74,9 @@ struct RawField {
     survivorship: Option<Spanned<String>>,
     #[serde(default)]
     source_priority: Option<Spanned<Vec<String>>>,
+    /// Values shown masked to callers without the `sensitive` role.
+    #[serde(default)]
+    sensitive: bool,
 }
 
 /// The `[survivorship]` table resolved: the default rule (and where it was written, to point
@@ -283,6 +286,7 @@ fn field_def(
         name: name.clone(),
         field_type,
         required: raw.required,
+        sensitive: raw.sensitive,
         survivorship,
         source_priority,
     })
@@ -415,6 +419,23 @@ type = "date"
         assert_eq!(domain.fields.len(), 2);
         assert_eq!(domain.fields[1].field_type, FieldType::Date);
         assert_eq!(domain.version.len(), 16);
+    }
+
+    #[test]
+    fn a_field_is_sensitive_only_when_marked() {
+        assert!(!parse(GOOD).unwrap().is_sensitive("birth_date"));
+        let marked = GOOD.replace("type = \"date\"", "type = \"date\"\nsensitive = true");
+        let domain = parse(&marked).unwrap();
+        assert!(domain.is_sensitive("birth_date"));
+        assert!(!domain.is_sensitive("given_name"));
+        // A model would publish the common values of a term-frequency comparison.
+        let counted = format!(
+            "{marked}\n[matching]\nauto_link = 0.99\nreview = 0.5\n\n[[matching.compare]]\n\
+             field = \"birth_date\"\nmethod = \"exact\"\nterm_frequency = true\n\
+             levels = [{{ at_least = 1.0, weight = 3.0 }}]\n"
+        );
+        let errors = parse(&counted).unwrap_err();
+        assert!(errors[0].message.contains("sensitive"), "{errors:?}");
     }
 
     #[test]

@@ -248,9 +248,16 @@ impl Golden {
 
     /// Writes a job's rejected rows as CSV `line,reason,raw`, in line order, a page at a time;
     /// cells a spreadsheet would run as a formula are neutralized (see
-    /// [`spreadsheet_safe`](super::export::spreadsheet_safe)).
-    pub fn write_rejects(&self, id: &str, out: impl std::io::Write) -> Result<(), ServiceError> {
-        self.job(id)?;
+    /// [`spreadsheet_safe`](super::export::spreadsheet_safe)). Unless `unmasked`, a row of a
+    /// domain with sensitive fields is masked whole, as it may hold their values.
+    pub fn write_rejects(
+        &self,
+        id: &str,
+        out: impl std::io::Write,
+        unmasked: bool,
+    ) -> Result<(), ServiceError> {
+        let job = self.job(id)?;
+        let hide = !unmasked && !crate::masking::Mask::of(&*self.domain(&job.domain)?).is_empty();
         use super::export::spreadsheet_safe;
         let csv_error = |e: csv::Error| ServiceError::internal("writing the rejects CSV", e);
         let mut writer = csv::Writer::from_writer(out);
@@ -269,7 +276,11 @@ impl Golden {
                     .write_record([
                         reject.line.to_string(),
                         spreadsheet_safe(&reject.reason).into_owned(),
-                        spreadsheet_safe(&reject.raw).into_owned(),
+                        if hide {
+                            crate::masking::mask(&reject.raw)
+                        } else {
+                            spreadsheet_safe(&reject.raw).into_owned()
+                        },
                     ])
                     .map_err(csv_error)?;
             }

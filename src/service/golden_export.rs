@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use super::browse::{BrowseQuery, GoldenSummary, MAX_PAGE, browse_in, check};
 use super::export::{CrosswalkFormat, ExportStream, STREAM_DEPTH, csv_bytes};
 use super::{Golden, ServiceError};
+use crate::masking::Mask;
 use crate::rules::Domain;
 use crate::store::Store;
 
@@ -62,11 +63,12 @@ fn encode(
     }
 }
 
-/// Every page of the listing, encoded, handed to `emit` in order; the number of records.
+/// Every page of the listing, masked and encoded, handed to `emit` in order; the number of
+/// records.
 fn export_pages(
     store: &Store,
     domain: &Domain,
-    mut query: BrowseQuery,
+    (mut query, mask): (BrowseQuery, Mask),
     format: CrosswalkFormat,
     mut emit: impl FnMut(Vec<u8>) -> Result<(), ServiceError>,
 ) -> Result<usize, ServiceError> {
@@ -76,8 +78,11 @@ fn export_pages(
     query.limit = MAX_PAGE;
     let mut rows = 0;
     loop {
-        let page = browse_in(store, domain, &query, format == CrosswalkFormat::Ndjson)?;
+        let mut page = browse_in(store, domain, &query, format == CrosswalkFormat::Ndjson)?;
         rows += page.records.len();
+        for record in &mut page.records {
+            mask.fields(&mut record.fields);
+        }
         if !page.records.is_empty() {
             emit(encode(domain, format, &page.records)?)?;
         }
@@ -92,11 +97,13 @@ impl Golden {
     /// Starts exporting the golden records of `domain` that pass `query`'s filters on a
     /// blocking thread, a page at a time through a bounded channel (see
     /// [`Golden::crosswalk_export`]). Bad filters are refused before anything is sent.
+    /// `mask` hides what the caller may not see of sensitive fields.
     pub fn golden_export(
         &self,
         domain: &str,
         query: BrowseQuery,
         format: CrosswalkFormat,
+        mask: Mask,
     ) -> Result<ExportStream, ServiceError> {
         let domain: Arc<Domain> = self.domain(domain)?;
         check(&domain, &query)?;
@@ -106,7 +113,7 @@ impl Golden {
         let (tx, rx) = mpsc::channel(STREAM_DEPTH);
         runtime.spawn_blocking(move || {
             let name = domain.name.clone();
-            let result = export_pages(&store, &domain, query, format, |chunk| {
+            let result = export_pages(&store, &domain, (query, mask), format, |chunk| {
                 tx.blocking_send(Ok(chunk))
                     .map_err(|_| ServiceError::internal_msg("the export's reader left"))
             });

@@ -27,13 +27,16 @@ pub struct SearchHit {
 
 impl Golden {
     /// Golden records whose members resemble `text`, best first. The text is read as a value
-    /// of every candidate-key field (a name, an identifier, a phone number ...).
+    /// of every candidate-key field (a name, an identifier, a phone number ...); of the
+    /// sensitive ones only when `unmasked` (the caller holds the `sensitive` role), so that a
+    /// caller who sees a tax ID masked cannot find a record by trying tax IDs.
     #[tracing::instrument(skip(self))]
     pub fn search(
         &self,
         domain: &str,
         text: &str,
         limit: usize,
+        unmasked: bool,
     ) -> Result<Vec<SearchHit>, ServiceError> {
         let domain = self.domain(domain)?;
         let text = text.trim();
@@ -47,7 +50,9 @@ impl Golden {
             .candidates
             .iter()
             .filter_map(|key| {
-                let field = domain.field(&key.field)?;
+                let field = domain
+                    .field(&key.field)
+                    .filter(|f| unmasked || !f.sensitive)?;
                 let value = normalize::standardize(field.field_type, text).ok()?;
                 Some((key.field.clone(), value))
             })

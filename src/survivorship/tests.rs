@@ -14,6 +14,7 @@ fn field(name: &str, field_type: FieldType, rule: SurvivorRule, priority: &[&str
         name: name.into(),
         field_type,
         required: false,
+        sensitive: false,
         survivorship: rule,
         source_priority: priority.iter().map(|s| s.to_string()).collect(),
     }

@@ -26,6 +26,7 @@ fn the_console_shell_and_assets_are_served_without_a_token() {
         "/ui/",
         "/ui/proposals/12",
         "/ui/golden/vendor/V00000001",
+        "/ui/browse/vendor",
     ] {
         let response = fetch(&app, path, None);
         assert_eq!(response.status(), 200, "{path}");
@@ -57,6 +58,32 @@ fn the_console_shell_and_assets_are_served_without_a_token() {
     assert_eq!(missing.status(), 404);
     let body: Value = serde_json::from_str(&missing.into_string().unwrap()).unwrap();
     assert_eq!(body["error"], "not_found");
+}
+
+/// Every module the console imports, from `app.js` on, is served: a new page's module that
+/// is not embedded would leave the whole console blank.
+#[test]
+fn every_module_the_console_imports_is_served() {
+    let app = spawn_app();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut todo = vec!["app.js".to_owned()];
+    while let Some(module) = todo.pop() {
+        if !seen.insert(module.clone()) {
+            continue;
+        }
+        let response = fetch(&app, &format!("/ui/assets/{module}"), None);
+        assert_eq!(response.status(), 200, "{module}");
+        let body = response.into_string().unwrap();
+        for line in body.lines().filter(|l| l.starts_with("import ")) {
+            let (_, target) = line
+                .split_once("from './")
+                .unwrap_or_else(|| panic!("{line}"));
+            todo.push(target.split('\'').next().unwrap().to_owned());
+        }
+    }
+    for module in ["browse.js", "queue.js", "proposal.js", "dom.js", "api.js"] {
+        assert!(seen.contains(module), "{module} not reached: {seen:?}");
+    }
 }
 
 #[test]

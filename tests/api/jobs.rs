@@ -19,7 +19,7 @@ fn upload(app: &TestApp, path: &str, token: &str, content_type: &str, body: &[u8
     )
 }
 
-fn wait_finished(app: &TestApp, id: &str) -> Value {
+pub fn wait_finished(app: &TestApp, id: &str) -> Value {
     let reader = app.token(&[Role::Reader], &[]);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -70,7 +70,8 @@ fn an_uploaded_file_loads_in_the_background_with_its_summary_and_rejects() {
     );
     assert_eq!(done["progress"], 1.0);
 
-    let reader = app.token(&[Role::Reader], &[]);
+    // Reads a tax ID as loaded: the sensitive role unmasks it.
+    let reader = app.token(&[Role::Reader, Role::Sensitive], &[]);
     let response = ureq::get(&format!("{}/v1/jobs/{id}/rejects", app.base))
         .set("Authorization", &format!("Bearer {reader}"))
         .call()

@@ -14,6 +14,7 @@ mod helpers;
 mod ingest;
 mod jobs;
 mod lookups;
+mod masking;
 mod matching;
 mod models;
 mod nats;

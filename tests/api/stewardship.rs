@@ -383,7 +383,8 @@ fn a_merge_by_hand_redirects_through_chains_and_carries_open_proposals() {
 #[test]
 fn survivorship_follows_the_rules_shows_lineage_and_an_override_wins() {
     let app = spawn_app();
-    let steward = app.token(&[Role::Steward], &[]);
+    // Overrides the tax ID, a sensitive field.
+    let steward = app.token(&[Role::Steward, Role::Sensitive], &[]);
     // Same tax ID: the three auto-link into one golden record.
     let records = [
         ("sap", "1", "Initech Medical", "12-3456789"),

@@ -97,6 +97,9 @@ impl Golden {
             }
             super::claims::check_claim(&proposal, actor, request.force, tx.now())?;
             let domain = self.domain(&proposal.domain)?;
+            // Checked before anything is recorded, a first approval included, and before the
+            // versions: a pick the steward may not make is refused whatever it was made on.
+            let picks = super::overrides::checked_picks(&domain, &request.picks, actor)?;
             let left = load_active(tx.conn(), &domain.name, &proposal.golden_id)?;
             let right = load_active(tx.conn(), &domain.name, &proposal.other_golden_id)?;
             check_version(&left, request.golden_version)?;
@@ -114,8 +117,6 @@ impl Golden {
             });
             let now = tx.now();
             let comment = request.comment.as_deref();
-            // Checked before anything is recorded, a first approval included.
-            let picks = super::overrides::checked_picks(&domain, &request.picks)?;
             if verdict == Verdict::Approve {
                 let risks = super::four_eyes::reasons(tx, &domain, &left, &right)?;
                 if !risks.is_empty() {

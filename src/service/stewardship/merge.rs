@@ -264,7 +264,7 @@ impl Golden {
                 "a golden record cannot be merged with itself",
             ));
         }
-        let picks = super::overrides::checked_picks(&domain, &request.picks)?;
+        let picks = super::overrides::checked_picks(&domain, &request.picks, actor)?;
         self.store.write(|tx| {
             let kept = load_active(tx.conn(), &domain.name, survivor)?;
             let other = load_active(tx.conn(), &domain.name, &request.other_golden_id)?;

@@ -35,6 +35,9 @@ pub struct Actor {
     /// The JWT subject.
     pub sub: String,
     pub request_id: Option<String>,
+    /// Whether the actor may write sensitive fields (override them, pick their values): the
+    /// `sensitive` role, or an operator or the engine acting on its own.
+    pub sensitive: bool,
 }
 
 /// A source record named by its source keys.
@@ -177,6 +180,7 @@ pub(crate) fn absorb_into(
     let actor = Actor {
         sub: "matching".into(),
         request_id: crate::api::request_id::current(),
+        sensitive: true,
     };
     merge::merge_into(
         tx,

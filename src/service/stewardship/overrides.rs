@@ -34,6 +34,7 @@ impl Golden {
                 format!("{} declares no field {:?}", domain.name, request.field),
             )
         })?;
+        writable(field, actor)?;
         let value = checked_value(field, &request.value)?;
         self.store.write(|tx| {
             let row = load_active(tx.conn(), &domain.name, id)?;
@@ -130,6 +131,7 @@ fn checked_value(field: &FieldDef, value: &Value) -> Result<Option<String>, Serv
 pub(super) fn checked_picks(
     domain: &Domain,
     picks: &BTreeMap<String, Value>,
+    actor: &Actor,
 ) -> Result<Vec<(String, String)>, ServiceError> {
     picks
         .iter()
@@ -137,11 +139,24 @@ pub(super) fn checked_picks(
             let field = domain.field(name).ok_or_else(|| {
                 field_error(name, format!("{} declares no field {name:?}", domain.name))
             })?;
+            writable(field, actor)?;
             let value = checked_value(field, value)?
                 .ok_or_else(|| field_error(name, "a pick needs a value".into()))?;
             Ok((field.name.clone(), value))
         })
         .collect()
+}
+
+/// A sensitive field is written (overridden, picked) only by an actor who may see it: a
+/// steward who sees it masked would be setting a value blind.
+fn writable(field: &FieldDef, actor: &Actor) -> Result<(), ServiceError> {
+    if field.sensitive && !actor.sensitive {
+        return Err(ServiceError::Forbidden(format!(
+            "{} is a sensitive field: setting its value requires the sensitive role",
+            field.name
+        )));
+    }
+    Ok(())
 }
 
 fn field_error(field: &str, message: String) -> ServiceError {

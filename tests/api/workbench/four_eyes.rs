@@ -86,7 +86,8 @@ fn a_risky_merge_waits_for_a_second_stewards_approval() {
 #[test]
 fn disagreeing_tax_ids_need_a_second_approval_and_one_tax_id_written_two_ways_does_not() {
     let app = crate::helpers::spawn_app();
-    let steward = app.token_as("alice", &[Role::Steward], &[]);
+    // Overrides tax IDs, a sensitive field.
+    let steward = app.token_as("alice", &[Role::Steward, Role::Sensitive], &[]);
     let reader = app.token(&[Role::Reader], &[]);
     // Sets a tax ID on a golden record by override; its new version.
     let set_tax_id = |golden_id: &str, tax_id: &str| -> i64 {
