@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::merge::member_ids;
+use crate::masking::mask;
 use crate::rules::Domain;
 use crate::service::ServiceError;
 use crate::service::browse::comparable;
@@ -31,6 +32,13 @@ pub(super) fn reasons(
                 continue;
             };
             if comparable(field.field_type, &x) != comparable(field.field_type, &y) {
+                // The reason is stored in the audit and shown to every steward: a sensitive
+                // value is written masked, as callers without the grant see it.
+                let (x, y) = if field.sensitive {
+                    (mask(&x), mask(&y))
+                } else {
+                    (x, y)
+                };
                 reasons.push(format!("they disagree on {name} ({x} and {y})"));
             }
         }

@@ -144,6 +144,19 @@ fn disagreeing_tax_ids_need_a_second_approval_and_one_tax_id_written_two_ways_do
             "approved"
         };
         assert_eq!(decided["status"], expected, "{a} / {b}: {decided}");
+        if needs_second {
+            // The reason names the tax IDs masked: it is stored, and shown to every steward.
+            let (status, again) = app.post(
+                &format!("/v1/proposals/{id}/approve"),
+                Some(&steward),
+                &json!({"golden_version": left_version, "other_version": right_version}),
+            );
+            assert_eq!(status, 409, "{again}");
+            let message = again["message"].as_str().unwrap_or_default();
+            assert!(message.contains("tax_id"), "{again}");
+            assert!(!message.contains("3456789"), "{again}");
+            assert!(!message.contains("7654321"), "{again}");
+        }
     }
 }
 
