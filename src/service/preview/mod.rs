@@ -246,7 +246,12 @@ impl Golden {
                 row.score = Some(found.score);
                 row.risk = found.risk;
                 row.risks = (!found.risks.is_empty()).then(|| found.risks.join(","));
-                row.detail = (!found.detail.is_empty()).then(|| found.detail.join("; "));
+                // A golden record the file creates is named as the report names it.
+                let detail = found.detail.join("; ");
+                row.detail = (!detail.is_empty()).then(|| match (&result.golden_id, &row.target) {
+                    (Some(golden), Some(target)) => detail.replace(golden.as_str(), target),
+                    _ => detail,
+                });
             }
             log.rows.push(row);
         }
