@@ -104,6 +104,22 @@ export async function api(method, path, body) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body ?? {});
 
+// Sends a file the user picked as a request body (a bulk job's input); the JSON answer.
+export async function sendFile(path, file) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token()}`, 'Content-Type': file.type || 'text/csv', 'X-File-Name': file.name },
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError(0, { error: 'network', message: `cannot reach the server: ${e.message}` });
+  }
+  if (response.status === 401) window.dispatchEvent(new CustomEvent('golden:unauthorized'));
+  return answer(response);
+}
+
 // Fetches a file with the token and hands it to the browser as a download.
 export async function download(path, filename) {
   const response = await send('GET', path);

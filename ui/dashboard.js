@@ -1,8 +1,9 @@
 // The business view of data quality: the review backlog, how each source's records were
-// decided, and the recent bulk jobs with their rejects.
+// decided, and the recent bulk jobs with their reports (see jobs.js).
 
-import { download, get, seg } from './api.js';
-import { age, errorBox, flash, h, link, pct, when } from './dom.js';
+import { get, seg } from './api.js';
+import { age, errorBox, h, link, pct, when } from './dom.js';
+import { jobsSection } from './jobs.js';
 
 export async function render(main, app) {
   main.append(h('h1', {}, 'Dashboard'));
@@ -14,7 +15,7 @@ export async function render(main, app) {
   }
   main.append(models(app.domains));
   if (jobs.status === 'rejected') main.append(errorBox(jobs.reason));
-  else main.append(jobsTable(jobs.value.jobs));
+  else main.append(jobsSection(jobs.value.jobs, app.domains, () => app.render()));
 }
 
 // Which weights each domain matches with: its active model (estimated from the data) or the
@@ -59,23 +60,5 @@ function sources(stats) {
   h('tbody', {}, stats.sources.map((s) => h('tr', {}, h('td', {}, s.domain), h('td', {}, s.source_system),
     h('td', { class: 'num' }, s.records), h('td', { class: 'num' }, s.auto_linked), h('td', { class: 'num' }, pct(s.auto_link_rate)),
     h('td', { class: 'num' }, s.sent_to_review), h('td', { class: 'num' }, pct(s.review_rate)))))));
-  return section;
-}
-
-function jobsTable(jobs) {
-  const section = h('section', { 'aria-labelledby': 'jobs-title' }, h('h2', { id: 'jobs-title' }, 'Recent bulk jobs'));
-  if (!jobs.length) {
-    section.append(h('p', { class: 'muted' }, 'No bulk job yet.'));
-    return section;
-  }
-  const errors = h('div');
-  section.append(errors, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Started'), h('th', {}, 'Domain'), h('th', {}, 'Source'), h('th', {}, 'File'), h('th', {}, 'Status'),
-    h('th', { class: 'num' }, 'Rows'), h('th', { class: 'num' }, 'Created'), h('th', { class: 'num' }, 'Auto-linked'), h('th', { class: 'num' }, 'Proposed'), h('th', { class: 'num' }, 'Rejected'))),
-  h('tbody', {}, jobs.map((j) => h('tr', {}, h('td', {}, when(j.created_at)), h('td', {}, j.domain), h('td', {}, j.source_system || '(per row)'), h('td', {}, j.input_name),
-    h('td', {}, j.progress !== undefined && j.status === 'running' ? `${j.status} ${pct(j.progress)}` : j.status),
-    h('td', { class: 'num' }, j.rows_read), h('td', { class: 'num' }, j.created), h('td', { class: 'num' }, j.auto_linked), h('td', { class: 'num' }, j.proposed),
-    h('td', { class: 'num' }, j.rejected > 0
-      ? h('button', { type: 'button', class: 'link', onclick: () => download(`/v1/jobs/${seg(j.id)}/rejects`, `${j.id}-rejects.csv`).then(() => flash('Rejects downloaded.'), (err) => errors.replaceChildren(errorBox(err))) }, `${j.rejected} (download rejects)`)
-      : '0'))))));
   return section;
 }

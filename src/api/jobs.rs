@@ -17,6 +17,7 @@ use super::params;
 use crate::auth::{Permission, Role};
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::bulk::{JobSpec, JobView, job_mode};
+use crate::service::preview::PreviewReport;
 use crate::service::rollback::{RollbackRequest, RollbackView};
 use crate::service::{Golden, ServiceError};
 
@@ -31,7 +32,8 @@ pub struct JobQuery {
     /// Column mapping, `column=field[,column=field...]`.
     map: Option<String>,
     /// `load` (default) stores the rows; `profile` only reads them and keeps a per-column
-    /// report on the job (nothing else is stored, no matching).
+    /// report on the job (nothing else is stored, no matching); `preview` decides every row
+    /// as a load would and commits nothing but the report (see `POST /v1/jobs/{id}/commit`).
     mode: Option<String>,
 }
 
@@ -105,10 +107,11 @@ pub async fn create(
     let mode = match query.mode.as_deref() {
         None | Some("load") => job_mode::LOAD,
         Some("profile") => job_mode::PROFILE,
+        Some("preview") => job_mode::PREVIEW,
         Some(other) => {
             return Err(ApiError::bad_request(
                 "invalid_query",
-                format!("mode {other:?} must be load or profile"),
+                format!("mode {other:?} must be load, profile or preview"),
             ));
         }
     };
@@ -151,6 +154,7 @@ pub async fn create(
         mapping: mapping.clone(),
         created_by: caller.0.sub.clone(),
         mode,
+        preview_of: None,
     };
     let service = golden.clone().into_inner();
     let checked = path.clone();
@@ -452,4 +456,114 @@ pub async fn rollback(
     let comment = body.into_inner().comment;
     let view = blocking(move || service.rollback_job(&id, &comment, &actor)).await?;
     Ok(plain(HttpResponse::Ok(), view))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// `json` (default): the report; `csv`: every row's decision, riskiest first.
+    format: Option<String>,
+}
+
+/// `GET /v1/jobs/{id}/preview?format=json|csv`: a preview's report, or every row's decision
+/// as CSV `line,source_system,source_id,decision,target,score,risk,risks,detail`, riskiest
+/// first.
+#[utoipa::path(get, path = "/v1/jobs/{id}/preview", operation_id = "get_job_preview", tag = "jobs",
+    params(("id" = String, Path, description = "Job ID"), PreviewQuery),
+    responses(
+        (status = 200, description = "The preview's report (JSON), or its rows (CSV)", body = PreviewReport,
+         content(
+             (PreviewReport = "application/json"),
+             (String = "text/csv"),
+         )),
+        (status = 409, description = "The job is not a preview, or it has not finished", body = ErrorBody),
+        BadRequest, AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn preview(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<String>,
+    query: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    require_read(&golden, &caller, Some(&id)).await?;
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("format {other:?} must be json or csv"),
+            ));
+        }
+    };
+    let service = golden.clone();
+    if csv {
+        let body = blocking(move || {
+            let mut body = Vec::new();
+            service.write_preview_csv(&id, &mut body)?;
+            Ok(body)
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .body(body));
+    }
+    let report = blocking(move || service.preview_report(&id)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// `POST /v1/jobs/{id}/commit`: loads a finished preview's file as previewed. The new load
+/// job names the preview (`preview_of`) and, once finished, says in `commit` how many rows
+/// were decided differently because the store changed since the preview. 202 with the job.
+#[utoipa::path(post, path = "/v1/jobs/{id}/commit", operation_id = "commit_job_preview", tag = "jobs",
+    params(("id" = String, Path, description = "The preview job's ID")),
+    responses(
+        (status = 202, description = "The load job, queued; `Location` names it", body = JobView,
+         headers(("Location" = String, description = "The load job's URL"))),
+        (status = 409, description = "The job is not a finished preview, it was already committed, or its file is gone or changed", body = ErrorBody),
+        AuthErrors, NotFound,
+    ),
+    security(("bearer" = [])),
+)]
+pub async fn commit(
+    golden: web::Data<Golden>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let service = golden.clone();
+    let lookup = id.clone();
+    let preview = blocking(move || service.preview_job(&lookup)).await?;
+    if preview.source_system.is_some() || !(caller.0.has(Role::Ingest) || caller.0.has(Role::Admin))
+    {
+        caller
+            .require(
+                &golden,
+                Permission::Ingest {
+                    source_system: preview.source_system.as_deref().unwrap_or(""),
+                },
+                Attempt {
+                    action: "commit_preview",
+                    domain: Some(&preview.domain),
+                    entity_type: "job",
+                    entity_id: Some(&id),
+                },
+            )
+            .await?;
+    }
+    let allowed = if caller.0.has(Role::Admin) {
+        None
+    } else {
+        Some(caller.0.sources.to_vec())
+    };
+    let service = golden.clone().into_inner();
+    let sub = caller.0.sub.clone();
+    let job = blocking(move || service.commit_preview(&id, &sub, allowed)).await?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
+        .json(job))
 }

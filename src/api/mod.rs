@@ -59,6 +59,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
             .route("/jobs", web::get().to(jobs::list))
             .route("/jobs/{id}", web::get().to(jobs::get))
             .route("/jobs/{id}/rejects", web::get().to(jobs::rejects))
+            .route("/jobs/{id}/preview", web::get().to(jobs::preview))
+            .route("/jobs/{id}/commit", web::post().to(jobs::commit))
             // Before the `{domain}/...` patterns, which a webhook ID could otherwise match.
             .route("/webhooks", web::post().to(webhooks::create))
             .route("/webhooks", web::get().to(webhooks::list))

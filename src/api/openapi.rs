@@ -74,6 +74,8 @@ pub fn document(domains: &[String]) -> Value {
         jobs::list,
         jobs::get,
         jobs::rejects,
+        jobs::preview,
+        jobs::commit,
         webhooks::create,
         webhooks::list,
         webhooks::get,

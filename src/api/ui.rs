@@ -36,6 +36,7 @@ const ASSETS: &[Asset] = &[
     asset!("api.js", JS),
     asset!("dom.js", JS),
     asset!("dashboard.js", JS),
+    asset!("jobs.js", JS),
     asset!("queue.js", JS),
     asset!("proposal.js", JS),
     asset!("record.js", JS),

@@ -138,6 +138,17 @@ pub(super) enum Command {
         /// and duplicate keys, as JSON on stdout. One pass, no matching, nothing stored.
         #[arg(long, conflicts_with = "estimate_first")]
         profile: bool,
+        /// Preview the load (a dry run): every row is decided as the load would decide it
+        /// (matching against the stored records and within the file) and nothing is committed.
+        /// Prints the report (counts, reject reasons, the riskiest decisions) and the job ID
+        /// to commit it with `--commit-preview`.
+        #[arg(long, conflicts_with_all = ["estimate_first", "profile"])]
+        dry_run: bool,
+        /// Load the file as the preview job JOB previewed it (the same file, read the same
+        /// way); the summary's `commit` says how many rows were decided differently because
+        /// the store changed since.
+        #[arg(long, value_name = "JOB", conflicts_with_all = ["estimate_first", "profile", "dry_run"])]
+        commit_preview: Option<String>,
         /// The file to load, or `-` for stdin.
         #[arg(required = true)]
         file: Option<String>,

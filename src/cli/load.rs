@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bulk::{Format, Mapping, RowReader};
 use crate::service::Golden;
-use crate::service::bulk::{JobSpec, JobView};
+use crate::service::bulk::{JobSpec, JobView, job_mode};
 
 /// What `golden load` was asked to do.
 pub struct LoadArgs {
@@ -24,6 +24,10 @@ pub struct LoadArgs {
     pub file: String,
     /// When the domain has no model yet, estimate one from this file first.
     pub estimate_first: bool,
+    /// Preview the load instead: decide every row, commit nothing, print the report.
+    pub dry_run: bool,
+    /// Load the file as this preview job previewed it.
+    pub commit_preview: Option<String>,
 }
 
 /// How often plain progress lines are printed when stderr is not a terminal.
@@ -129,6 +133,12 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
         None
     };
     let reader = RowReader::open(input, format, mapping.clone(), args.source.clone(), &domain)?;
+    if let Some(preview) = &args.commit_preview {
+        let hash = hash
+            .as_deref()
+            .context("--commit-preview reads the previewed file: it needs a file, not stdin")?;
+        golden.preview_to_commit(preview, hash)?;
+    }
     let job = golden.start_job(&JobSpec {
         domain: domain.name.clone(),
         source: args.source.clone(),
@@ -140,8 +150,16 @@ pub fn run(golden: &Golden, args: LoadArgs) -> anyhow::Result<JobView> {
         allowed_sources: None,
         mapping,
         created_by: "cli".into(),
-        mode: crate::service::bulk::job_mode::LOAD,
+        mode: if args.dry_run {
+            job_mode::PREVIEW
+        } else {
+            job_mode::LOAD
+        },
+        preview_of: args.commit_preview.clone(),
     })?;
+    if args.dry_run {
+        return dry_run(golden, &args, &job.id, &domain, reader);
+    }
     if job.resumed {
         eprintln!(
             "resuming job {} after line {} ({} rows already loaded)",
@@ -233,7 +251,8 @@ fn estimate_from_file(
         allowed_sources: None,
         mapping: mapping.clone(),
         created_by: "cli".into(),
-        mode: crate::service::bulk::job_mode::LOAD,
+        mode: job_mode::LOAD,
+        preview_of: None,
     })?;
     staging.run_job(&job.id, reader, &mut |_| {})?;
     let actor = crate::service::stewardship::Actor {
@@ -261,6 +280,58 @@ fn estimate_from_file(
         "auto_link": info.auto_link,
         "review": info.review,
     }))
+}
+
+/// `golden load --dry-run`: previews the file as job `id`, prints a summary and the riskiest
+/// decisions on stderr and the job (with its report) as JSON on stdout.
+fn dry_run<R: BufRead>(
+    golden: &Golden,
+    args: &LoadArgs,
+    id: &str,
+    domain: &crate::rules::Domain,
+    reader: RowReader<R>,
+) -> anyhow::Result<JobView> {
+    let report = golden.run_preview(id, domain, reader)?;
+    eprintln!(
+        "{}: preview of {} rows: new {}, auto-linked {} ({} within the file), proposed {}, updated {}, unchanged {}, rejected {} in {:.1}s (write lock held {:.1}s); nothing was committed",
+        domain.name,
+        report.rows,
+        report.new,
+        report.auto_linked,
+        report.within_file,
+        report.proposed,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        report.seconds,
+        report.serialized_seconds,
+    );
+    for reason in &report.reject_reasons {
+        eprintln!("  rejected {:>6} x {}", reason.rows, reason.reason);
+    }
+    for risky in report.riskiest.iter().take(10) {
+        eprintln!(
+            "  line {:>7} {} -> {} score {:.4} [{}] {}",
+            risky.line,
+            risky.decision,
+            risky.target.as_deref().unwrap_or("-"),
+            risky.score.unwrap_or_default(),
+            risky.risks.join(","),
+            risky.detail.as_deref().unwrap_or_default(),
+        );
+    }
+    if report.rejected > 0 {
+        let path = args
+            .rejects
+            .clone()
+            .unwrap_or_else(|| default_rejects(&args.file, id));
+        write_rejects(golden, id, &path)?;
+        eprintln!("rejected rows: {}", path.display());
+    }
+    eprintln!("commit it with: golden load --commit-preview {id} (same options and file)");
+    let view = golden.job(id)?;
+    println!("{}", serde_json::to_string(&view)?);
+    Ok(view)
 }
 
 /// A re-run is recognised by the input's bytes and how it is read.

@@ -82,6 +82,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             estimate_first,
             profile,
+            dry_run,
+            commit_preview,
             file,
         } => {
             crate::telemetry::init_with_default(settings.log_json, "warn");
@@ -112,6 +114,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format,
                     file,
                     estimate_first,
+                    dry_run,
+                    commit_preview,
                 },
             )?;
             Ok(ExitCode::SUCCESS)

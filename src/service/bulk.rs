@@ -8,6 +8,9 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::preview::Committing;
+use super::preview::decisions::reason;
+use super::preview::{CommitComparison, PreviewReport};
 use super::rollback::RollbackView;
 use super::views::{RecordResult, utc};
 use super::{Golden, ServiceError};
@@ -35,6 +38,8 @@ pub mod job_mode {
     pub const LOAD: &str = "load";
     /// Only profile the input: one pass, no matching, nothing stored but the report.
     pub const PROFILE: &str = "profile";
+    /// Decide every row as a load would and commit nothing but the report (a dry run).
+    pub const PREVIEW: &str = "preview";
 }
 
 /// What a new job loads and for whom.
@@ -57,6 +62,8 @@ pub struct JobSpec {
     pub created_by: String,
     /// One of [`job_mode`].
     pub mode: &'static str,
+    /// The preview this load commits: its rows' decisions are compared with the preview's.
+    pub preview_of: Option<String>,
 }
 
 /// A job's progress and summary.
@@ -67,7 +74,7 @@ pub struct JobView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_system: Option<String>,
     pub status: String,
-    /// `load` or `profile`.
+    /// `load`, `profile` or `preview`.
     pub mode: String,
     pub origin: String,
     pub input_name: String,
@@ -99,6 +106,15 @@ pub struct JobView {
     /// A finished profile job's report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// A finished preview job's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<PreviewReport>,
+    /// For a load that commits a preview: the preview's ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_of: Option<String>,
+    /// For a finished load that committed a preview: how its rows compare with the preview's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitComparison>,
     /// The result of undoing the job, once it was rolled back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackView>,
@@ -106,12 +122,16 @@ pub struct JobView {
 
 impl From<JobRow> for JobView {
     fn from(row: JobRow) -> Self {
-        // Both are written by this service from these same types; a row that no longer
+        // These are written by this service from these same types; a row that no longer
         // parses is shown without them rather than failing the read.
-        let profile = row
-            .report
-            .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok());
+        fn parsed<T: serde::de::DeserializeOwned>(text: Option<&str>, wanted: bool) -> Option<T> {
+            text.filter(|_| wanted)
+                .and_then(|text| serde_json::from_str(text).ok())
+        }
+        let report = row.report.as_deref();
+        let profile = parsed(report, row.mode == job_mode::PROFILE);
+        let preview = parsed(report, row.mode == job_mode::PREVIEW);
+        let commit = parsed(report, row.preview_of.is_some());
         let rollback = row
             .rollback
             .as_deref()
@@ -146,6 +166,9 @@ impl From<JobRow> for JobView {
             finished_at: row.finished_at.map(utc),
             resumed: false,
             profile,
+            preview,
+            preview_of: row.preview_of,
+            commit,
             rollback,
         }
     }
@@ -164,9 +187,13 @@ impl Golden {
     pub fn start_job(&self, spec: &JobSpec) -> Result<JobView, ServiceError> {
         let domain = self.domain(&spec.domain)?;
         let mut conn = self.store.conn()?;
-        if let Some(hash) = &spec.input_hash
+        // Only loads resume; a preview or profile stopped midway simply runs again.
+        if let Some(hash) = spec
+            .input_hash
+            .as_ref()
+            .filter(|_| spec.mode == job_mode::LOAD)
             && let Some(row) =
-                jobs::unfinished_for_input(&mut conn, &domain.name, hash, spec.origin)?
+                jobs::unfinished_for_input(&mut conn, &domain.name, hash, spec.origin, spec.mode)?
         {
             let mut view = JobView::from(row);
             view.resumed = true;
@@ -207,6 +234,7 @@ impl Golden {
                 created_at: now,
                 updated_at: now,
                 mode: spec.mode,
+                preview_of: spec.preview_of.as_deref(),
             },
         )?;
         self.job(&id)
@@ -312,14 +340,10 @@ impl Golden {
         progress: &mut dyn FnMut(&JobView),
     ) -> Result<JobView, ServiceError> {
         let job = self.job(id)?;
-        let allowed: Option<Vec<String>> = {
-            let mut conn = self.store.conn()?;
-            let row = jobs::find(&mut conn, id)?
-                .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
-            row.allowed_sources
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()?
+        let mut loading = Loading {
+            allowed: self.job_allowed_sources(id)?,
+            committing: self.committing(&job)?,
+            job: &job,
         };
         self.set_job_status(id, job_status::RUNNING)?;
         let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -332,8 +356,7 @@ impl Golden {
                 }
                 batch.push(row);
                 if batch.len() >= BATCH_ROWS {
-                    let bytes = reader.bytes_read();
-                    self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)?;
+                    self.load_batch(&mut loading, &mut batch, reader.bytes_read())?;
                     batches += 1;
                     if batches.is_power_of_two() {
                         self.refresh_statistics();
@@ -341,8 +364,13 @@ impl Golden {
                     progress(&self.job(id)?);
                 }
             }
-            let bytes = reader.bytes_read();
-            self.load_batch(&job, allowed.as_deref(), &mut batch, bytes)
+            self.load_batch(&mut loading, &mut batch, reader.bytes_read())?;
+            match &loading.committing {
+                Some(c) => self
+                    .compare_with_preview(id, &c.preview, c.store_changed)
+                    .map(drop),
+                None => Ok(()),
+            }
         })();
         if let Err(e) = outcome {
             self.fail_job(id, &e.chain())?;
@@ -396,20 +424,41 @@ impl Golden {
         }
     }
 
-    fn set_job_status(&self, id: &str, status: &str) -> Result<(), ServiceError> {
+    /// The source systems job `id` may write for (`None`: any).
+    pub(super) fn job_allowed_sources(
+        &self,
+        id: &str,
+    ) -> Result<Option<Vec<String>>, ServiceError> {
+        let mut conn = self.store.conn()?;
+        let row = jobs::find(&mut conn, id)?
+            .ok_or_else(|| ServiceError::NotFound(format!("job {id}")))?;
+        Ok(row
+            .allowed_sources
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?)
+    }
+
+    pub(super) fn set_job_status(&self, id: &str, status: &str) -> Result<(), ServiceError> {
         let mut conn = self.store.conn()?;
         jobs::set_status(&mut conn, id, status, None, self.store.now())?;
         Ok(())
     }
 
-    /// Stores one batch and, in the same transaction, the job's progress and rejects.
+    /// Stores one batch and, in the same transaction, the job's progress and rejects (and,
+    /// for a load committing a preview, its rows' decisions).
     fn load_batch(
         &self,
-        job: &JobView,
-        allowed: Option<&[String]>,
+        loading: &mut Loading<'_>,
         rows: &mut Vec<Row>,
         bytes_read: u64,
     ) -> Result<(), ServiceError> {
+        let Loading {
+            job,
+            allowed,
+            committing,
+        } = loading;
+        let allowed = allowed.as_deref();
         let Some(last_line) = rows.last().map(|r| r.line as i64) else {
             return Ok(());
         };
@@ -417,21 +466,12 @@ impl Golden {
         let mut inputs: Vec<Result<RecordInput, Vec<FieldError>>> = Vec::new();
         let mut lines = Vec::new();
         for row in rows.drain(..) {
-            match row.record {
-                Err(reason) => rejects.push(reject(&job.id, row.line, row.raw, reason)),
-                Ok(input) => match allowed {
-                    Some(allowed) if !allowed.contains(&input.source_system) => {
-                        let reason = format!(
-                            "not allowed to write for source system {:?}",
-                            input.source_system
-                        );
-                        rejects.push(reject(&job.id, row.line, row.raw, reason));
-                    }
-                    _ => {
-                        lines.push((row.line, row.raw));
-                        inputs.push(Ok(input));
-                    }
-                },
+            match admit(row.record, allowed) {
+                Ok(input) => {
+                    lines.push((row.line, row.raw));
+                    inputs.push(Ok(input));
+                }
+                Err((_, reason)) => rejects.push(reject(&job.id, row.line, row.raw, reason)),
             }
         }
         let rows_total = (inputs.len() + rejects.len()) as i64;
@@ -464,6 +504,9 @@ impl Golden {
                 }
             }
             all.sort_by_key(|r| r.line);
+            if let Some(committing) = committing.as_mut() {
+                committing.note(tx, &job.id, &all, results, &lines)?;
+            }
             jobs::insert_rejects(tx.conn(), &all)?;
             record_writes(tx, &job.id, &job.domain, results)?;
             let at = tx.now();
@@ -481,6 +524,36 @@ impl Golden {
             rejected_rows + rejected_records,
         );
         Ok(())
+    }
+}
+
+/// A load job as its batches go.
+struct Loading<'a> {
+    job: &'a JobView,
+    /// The source systems it may write for (`None`: any).
+    allowed: Option<Vec<String>>,
+    /// Set when it commits a preview.
+    committing: Option<Committing>,
+}
+
+/// A read row's record, if the job may write it; otherwise its key (when it has one) and why
+/// it is rejected.
+pub(super) type Refused = ((Option<String>, Option<String>), String);
+
+pub(super) fn admit(
+    record: Result<RecordInput, String>,
+    allowed: Option<&[String]>,
+) -> Result<RecordInput, Refused> {
+    match (record, allowed) {
+        (Err(reason), _) => Err(((None, None), reason)),
+        (Ok(input), Some(allowed)) if !allowed.contains(&input.source_system) => {
+            let reason = format!(
+                "not allowed to write for source system {:?}",
+                input.source_system
+            );
+            Err(((Some(input.source_system), Some(input.source_id)), reason))
+        }
+        (Ok(input), _) => Ok(input),
     }
 }
 
@@ -529,21 +602,13 @@ fn record_writes(
     Ok(())
 }
 
-fn reject(job_id: &str, line: u64, raw: String, reason: String) -> RejectRow {
+pub(super) fn reject(job_id: &str, line: u64, raw: String, reason: String) -> RejectRow {
     RejectRow {
         job_id: job_id.to_owned(),
         line: line as i64,
         raw,
         reason,
     }
-}
-
-fn reason(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 impl Golden {
@@ -601,10 +666,15 @@ impl Golden {
             &domain,
         )
         .map_err(|e| ServiceError::invalid(e.to_string()))?;
-        if job.mode == job_mode::PROFILE {
-            self.run_profile(&job.id, &domain, reader)?;
-        } else {
-            self.run_job(&job.id, reader, &mut |_| {})?;
+        match job.mode.as_str() {
+            job_mode::PROFILE => drop(self.run_profile(&job.id, &domain, reader)?),
+            job_mode::PREVIEW => {
+                self.note_input_hash(&job.id, std::path::Path::new(path))?;
+                self.run_preview(&job.id, &domain, reader)?;
+                // Kept for the load that commits it.
+                return Ok(());
+            }
+            _ => drop(self.run_job(&job.id, reader, &mut |_| {})?),
         }
         if let Err(e) = std::fs::remove_file(path) {
             tracing::warn!(job = %job.id, error = %e, "cannot remove a finished job's input");
@@ -616,13 +686,14 @@ impl Golden {
     /// committed row.
     pub fn resume_jobs(self: &std::sync::Arc<Self>) -> Result<usize, ServiceError> {
         let mut unfinished = Vec::new();
-        {
+        let previewed = {
             let mut conn = self.store.conn()?;
             for status in [job_status::QUEUED, job_status::RUNNING] {
                 unfinished.extend(jobs::with_status(&mut conn, "http", status)?);
             }
-        }
-        self.remove_orphaned_uploads(&unfinished);
+            jobs::preview_inputs(&mut conn)?
+        };
+        self.remove_orphaned_uploads(&unfinished, &previewed);
         // Replicas share the jobs table but not their data dirs: each resumes only the jobs
         // whose upload it holds, and leaves the others to the replica that accepted them.
         let own_dir = std::fs::canonicalize(self.settings.jobs_dir()).ok();
@@ -641,13 +712,15 @@ impl Golden {
         Ok(unfinished.len())
     }
 
-    /// Removes the files in the jobs directory that no unfinished job reads: uploads cut off
-    /// by a crash before their job was created, and inputs of jobs that finished just before
-    /// one. Runs at start, before any upload of this server begins.
-    fn remove_orphaned_uploads(&self, unfinished: &[JobRow]) {
+    /// Removes the files in the jobs directory that no unfinished job reads and no finished
+    /// preview keeps for its commit: uploads cut off by a crash before their job was created,
+    /// and inputs of jobs that finished just before one. Runs at start, before any upload of
+    /// this server begins.
+    fn remove_orphaned_uploads(&self, unfinished: &[JobRow], previewed: &[String]) {
         let kept: std::collections::HashSet<&std::ffi::OsStr> = unfinished
             .iter()
             .filter_map(|job| job.input_path.as_deref())
+            .chain(previewed.iter().map(String::as_str))
             .filter_map(|path| std::path::Path::new(path).file_name())
             .collect();
         let Ok(entries) = std::fs::read_dir(self.settings.jobs_dir()) else {

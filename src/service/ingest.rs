@@ -112,57 +112,21 @@ impl Golden {
         also: Option<&mut AlsoInTx<'_>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
         let domain = self.domain(domain)?;
-        let mut results = Vec::with_capacity(inputs.len());
-        let mut valid = Vec::new();
-        for (index, input) in inputs.into_iter().enumerate() {
-            let keys = input
-                .as_ref()
-                .ok()
-                .map(|i| (i.source_system.clone(), i.source_id.clone()));
-            let checked = input
-                .map_err(Rejection::from)
-                .and_then(|i| validate::validate(&domain, i));
-            match checked {
-                Ok(record) => valid.push((index, record)),
-                Err(rejection) => results.push(rejected(index, keys, rejection)),
-            }
-        }
+        let (results, valid) = validate_all(&domain, inputs);
         if valid.is_empty() && also.is_none() {
             self.metrics.observe_ingest(&domain.name, &results);
             return Ok(results);
         }
         let started = Instant::now();
-        let prepared = if valid.len() >= PREPARE_FROM {
-            self.prepare_ahead(&domain, &valid)?
-        } else {
-            PreparedBatch::default()
-        };
+        let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
         let mut serialized = Duration::ZERO;
         let results = self.store.write(|tx| {
             let locked = Instant::now();
             self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
+            batch.use_prepared(tx, prepared)?;
             let mut results = results;
-            let mut known = known_records(tx, &domain.name, &valid)?;
-            batch.index.prepared = prepared;
-            batch.index.prepared.drop_changed(tx.conn())?;
-            let mut seen = HashSet::new();
-            for (index, record) in &valid {
-                let key = (record.source_system.clone(), record.source_id.clone());
-                // A key sent twice in one batch finds what its first copy stored.
-                let existing = match known.remove(&key) {
-                    Some(row) => Some(row),
-                    None if seen.contains(&key) => records::find(
-                        tx.conn(),
-                        &domain.name,
-                        &record.source_system,
-                        &record.source_id,
-                    )?,
-                    None => None,
-                };
-                seen.insert(key);
-                results.push(self.store_record(tx, &mut batch, &domain, *index, record, existing)?);
-            }
+            results.extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
             batch.recompute_stale(tx, &domain)?;
             results.sort_by_key(|r| r.index);
             if let Some(also) = also {
@@ -181,19 +145,57 @@ impl Golden {
         Ok(results)
     }
 
+    /// Stores a batch's valid records one after another in `tx`, as [`Golden::ingest`] does,
+    /// calling `after` with each record's result as soon as it is stored. `batch` carries the
+    /// records stored so far (a preview carries it over a whole file).
+    pub(super) fn store_valid(
+        &self,
+        tx: &mut Tx<'_>,
+        batch: &mut Batch,
+        domain: &Domain,
+        valid: &[(usize, ValidRecord)],
+        mut after: impl FnMut(&mut Tx<'_>, &ValidRecord, &RecordResult) -> Result<(), ServiceError>,
+    ) -> Result<Vec<RecordResult>, ServiceError> {
+        let mut known = known_records(tx, &domain.name, valid)?;
+        let mut seen = HashSet::new();
+        let mut results = Vec::with_capacity(valid.len());
+        for (index, record) in valid {
+            let key = (record.source_system.clone(), record.source_id.clone());
+            // A key sent twice in one batch finds what its first copy stored.
+            let existing = match known.remove(&key) {
+                Some(row) => Some(row),
+                None if seen.contains(&key) => records::find(
+                    tx.conn(),
+                    &domain.name,
+                    &record.source_system,
+                    &record.source_id,
+                )?,
+                None => None,
+            };
+            seen.insert(key);
+            let result = self.store_record(tx, batch, domain, *index, record, existing)?;
+            after(tx, record, &result)?;
+            results.push(result);
+        }
+        Ok(results)
+    }
+
     /// The matching work of a batch's new records, done on a snapshot before the write
     /// transaction so that other writers do not wait for it; the transaction then checks it
     /// (see [`super::prepare`]).
-    fn prepare_ahead(
+    pub(super) fn prepare_ahead(
         &self,
         domain: &Domain,
-        valid: &[(usize, ValidRecord)],
+        valid: &[&ValidRecord],
     ) -> Result<PreparedBatch, ServiceError> {
+        if valid.len() < PREPARE_FROM {
+            return Ok(PreparedBatch::default());
+        }
         self.sync_index(&mut *self.store.conn()?)?;
         self.store.read_snapshot(|conn| {
             let keys: Vec<(&str, &str)> = valid
                 .iter()
-                .map(|(_, r)| (r.source_system.as_str(), r.source_id.as_str()))
+                .map(|r| (r.source_system.as_str(), r.source_id.as_str()))
                 .collect();
             let known = records::find_many(conn, &domain.name, &keys)?;
             self.prepare_batch(conn, domain, &new_records(valid, &known))
@@ -201,9 +203,38 @@ impl Golden {
     }
 }
 
+/// Validates each input of a batch: the rejected ones' results, and the valid records with
+/// their positions in the batch.
+pub(super) fn validate_all(
+    domain: &Domain,
+    inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
+) -> (Vec<RecordResult>, Vec<(usize, ValidRecord)>) {
+    let mut results = Vec::with_capacity(inputs.len());
+    let mut valid = Vec::new();
+    for (index, input) in inputs.into_iter().enumerate() {
+        let keys = input
+            .as_ref()
+            .ok()
+            .map(|i| (i.source_system.clone(), i.source_id.clone()));
+        let checked = input
+            .map_err(Rejection::from)
+            .and_then(|i| validate::validate(domain, i));
+        match checked {
+            Ok(record) => valid.push((index, record)),
+            Err(rejection) => results.push(rejected(index, keys, rejection)),
+        }
+    }
+    (results, valid)
+}
+
+/// The records of a validated batch, without their positions.
+pub(super) fn valid_records(valid: &[(usize, ValidRecord)]) -> Vec<&ValidRecord> {
+    valid.iter().map(|(_, record)| record).collect()
+}
+
 /// What storing a batch carries from one record to the next.
 #[derive(Default)]
-struct Batch {
+pub(super) struct Batch {
     index: BatchIndex,
     /// Golden records that took members in this batch, in first-taken order: recomputed once,
     /// at the end of the batch or before a merge records them. Matching reads only source
@@ -219,7 +250,23 @@ impl Batch {
         }
     }
 
-    fn recompute_stale(&mut self, tx: &mut Tx<'_>, domain: &Domain) -> Result<(), ServiceError> {
+    /// Takes what was prepared ahead of the transaction, less what another writer changed
+    /// since.
+    pub(super) fn use_prepared(
+        &mut self,
+        tx: &mut Tx<'_>,
+        prepared: PreparedBatch,
+    ) -> Result<(), ServiceError> {
+        self.index.prepared = prepared;
+        self.index.prepared.drop_changed(tx.conn())?;
+        Ok(())
+    }
+
+    pub(super) fn recompute_stale(
+        &mut self,
+        tx: &mut Tx<'_>,
+        domain: &Domain,
+    ) -> Result<(), ServiceError> {
         self.stale_set.clear();
         let stale = std::mem::take(&mut self.stale);
         recompute_goldens(tx, domain, &stale)
@@ -233,13 +280,13 @@ const PREPARE_FROM: usize = 16;
 /// The batch's records not stored before, each key once (a key sent twice is new only the
 /// first time).
 fn new_records<'a>(
-    valid: &'a [(usize, ValidRecord)],
+    valid: &[&'a ValidRecord],
     known: &HashMap<(String, String), SourceRecordRow>,
 ) -> Vec<&'a ValidRecord> {
     let mut seen = HashSet::new();
     valid
         .iter()
-        .map(|(_, record)| record)
+        .copied()
         .filter(|r| {
             let key = (r.source_system.clone(), r.source_id.clone());
             !known.contains_key(&key) && seen.insert(key)

@@ -21,6 +21,7 @@ pub mod models;
 mod ops;
 pub mod outbox;
 mod prepare;
+pub mod preview;
 pub mod proposals;
 pub mod records;
 pub mod refusals;

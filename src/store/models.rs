@@ -289,6 +289,7 @@ pub struct JobRow {
     pub mode: String,
     pub report: Option<String>,
     pub rollback: Option<String>,
+    pub preview_of: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -318,6 +319,7 @@ pub struct NewJob<'a> {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub mode: &'a str,
+    pub preview_of: Option<&'a str>,
 }
 
 /// One record version a load job wrote (see `bulk_job_writes`).
@@ -330,6 +332,24 @@ pub struct JobWriteRow {
     pub decision: String,
     pub golden_id: String,
     pub written_at: NaiveDateTime,
+}
+
+/// What a preview, or the load committing one, decided for one row of its file (see
+/// `bulk_job_decisions`).
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = bulk_job_decisions)]
+pub struct DecisionRow {
+    pub job_id: String,
+    pub line: i64,
+    pub source_system: Option<String>,
+    pub source_id: Option<String>,
+    pub decision: String,
+    pub golden_id: Option<String>,
+    pub target: Option<String>,
+    pub score: Option<f64>,
+    pub risk: f64,
+    pub risks: Option<String>,
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

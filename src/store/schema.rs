@@ -181,6 +181,24 @@ diesel::table! {
         mode -> Text,
         report -> Nullable<Text>,
         rollback -> Nullable<Text>,
+        preview_of -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    bulk_job_decisions (id) {
+        id -> BigInt,
+        job_id -> Text,
+        line -> BigInt,
+        source_system -> Nullable<Text>,
+        source_id -> Nullable<Text>,
+        decision -> Text,
+        golden_id -> Nullable<Text>,
+        target -> Nullable<Text>,
+        score -> Nullable<Double>,
+        risk -> Double,
+        risks -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }
 
@@ -250,6 +268,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     audit_log,
     bulk_jobs,
+    bulk_job_decisions,
     bulk_job_rejects,
     bulk_job_writes,
     match_models,

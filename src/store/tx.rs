@@ -103,6 +103,12 @@ impl<'c> Tx<'c> {
         self.held.links.push(link);
     }
 
+    /// The auto-link evidence recorded so far in this transaction, oldest first: a preview
+    /// reads the score of each link as it is made.
+    pub fn held_links(&self) -> &[NewLinkEvidence] {
+        &self.held.links
+    }
+
     /// Moves a record into `golden_id`, closing its open membership. Memberships held back
     /// are written first, so the one to close is there.
     pub fn join_golden(

@@ -311,3 +311,49 @@ pub fn golden_command(settings: &Settings) -> std::process::Command {
         .env("GOLDEN_JWT_SECRET", SECRET);
     command
 }
+
+/// Uploads `body` as CSV to the jobs path `path` (e.g. `/v1/vendor/jobs?source=sap`) and waits
+/// for the job to finish; the finished job.
+pub fn upload_job(app: &TestApp, path: &str, token: &str, body: &str) -> Value {
+    let (status, job) = read(
+        ureq::post(&format!("{}{}", app.base, path))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "text/csv")
+            .send_bytes(body.as_bytes()),
+    );
+    assert_eq!(status, 202, "{job}");
+    wait_job_finished(app, job["id"].as_str().expect("a job ID"))
+}
+
+/// Waits for job `id` to finish, failing the test if it fails or takes over a minute.
+pub fn wait_job_finished(app: &TestApp, id: &str) -> Value {
+    let reader = app.token(&[Role::Reader], &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, job) = app.get(&format!("/v1/jobs/{id}"), Some(&reader));
+        assert_eq!(status, 200, "{job}");
+        if job["status"] == "finished" || job["status"] == "failed" {
+            assert_eq!(job["status"], "finished", "{job}");
+            return job;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "job {id} did not finish: {job}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The vendor crosswalk export, as CSV text.
+pub fn vendor_crosswalk(app: &TestApp) -> String {
+    let reader = app.token(&[Role::Reader], &[]);
+    ureq::get(&format!(
+        "{}/v1/crosswalk/vendor/export?format=csv",
+        app.base
+    ))
+    .set("Authorization", &format!("Bearer {reader}"))
+    .call()
+    .expect("the crosswalk export")
+    .into_string()
+    .expect("CSV text")
+}

@@ -192,6 +192,7 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
                 mapping: Mapping::default(),
                 created_by: "tester".into(),
                 mode: "load",
+                preview_of: None,
             })
             .unwrap();
         job_id = job.id;
@@ -207,6 +208,7 @@ fn a_job_left_unfinished_resumes_when_the_server_starts() {
             mapping: Mapping::default(),
             created_by: "tester".into(),
             mode: "load",
+            preview_of: None,
         };
         foreign_id = golden.start_job(&spec(&foreign_input)).unwrap().id;
     });

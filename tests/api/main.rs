@@ -20,6 +20,7 @@ mod models;
 mod nats;
 mod openapi;
 mod ops;
+mod preview;
 mod replicas;
 mod restandardize;
 mod standardization;

@@ -2,51 +2,10 @@
 //! to what it was, retired golden IDs still resolve, and a steward's later decision stops the
 //! rollback with a list.
 
-use std::time::{Duration, Instant};
-
 use golden::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, read, spawn_app};
-
-fn upload(app: &TestApp, path: &str, token: &str, body: &str) -> Value {
-    let (status, job) = read(
-        ureq::post(&format!("{}{}", app.base, path))
-            .set("Authorization", &format!("Bearer {token}"))
-            .set("Content-Type", "text/csv")
-            .send_bytes(body.as_bytes()),
-    );
-    assert_eq!(status, 202, "{job}");
-    wait_finished(app, job["id"].as_str().unwrap())
-}
-
-fn wait_finished(app: &TestApp, id: &str) -> Value {
-    let reader = app.token(&[Role::Reader], &[]);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (status, job) = app.get(&format!("/v1/jobs/{id}"), Some(&reader));
-        assert_eq!(status, 200, "{job}");
-        if job["status"] == "finished" || job["status"] == "failed" {
-            assert_eq!(job["status"], "finished", "{job}");
-            return job;
-        }
-        assert!(Instant::now() < deadline, "job {id} did not finish: {job}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn crosswalk(app: &TestApp) -> String {
-    let reader = app.token(&[Role::Reader], &[]);
-    ureq::get(&format!(
-        "{}/v1/crosswalk/vendor/export?format=csv",
-        app.base
-    ))
-    .set("Authorization", &format!("Bearer {reader}"))
-    .call()
-    .unwrap()
-    .into_string()
-    .unwrap()
-}
+use crate::helpers::{TestApp, spawn_app, upload_job, vendor_crosswalk};
 
 fn column<'a>(profile: &'a Value, name: &str) -> &'a Value {
     profile["columns"]
@@ -67,7 +26,7 @@ fn a_profile_job_reports_each_column_unmapped_columns_and_duplicate_keys_and_sto
         3,Contoso Surgical,DE,+49 30 1234567,98-7654321,\n\
         2,Fabrikam Linen Again,US,,,dup\n\
         4,,US,,,no name\n";
-    let job = upload(
+    let job = upload_job(
         &app,
         "/v1/vendor/jobs?source=acq&map=supplier=name,ein=tax_id&mode=profile",
         &ingest,
@@ -117,10 +76,10 @@ fn a_profile_job_reports_each_column_unmapped_columns_and_duplicate_keys_and_sto
     let reader = app.token(&[Role::Reader], &[]);
     let (_, feed) = app.get("/v1/events?after=0", Some(&reader));
     assert_eq!(feed["events"].as_array().unwrap().len(), 0, "{feed}");
-    assert_eq!(crosswalk(&app).lines().count(), 1);
+    assert_eq!(vendor_crosswalk(&app).lines().count(), 1);
 }
 
-const MASTER: &str = "source_id,name,tax_id,city\n\
+pub(crate) const MASTER: &str = "source_id,name,tax_id,city\n\
     1,Cardinal Health,310958666,Dublin\n\
     2,Contoso Surgical,,Chicago\n\
     3,Fabrikam Linen,,Boston\n\
@@ -137,10 +96,10 @@ const SECOND: &str = "source_system,source_id,name,tax_id,city\n\
 /// Loads the master and the second file; the second job's summary.
 fn master_then_second(app: &TestApp) -> (String, Value) {
     let sap = app.token(&[Role::Ingest], &["sap"]);
-    upload(app, "/v1/vendor/jobs?source=sap", &sap, MASTER);
-    let before = crosswalk(app);
+    upload_job(app, "/v1/vendor/jobs?source=sap", &sap, MASTER);
+    let before = vendor_crosswalk(app);
     let both = app.token(&[Role::Ingest], &["sap", "acq"]);
-    let second = upload(app, "/v1/vendor/jobs", &both, SECOND);
+    let second = upload_job(app, "/v1/vendor/jobs", &both, SECOND);
     assert_eq!(second["auto_linked"], 1, "{second}");
     assert_eq!(second["proposed"], 1, "{second}");
     assert_eq!(second["updated"], 1, "{second}");
@@ -210,7 +169,7 @@ fn a_rolled_back_job_leaves_the_crosswalk_as_before_and_its_golden_ids_resolving
     assert_eq!(retired, created, "{result}");
 
     // The crosswalk is the one before the job, the job's retired keys aside.
-    let after = crosswalk(&app);
+    let after = vendor_crosswalk(&app);
     assert_eq!(active_rows(&after), active_rows(&before));
     assert_eq!(after.lines().count(), before.lines().count() + 3);
     let (_, record) = app.get("/v1/vendor/records/sap/3", Some(&reader));
@@ -261,7 +220,7 @@ fn a_rolled_back_job_leaves_the_crosswalk_as_before_and_its_golden_ids_resolving
         Some(&reader),
     );
     assert_eq!(feed["events"].as_array().unwrap().len(), events);
-    assert_eq!(crosswalk(&app), after);
+    assert_eq!(vendor_crosswalk(&app), after);
 }
 
 #[test]
@@ -289,7 +248,7 @@ fn a_steward_decision_since_the_job_stops_its_rollback_with_a_list() {
                 "version": view["version"], "comment": "not the same"}),
     );
     assert_eq!(status, 200, "{body}");
-    let before = crosswalk(&app);
+    let before = vendor_crosswalk(&app);
 
     let (status, body) = app.post(
         &format!("/v1/jobs/{job}/rollback"),
@@ -312,7 +271,7 @@ fn a_steward_decision_since_the_job_stops_its_rollback_with_a_list() {
         "{body}"
     );
     // Nothing was undone, and the job can still be rolled back later.
-    assert_eq!(crosswalk(&app), before);
+    assert_eq!(vendor_crosswalk(&app), before);
     let (_, view) = app.get(&format!("/v1/jobs/{job}"), Some(&reader));
     assert_eq!(view["status"], "finished");
 }
@@ -382,12 +341,12 @@ fn the_command_line_profiles_a_file_and_rolls_a_load_back() {
 fn a_record_the_job_merged_away_goes_back_to_its_own_golden_record() {
     let app = spawn_app();
     let sap = app.token(&[Role::Ingest], &["sap"]);
-    upload(&app, "/v1/vendor/jobs?source=sap", &sap, MASTER);
-    let before = crosswalk(&app);
+    upload_job(&app, "/v1/vendor/jobs?source=sap", &sap, MASTER);
+    let before = vendor_crosswalk(&app);
     let northwind = golden_of(&app, "sap", "4");
     // Northwind's only record now says it is Cardinal Health: matched again, its golden
     // record is merged into Cardinal's.
-    let job = upload(
+    let job = upload_job(
         &app,
         "/v1/vendor/jobs?source=sap",
         &sap,
@@ -405,7 +364,7 @@ fn a_record_the_job_merged_away_goes_back_to_its_own_golden_record() {
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["versions_reverted"], 1, "{result}");
     assert_eq!(result["links_undone"], 1, "{result}");
-    assert_eq!(crosswalk(&app), before);
+    assert_eq!(vendor_crosswalk(&app), before);
     assert_eq!(
         golden_of(&app, "sap", "4"),
         northwind,

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::store::DbConnection;
-use crate::store::models::{JobRow, JobWriteRow, NewJob, RejectRow};
-use crate::store::schema::{bulk_job_rejects, bulk_job_writes, bulk_jobs};
+use crate::store::models::{DecisionRow, JobRow, JobWriteRow, NewJob, RejectRow};
+use crate::store::schema::{bulk_job_decisions, bulk_job_rejects, bulk_job_writes, bulk_jobs};
 
 pub fn insert(conn: &mut DbConnection, job: &NewJob<'_>) -> QueryResult<()> {
     diesel::insert_into(bulk_jobs::table)
@@ -22,15 +22,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<JobRow>> {
         .optional()
 }
 
-/// The newest unfinished job that loaded the same input into the same domain, to resume.
+/// The newest unfinished job of `mode` that read the same input into the same domain, to
+/// resume (a preview never resumes a load, nor a load a preview).
 pub fn unfinished_for_input(
     conn: &mut DbConnection,
     domain: &str,
     input_hash: &str,
     origin: &str,
+    mode: &str,
 ) -> QueryResult<Option<JobRow>> {
     bulk_jobs::table
         .filter(bulk_jobs::domain.eq(domain))
+        .filter(bulk_jobs::mode.eq(mode))
         .filter(bulk_jobs::input_hash.eq(input_hash))
         .filter(bulk_jobs::origin.eq(origin))
         .filter(bulk_jobs::status.eq_any(["queued", "running"]))
@@ -176,4 +179,83 @@ pub fn set_rolled_back(
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// Notes what a preview, or the load committing one, decided for some rows.
+pub fn insert_decisions(conn: &mut DbConnection, rows: &[DecisionRow]) -> QueryResult<()> {
+    super::insert_rows!(conn, bulk_job_decisions::table, rows)
+}
+
+/// A job's row decisions after `after_line`, in line order, a page at a time.
+pub fn decisions_page(
+    conn: &mut DbConnection,
+    id: &str,
+    after_line: i64,
+    limit: i64,
+) -> QueryResult<Vec<DecisionRow>> {
+    bulk_job_decisions::table
+        .filter(bulk_job_decisions::job_id.eq(id))
+        .filter(bulk_job_decisions::line.gt(after_line))
+        .order(bulk_job_decisions::line.asc())
+        .limit(limit)
+        .select(DecisionRow::as_select())
+        .load(conn)
+}
+
+/// A job's riskiest row decisions, riskiest first (rows with no risk left out).
+pub fn riskiest(conn: &mut DbConnection, id: &str, limit: i64) -> QueryResult<Vec<DecisionRow>> {
+    bulk_job_decisions::table
+        .filter(bulk_job_decisions::job_id.eq(id))
+        .filter(bulk_job_decisions::risk.gt(0.0))
+        .order((
+            bulk_job_decisions::risk.desc(),
+            bulk_job_decisions::line.asc(),
+        ))
+        .limit(limit)
+        .select(DecisionRow::as_select())
+        .load(conn)
+}
+
+/// The golden IDs a job's rows ended in that rows of the same file created, with the target
+/// they were written as (`line:N`): a resumed commit writes its later rows' targets the way
+/// its earlier ones did.
+pub fn created_targets(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<(String, String)>> {
+    bulk_job_decisions::table
+        .filter(bulk_job_decisions::job_id.eq(id))
+        .filter(bulk_job_decisions::target.like("line:%"))
+        .filter(bulk_job_decisions::golden_id.is_not_null())
+        .select((
+            bulk_job_decisions::golden_id.assume_not_null(),
+            bulk_job_decisions::target.assume_not_null(),
+        ))
+        .distinct()
+        .load(conn)
+}
+
+/// The load job that committed a preview, if one was started.
+pub fn committing(conn: &mut DbConnection, preview_id: &str) -> QueryResult<Option<JobRow>> {
+    bulk_jobs::table
+        .filter(bulk_jobs::preview_of.eq(preview_id))
+        .order(bulk_jobs::created_at.desc())
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Keeps the hash of a job's input (an uploaded preview's, which its commit must match).
+pub fn set_input_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(bulk_jobs::table.find(id))
+        .set(bulk_jobs::input_hash.eq(hash))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The inputs of finished previews, kept for the loads that commit them.
+pub fn preview_inputs(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    bulk_jobs::table
+        .filter(bulk_jobs::mode.eq("preview"))
+        .filter(bulk_jobs::status.eq("finished"))
+        .filter(bulk_jobs::input_path.is_not_null())
+        .select(bulk_jobs::input_path.assume_not_null())
+        .load(conn)
 }
