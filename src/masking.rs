@@ -32,6 +32,27 @@ pub fn mask(text: &str) -> String {
         .collect()
 }
 
+/// What a reason stands for when it is about a sensitive field (a rejection names the value
+/// it refused).
+pub const WITHHELD: &str = "value withheld (sensitive field)";
+
+/// A reason line of `field: message` parts joined by `; ` (a rejected row's, as the rejects
+/// file and the preview write it), with the message of each part about a field `mask`
+/// covers replaced by [`WITHHELD`].
+pub fn mask_reason(reason: &str, mask: &Mask) -> String {
+    if mask.is_empty() {
+        return reason.to_owned();
+    }
+    reason
+        .split("; ")
+        .map(|part| match part.split_once(": ") {
+            Some((field, _)) if mask.covers(field) => format!("{field}: {WITHHELD}"),
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// A JSON value masked: a string or number becomes a masked string; null and booleans (no
 /// value, or an agreement marker) stay; arrays and objects are masked leaf by leaf.
 pub fn mask_json(value: &Value) -> Value {
@@ -181,6 +202,17 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules");
         let rules = crate::rules::RuleSet::load_dir(&dir).unwrap();
         rules.domain("vendor").unwrap().clone()
+    }
+
+    #[test]
+    fn a_reason_withholds_only_what_is_about_a_sensitive_field() {
+        let mask = Mask::of(&vendor());
+        let reason = "tax_id: \"12-34\" is not a tax ID; name: is required";
+        assert_eq!(
+            mask_reason(reason, &mask),
+            format!("tax_id: {WITHHELD}; name: is required")
+        );
+        assert_eq!(mask_reason(reason, &Mask::none()), reason);
     }
 
     #[test]

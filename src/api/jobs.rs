@@ -502,9 +502,15 @@ pub async fn preview(
     };
     let service = golden.clone();
     if csv {
+        let masks = Masks::for_caller(&caller, &golden.rules);
+        let job = {
+            let (service, id) = (golden.clone(), id.clone());
+            blocking(move || service.preview_job(&id)).await?
+        };
+        let mask = masks.domain(Some(&job.domain));
         let body = blocking(move || {
             let mut body = Vec::new();
-            service.write_preview_csv(&id, &mut body)?;
+            service.write_preview_csv(&id, &mask, &mut body)?;
             Ok(body)
         })
         .await?;
@@ -512,8 +518,25 @@ pub async fn preview(
             .content_type("text/csv; charset=utf-8")
             .body(body));
     }
-    let report = blocking(move || service.preview_report(&id)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let report = {
+        let id = id.clone();
+        blocking(move || service.preview_report(&id)).await?
+    };
+    let domain = blocking({
+        let service = golden.clone();
+        move || service.preview_job(&id)
+    })
+    .await?
+    .domain;
+    Ok(reply(
+        HttpResponse::Ok(),
+        &caller,
+        &golden.rules,
+        super::masked::OfDomain {
+            domain: &domain,
+            body: report,
+        },
+    ))
 }
 
 /// `POST /v1/jobs/{id}/commit`: loads a finished preview's file as previewed. The new load
@@ -563,7 +586,7 @@ pub async fn commit(
     let service = golden.clone().into_inner();
     let sub = caller.0.sub.clone();
     let job = blocking(move || service.commit_preview(&id, &sub, allowed)).await?;
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)))
-        .json(job))
+    let mut accepted = HttpResponse::Accepted();
+    accepted.insert_header((header::LOCATION, format!("/v1/jobs/{}", job.id)));
+    Ok(reply(accepted, &caller, &golden.rules, job))
 }

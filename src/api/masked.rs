@@ -12,6 +12,7 @@ use crate::masking::Mask;
 use crate::rules::RuleSet;
 use crate::service::browse::BrowsePage;
 use crate::service::bulk::JobView;
+use crate::service::preview::PreviewReport;
 use crate::service::proposals::{ProposalDetail, ProposalView, QueuePage};
 use crate::service::search::SearchHit;
 use crate::service::stewardship::SplitResult;
@@ -207,9 +208,26 @@ impl Masked for AuditPage {
     }
 }
 
+/// A preview's reasons and details, where they are about a sensitive field.
+impl FieldsOf for PreviewReport {
+    fn mask_fields(&mut self, mask: &Mask) {
+        for reason in &mut self.reject_reasons {
+            reason.reason = crate::masking::mask_reason(&reason.reason, mask);
+        }
+        for risky in &mut self.riskiest {
+            if let Some(detail) = &mut risky.detail {
+                *detail = crate::masking::mask_reason(detail, mask);
+            }
+        }
+    }
+}
+
 impl Masked for JobView {
     fn mask(&mut self, masks: &Masks<'_>) {
         let mask = masks.domain(Some(&self.domain));
+        if let Some(preview) = &mut self.preview {
+            preview.mask_fields(&mask);
+        }
         let Some(profile) = &mut self.profile else {
             return;
         };

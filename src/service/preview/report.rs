@@ -166,6 +166,7 @@ impl Golden {
     pub fn write_preview_csv(
         &self,
         id: &str,
+        mask: &crate::masking::Mask,
         out: impl std::io::Write,
     ) -> Result<(), ServiceError> {
         use crate::service::export::spreadsheet_safe;
@@ -201,7 +202,11 @@ impl Golden {
                     row.score.map(|s| format!("{s:.6}")).unwrap_or_default(),
                     format!("{:.4}", row.risk),
                     text(&row.risks),
-                    text(&row.detail),
+                    text(
+                        &row.detail
+                            .as_deref()
+                            .map(|d| crate::masking::mask_reason(d, mask)),
+                    ),
                 ])
                 .map_err(csv_error)?;
         }

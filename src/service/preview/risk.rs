@@ -5,6 +5,7 @@
 //! `[stewardship] four_eyes_identifiers`), and whether it already holds a record of the
 //! same source system.
 
+use crate::masking::mask;
 use std::collections::BTreeMap;
 
 use crate::model::{Decision, record_status};
@@ -103,6 +104,12 @@ fn identifier_conflicts(
                 continue;
             };
             if mine != theirs {
+                // Stored and shown to every reader of the job: sensitive values masked.
+                let (mine, theirs) = if domain.is_sensitive(name) {
+                    (mask(mine), mask(theirs))
+                } else {
+                    (mine.clone(), theirs.clone())
+                };
                 conflicts.push(format!(
                     "{name} {mine} disagrees with {theirs} of {}/{}",
                     member.source_system, member.source_id
