@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod eval;
+pub mod fhir;
 pub mod index;
 pub mod masking;
 pub mod matching;

@@ -22,6 +22,15 @@ pub(super) fn parse_as_of(
     text: Option<&str>,
     code: &'static str,
 ) -> Result<Option<DateTime<Utc>>, ApiError> {
+    parse_timestamp("as_of", text, code)
+}
+
+/// Parses the RFC 3339 timestamp of the parameter `name`, naming it when it is not one.
+pub(super) fn parse_timestamp(
+    name: &str,
+    text: Option<&str>,
+    code: &'static str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
     text.map(|text| {
         DateTime::parse_from_rfc3339(text.trim())
             .map(|t| t.with_timezone(&Utc))
@@ -29,7 +38,7 @@ pub(super) fn parse_as_of(
                 ApiError::bad_request(
                     code,
                     format!(
-                        "as_of must be an RFC 3339 timestamp such as 2026-01-31T09:30:00Z \
+                        "{name} must be an RFC 3339 timestamp such as 2026-01-31T09:30:00Z \
                          ({e}): {text:?}"
                     ),
                 )

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use super::request_id;
+use crate::fhir::OperationOutcome;
 use crate::model::FieldError;
 use crate::service::ServiceError;
 use crate::service::rollback::RollbackConflict;
@@ -141,9 +142,24 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let request_id = request_id::current();
         let message = self.public_message();
+        super::masked::plain(
+            self.response_builder(),
+            ErrorBody {
+                error: self.code(),
+                message,
+                details: self.details(),
+                conflicts: self.conflicts(),
+                request_id: request_id::current(),
+            },
+        )
+    }
+}
+
+impl ApiError {
+    /// A response with this error's status and the headers that status calls for.
+    fn response_builder(&self) -> actix_web::HttpResponseBuilder {
+        let status = self.status_code();
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((
@@ -157,16 +173,39 @@ impl ResponseError for ApiError {
                 HeaderValue::from(crate::service::uploads::RETRY_AFTER_SECONDS),
             ));
         }
-        super::masked::plain(
-            response,
-            ErrorBody {
-                error: self.code(),
-                message,
-                details: self.details(),
-                conflicts: self.conflicts(),
-                request_id,
-            },
-        )
+        response
+    }
+}
+
+/// An error of a FHIR route: the status (and headers) the error has everywhere, with a FHIR
+/// `OperationOutcome` as the body, so a FHIR client can read it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct FhirError(#[from] pub ApiError);
+
+impl From<ServiceError> for FhirError {
+    fn from(e: ServiceError) -> Self {
+        Self(ApiError::Service(e))
+    }
+}
+
+impl ResponseError for FhirError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let outcome = OperationOutcome::error(
+            self.status_code().as_u16(),
+            self.0.code(),
+            self.0.public_message(),
+            request_id::current(),
+        );
+        let body = serde_json::to_string(&outcome).unwrap_or_default();
+        self.0
+            .response_builder()
+            .content_type(crate::fhir::FHIR_JSON)
+            .body(body)
     }
 }
 
@@ -229,7 +268,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
 /// or for a response already shaped here.
 pub fn foreign<B>(response: &actix_web::dev::ServiceResponse<B>) -> Option<ApiError> {
     let error = response.response().error()?;
-    if error.as_error::<ApiError>().is_some() {
+    if error.as_error::<ApiError>().is_some() || error.as_error::<FhirError>().is_some() {
         return None;
     }
     let message = error.to_string();

@@ -10,6 +10,7 @@ mod curation;
 mod dashboard;
 mod decisions;
 pub mod error;
+mod fhir;
 mod jobs;
 mod lookups;
 pub mod masked;
@@ -79,6 +80,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, max_body_bytes: usize) {
                 web::post().to(webhooks::replay_one),
             )
             .route("/jobs/{id}/rollback", web::post().to(jobs::rollback))
+            .route("/fhir/Organization", web::get().to(fhir::organizations))
+            .route(
+                "/fhir/Organization/{golden_id}",
+                web::get().to(fhir::organization),
+            )
+            .route("/fhir/Location", web::get().to(fhir::locations))
+            .route("/fhir/Location/{golden_id}", web::get().to(fhir::location))
             // The literal crosswalk paths come before every `{domain}/...` pattern.
             .route(
                 "/crosswalk/{domain}/lookup",

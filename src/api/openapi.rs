@@ -11,8 +11,8 @@ use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 use super::{
-    audit, browse, claims, crosswalk, curation, dashboard, decisions, jobs, lookups, models, ops,
-    records, stewardship, webhooks,
+    audit, browse, claims, crosswalk, curation, dashboard, decisions, fhir, jobs, lookups, models,
+    ops, records, stewardship, webhooks,
 };
 use crate::model::RecordInput;
 use crate::service::Golden;
@@ -84,6 +84,10 @@ pub fn document(domains: &[String]) -> Value {
         webhooks::replay_all,
         webhooks::replay_one,
         jobs::rollback,
+        fhir::organizations,
+        fhir::organization,
+        fhir::locations,
+        fhir::location,
         crosswalk::lookup,
         crosswalk::export,
         crosswalk::reverse,
@@ -112,6 +116,8 @@ pub fn document(domains: &[String]) -> Value {
         models::activate,
         models::rematch,
     ),
+    // The FHIR routes' error bodies, named only by their responses.
+    components(schemas(crate::fhir::OperationOutcome)),
     modifiers(&BearerJwt, &ServerErrors),
     tags(
         (name = "operations", description = "Liveness, readiness, metrics and this description"),
@@ -123,6 +129,7 @@ pub fn document(domains: &[String]) -> Value {
         (name = "models", description = "Match models estimated from the data"),
         (name = "feed", description = "The change feed and the audit log"),
         (name = "webhooks", description = "Signed deliveries of the change feed to HTTP receivers"),
+        (name = "fhir", description = "Golden records as FHIR R4 resources: vendors as Organization, locations as Location"),
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ pub mod crosswalk_cache;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod fhir;
 pub mod glance;
 pub mod golden;
 pub mod golden_export;

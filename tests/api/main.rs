@@ -10,6 +10,7 @@ mod crash;
 mod crosswalk_cache;
 mod equivalence;
 mod errors;
+mod fhir;
 mod helpers;
 mod ingest;
 mod jobs;

@@ -1,6 +1,7 @@
-//! The change feed on NATS JetStream, against a private `nats-server` the test starts, stops
+//! The change feed on NATS JetStream, against a private `nats-server` the test starts, kills
 //! and starts again: every committed event arrives once (after the stream's de-duplication),
-//! in order, across a broker outage and a publisher that lost its stored position.
+//! in order, across a broker outage, a broker killed between a commit and its publish, and a
+//! publisher that lost its stored position.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -56,11 +57,23 @@ impl Broker {
         });
     }
 
+    /// Kills the server (SIGKILL: no chance to flush or say goodbye).
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Freezes the server (SIGSTOP): it holds its connections but reads and answers nothing,
+    /// so a publish sent now waits for an acknowledgement that never comes.
+    fn freeze(&self) {
+        let pid = self.child.as_ref().expect("a running broker").id();
+        let status = Command::new("kill")
+            .args(["-STOP", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
     }
 
     fn url(&self) -> String {
@@ -144,19 +157,25 @@ fn published_once_in_order(broker: &Broker, app: &TestApp) -> bool {
     got == expected
 }
 
-fn readiness(app: &TestApp) -> Value {
-    app.get("/readyz", None).1
-}
-
-#[test]
-fn every_event_reaches_jetstream_once_in_order_across_outages() {
-    let mut broker = Broker::start();
+/// A private broker, and a server publishing the feed to it.
+fn app_with_broker() -> (Broker, TestApp) {
+    let broker = Broker::start();
     let settings = NatsSettings {
         url: broker.url(),
         stream: "GOLDEN".into(),
         subject_prefix: "golden".into(),
     };
     let app = spawn_with(|s| s.nats = Some(settings));
+    (broker, app)
+}
+
+fn readiness(app: &TestApp) -> Value {
+    app.get("/readyz", None).1
+}
+
+#[test]
+fn every_event_reaches_jetstream_once_in_order_across_outages() {
+    let (mut broker, app) = app_with_broker();
     let ingest = app.token(&[Role::Ingest], &["sap"]);
     let records = json!([
         vendor(
@@ -229,4 +248,75 @@ fn every_event_reaches_jetstream_once_in_order_across_outages() {
     });
     wait_until("no lag", || readiness(&app)["nats"]["lag"] == 0);
     assert!(published_once_in_order(&broker, &app));
+}
+
+fn proposals(app: &TestApp) -> Vec<Value> {
+    let steward = app.token(&[Role::Steward], &[]);
+    let (status, page) = app.get("/v1/vendor/proposals?status=open", Some(&steward));
+    assert_eq!(status, 200, "{page}");
+    page["proposals"].as_array().unwrap().clone()
+}
+
+/// Freezes the broker, lets `commit` change something, kills the broker once the publisher
+/// has the new events in hand (committed, not acknowledged), and starts it again: the events
+/// of `commit` reach the stream once each, in order.
+fn commit_then_kill_broker(broker: &mut Broker, app: &TestApp, commit: impl FnOnce()) {
+    wait_until("nothing waiting", || readiness(app)["nats"]["lag"] == 0);
+    broker.freeze();
+    commit();
+    let ready = readiness(app);
+    assert!(ready["nats"]["lag"].as_i64().unwrap() > 0, "{ready}");
+    // Give the publisher time to send into the frozen connection.
+    std::thread::sleep(Duration::from_millis(500));
+    broker.stop();
+    broker.run();
+    wait_until("the events committed before the kill", || {
+        published_once_in_order(broker, app)
+    });
+}
+
+#[test]
+fn approvals_and_splits_reach_jetstream_once_when_the_broker_dies_before_publishing() {
+    let (mut broker, app) = app_with_broker();
+    let ingest = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let steward = app.token(&[Role::Steward], &[]);
+    let records = json!([
+        vendor("sap", "2", json!({"name": "Contoso Surgical"})),
+        vendor("oracle", "9", json!({"name": "Contoso Surgical LLC"})),
+    ]);
+    let (status, answer) = app.post("/v1/vendor/records", Some(&ingest), &records);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][1]["decision"], "proposed", "{answer}");
+    let proposal = proposals(&app)[0].clone();
+    wait_until("the ingest events", || {
+        published_once_in_order(&broker, &app)
+    });
+
+    // Approved while the broker is frozen, then the broker is killed and started again.
+    commit_then_kill_broker(&mut broker, &app, || {
+        let path = format!("/v1/proposals/{}/approve", proposal["id"]);
+        let (status, body) = app.post(&path, Some(&steward), &json!({"comment": "same"}));
+        assert_eq!(status, 200, "{body}");
+    });
+
+    // The same for a split of the merged record.
+    commit_then_kill_broker(&mut broker, &app, || {
+        let reader = app.token(&[Role::Reader], &[]);
+        let (_, entry) = app.get("/v1/crosswalk/vendor/oracle/9", Some(&reader));
+        let survivor = entry["golden_id"].as_str().unwrap();
+        let (_, view) = app.get(&format!("/v1/vendor/golden/{survivor}"), Some(&reader));
+        let body = json!({"records": [{"source_system": "oracle", "source_id": "9"}],
+                          "version": view["version"], "comment": "not the same after all"});
+        let path = format!("/v1/vendor/golden/{survivor}/split");
+        let (status, body) = app.post(&path, Some(&steward), &body);
+        assert_eq!(status, 200, "{body}");
+    });
+
+    wait_until("no lag", || readiness(&app)["nats"]["lag"] == 0);
+    assert!(published_once_in_order(&broker, &app));
+    let subjects: Vec<String> = broker.messages().into_iter().map(|m| m.1).collect();
+    for kind in ["proposal.decided", "golden.merged", "golden.split"] {
+        let subject = format!("golden.vendor.{kind}");
+        assert!(subjects.contains(&subject), "{subject} in {subjects:?}");
+    }
 }

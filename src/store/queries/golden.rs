@@ -27,6 +27,21 @@ pub fn find_many(conn: &mut DbConnection, golden_ids: &[String]) -> QueryResult<
     })
 }
 
+/// The IDs merged into each of `survivors`, as `(survivor, merged ID)` pairs. Merges keep
+/// redirect chains one step long, so these are every ID that resolves to a survivor.
+pub fn merged_into(
+    conn: &mut DbConnection,
+    survivors: &[String],
+) -> QueryResult<Vec<(Option<String>, String)>> {
+    super::by_chunks(survivors, |chunk| {
+        golden_records::table
+            .filter(golden_records::redirect_to.eq_any(chunk))
+            .order(golden_records::golden_id.asc())
+            .select((golden_records::redirect_to, golden_records::golden_id))
+            .load(conn)
+    })
+}
+
 /// Inserts a golden record; the first entry of its history is written at commit.
 pub fn insert(tx: &mut Tx<'_>, golden: &NewGolden<'_>) -> QueryResult<()> {
     diesel::insert_into(golden_records::table)
