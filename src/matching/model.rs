@@ -223,6 +223,7 @@ mod tests {
                 name: "site".into(),
                 members: vec![1, 2],
                 corrections: None,
+                max_weight: None,
             }],
             ..MatchRules::for_tests(
                 vec![],

@@ -85,7 +85,11 @@ pub fn score_pair(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Pai
 
 /// The log odds alone, without building the evidence: the hot path of candidate ranking.
 pub fn log_odds(rules: &MatchRules, a: &Standardized, b: &Standardized) -> f64 {
-    if rules.groups.iter().all(|g| g.corrections.is_none()) {
+    if rules
+        .groups
+        .iter()
+        .all(|g| g.corrections.is_none() && g.max_weight.is_none())
+    {
         return rules.prior
             + rules
                 .comparisons
@@ -135,10 +139,20 @@ fn comparable(comparison: &Comparison, a: &Standardized, b: &Standardized) -> bo
 }
 
 /// An estimated group's correction for the levels its members fell in (0 for a combination
-/// estimation never saw, or with declared weights).
+/// estimation never saw); with declared weights, what brings the members' sum down to the
+/// group's `max_weight`.
 fn group_correction(group: &Group, assessed: &[Assessed<'_>]) -> f64 {
     let Some(table) = &group.corrections else {
-        return 0.0;
+        let Some(max) = group.max_weight else {
+            return 0.0;
+        };
+        let sum: f64 = group
+            .members
+            .iter()
+            .filter_map(|&i| assessed.get(i))
+            .map(|x| x.weight)
+            .sum();
+        return (max - sum).min(0.0);
     };
     let levels: Vec<Option<u8>> = group
         .members
@@ -303,5 +317,32 @@ mod tests {
         let a = record(&[("name", "acme"), ("tax_id", "111111111")]);
         let b = record(&[("name", "acme"), ("tax_id", "222222222")]);
         assert!(score_pair(&rules(), &a, &b).probability < 0.01);
+    }
+
+    #[test]
+    fn a_declared_group_counts_at_most_its_max_weight() {
+        // Name and tax ID as one group capped at 5: agreement on both (4 + 10) counts 5.
+        let mut capped = rules();
+        capped.groups = vec![Group {
+            name: "both".into(),
+            members: vec![0, 1],
+            corrections: None,
+            max_weight: Some(5.0),
+        }];
+        let a = record(&[("name", "acme"), ("tax_id", "123456789")]);
+        let score = score_pair(&capped, &a, &a);
+        assert_eq!(score.log_odds, -4.0 + 5.0);
+        let correction = score.evidence.last().unwrap();
+        assert_eq!(
+            (correction.field.as_str(), correction.weight),
+            ("both", -9.0)
+        );
+        assert_eq!(log_odds(&capped, &a, &a), score.log_odds);
+        // Below the cap, or against: nothing changes.
+        let b = record(&[("name", "zenith"), ("tax_id", "222222222")]);
+        assert_eq!(
+            score_pair(&capped, &a, &b).log_odds,
+            score_pair(&rules(), &a, &b).log_odds
+        );
     }
 }

@@ -181,6 +181,11 @@ pub struct Group {
     /// From an estimated model: per combination of the members' levels, the log2 correction
     /// of the sum of their weights. `None` with declared weights.
     pub corrections: Option<std::sync::Arc<std::collections::HashMap<Vec<Option<u8>>, f64>>>,
+    /// Declared (`[matching] group_max`): the most the members' weights may add up to. Fields
+    /// that describe one fact (a site's address, city, postal code and phone) agree together,
+    /// for two entities at that site as for one; their sum would count one fact several times.
+    /// An estimated model's corrections take its place.
+    pub max_weight: Option<f64>,
 }
 
 /// A domain's matching rules.
@@ -264,6 +269,9 @@ pub(super) struct RawMatching {
     proposal_margin: f64,
     #[serde(default)]
     same_source_weight: f64,
+    /// Per group name, the most its members' weights may add up to.
+    #[serde(default)]
+    group_max: std::collections::BTreeMap<String, f64>,
     #[serde(rename = "candidate", default)]
     candidates: Vec<RawKey>,
     #[serde(rename = "compare", default)]
@@ -400,6 +408,7 @@ impl RawMatching {
                         name: name.clone(),
                         members: vec![index],
                         corrections: None,
+                        max_weight: self.group_max.get(name).copied(),
                     }),
                 }
             }
@@ -431,6 +440,14 @@ impl RawMatching {
                     within_source: raw.within_source,
                 }),
                 Err(message) => errors.push((raw.levels.span().start, message)),
+            }
+        }
+        for name in self.group_max.keys() {
+            if !groups.iter().any(|g| &g.name == name) {
+                errors.push((
+                    self.auto_link.span().start,
+                    format!("group_max names {name:?}, which no comparison's `group` declares"),
+                ));
             }
         }
         if !errors.is_empty() {
