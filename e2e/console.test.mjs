@@ -5,66 +5,11 @@
 // field pick, four eyes, a masked tax ID), verifying each step through the API. Screenshots go
 // to target/e2e/. Exits non-zero on failure.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { withConsole, check, until } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const binary = process.env.GOLDEN_BIN || join(root, 'target', 'debug', 'golden');
-const shots = join(root, 'target', 'e2e');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function until(what, probe, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function main() {
-  mkdirSync(shots, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'golden-e2e-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, GOLDEN_DATA_DIR: join(work, 'data'), GOLDEN_BIND: `127.0.0.1:${port}`,
-    GOLDEN_RULES_DIR: join(root, 'matching-rules'), RUST_LOG: 'warn' };
-  delete env.DATABASE_URL;
-  delete env.GOLDEN_JWT_SECRET;
-  const server = spawn(binary, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverLog = '';
-  server.stderr.on('data', (chunk) => { serverLog = (serverLog + chunk).slice(-20000); });
-  const profile = mkdtempSync(join(tmpdir(), 'golden-e2e-profile-'));
-  let context;
-  let page;
-  try {
-    await until('the server', async () => (await fetch(`${base}/healthz`)).ok);
-    const token = (...args) => execFileSync(binary, ['token', ...args], { env }).toString().trim();
+await withConsole({ name: 'console', shotPrefix: '', viewport: { width: 1366, height: 768 }, timeout: 15000 },
+  async ({ base, token, page, shot, consoleErrors }) => {
     const steward = token('--role', 'steward', '--sub', 'e2e-steward');
     const reader = token('--role', 'reader', '--sub', 'e2e-reader');
     const ingest = token('--role', 'ingest', '--sub', 'e2e-loader', '--source', 'sap', '--source', 'oracle');
@@ -98,19 +43,6 @@ async function main() {
     check(queue.total === 2, `two open proposals, got ${queue.total}`);
     const [first, second] = queue.proposals.map((p) => p.id);
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1366, height: 768 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(15000);
-    const consoleErrors = [];
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 
     // A pasted string that is no token, and a token the server refuses, are turned away on
     // the sign-in screen, which says why; nothing else shows while signed out.
@@ -247,20 +179,7 @@ async function main() {
       sensitiveReader: token('--roles', 'reader,sensitive', '--sub', 'e2e-auditor') });
 
     check(consoleErrors.every((e) => e.includes('status of 40')), `browser errors: ${consoleErrors.join('; ')}`);
-    console.log(`console e2e passed; screenshots in ${shots}`);
-  } catch (e) {
-    process.exitCode = 1;
-    console.error(e);
-    if (page) await page.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {});
-    console.error(`--- server log (last lines) ---\n${serverLog}`);
-  } finally {
-    if (context) await context.close().catch(() => {});
-    server.kill('SIGTERM');
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
-    rmSync(work, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
+  });
 
 // Signs out whoever is signed in and signs in with another token; waits for the dashboard.
 async function signInAs(page, tokenText) {
@@ -450,7 +369,3 @@ async function workbench({ page, base, call, send, shot, steward, reader, second
   check(await page.getByText('masked', { exact: true }).count() === 0, 'nothing is masked for the sensitive grant');
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});

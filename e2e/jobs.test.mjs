@@ -4,18 +4,7 @@
 // that nothing changed), commit it as previewed, and roll the load back with a comment.
 // Screenshots go to target/e2e/jobs-*.png. Exits non-zero on failure.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const binary = process.env.GOLDEN_BIN || join(root, 'target', 'debug', 'golden');
-const shots = join(root, 'target', 'e2e');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+import { withConsole, check, until } from './harness.mjs';
 
 const MASTER = 'source_id,name,tax_id,city\n'
   + '1,Cardinal Health,310958666,Dublin\n'
@@ -30,53 +19,8 @@ const ACQUIRED = 'source_id,name,tax_id,city\n'
   + '12,,,Nowhere\n'
   + '13,Zenith Widgets Inc,412345678,Denver\n';
 
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function until(what, probe, timeoutMs = 30000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function main() {
-  mkdirSync(shots, { recursive: true });
-  const work = mkdtempSync(join(tmpdir(), 'golden-e2e-jobs-'));
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, GOLDEN_DATA_DIR: join(work, 'data'), GOLDEN_BIND: `127.0.0.1:${port}`,
-    GOLDEN_RULES_DIR: join(root, 'matching-rules'), RUST_LOG: 'warn' };
-  delete env.DATABASE_URL;
-  delete env.GOLDEN_JWT_SECRET;
-  const server = spawn(binary, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverLog = '';
-  server.stderr.on('data', (chunk) => { serverLog = (serverLog + chunk).slice(-20000); });
-  const profile = mkdtempSync(join(tmpdir(), 'golden-e2e-jobs-profile-'));
-  let context;
-  let page;
-  try {
-    await until('the server', async () => (await fetch(`${base}/healthz`)).ok);
-    const token = (...args) => execFileSync(binary, ['token', ...args], { env }).toString().trim();
+await withConsole({ name: 'jobs', shotPrefix: 'jobs-', viewport: { width: 1366, height: 900 }, timeout: 20000 },
+  async ({ base, token, page, shot, consoleErrors }) => {
     const admin = token('--role', 'admin', '--sub', 'e2e-admin');
     const ingest = token('--role', 'ingest', '--sub', 'e2e-loader', '--source', 'sap');
 
@@ -98,19 +42,6 @@ async function main() {
     const before = await crosswalk();
     const eventsBefore = await events();
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      viewport: { width: 1366, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(20000);
-    const consoleErrors = [];
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-    const shot = (name) => page.screenshot({ path: join(shots, `jobs-${name}.png`), fullPage: true });
 
     await page.goto(`${base}/ui`);
     await page.getByLabel('Bearer token').fill(admin);
@@ -162,22 +93,5 @@ async function main() {
 
     // The browser's own favicon request is the one 404 expected.
     check(consoleErrors.every((e) => e.includes('status of 404')), `browser errors: ${consoleErrors.join('; ')}`);
-    console.log(`jobs e2e passed; screenshots in ${shots}`);
-  } catch (e) {
-    process.exitCode = 1;
-    console.error(e);
-    if (page) await page.screenshot({ path: join(shots, 'jobs-failure.png'), fullPage: true }).catch(() => {});
-    console.error(`--- server log (last lines) ---\n${serverLog}`);
-  } finally {
-    if (context) await context.close().catch(() => {});
-    server.kill('SIGTERM');
-    await new Promise((r) => (server.exitCode !== null ? r() : server.once('exit', r)));
-    rmSync(work, { recursive: true, force: true });
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
+  });
 
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
