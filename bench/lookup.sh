@@ -14,6 +14,7 @@
 # store is kept in bench/out/lookup_N and reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve.sh
 N="${1:-100000}"
 DURATION="${DURATION:-10s}" ROUNDS="${ROUNDS:-3}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -32,20 +33,9 @@ if [ ! -f "$STORE/loaded" ]; then
   "$BIN" load --domain vendor --rejects "$STORE.rejects.csv" "$RECORDS/records.csv" | tail -n1 >&2
   touch "$STORE/loaded"
 fi
-# Keys as SYSTEM/ID, one per line (the generated IDs need no escaping in a path).
-python3 -c 'import csv,sys; r=csv.reader(open(sys.argv[1])); next(r); [print(f"{x[0]}/{x[1]}") for x in r]' \
-  "$RECORDS/records.csv" > "$STORE/keys.txt"
+crosswalk_keys "$RECORDS/records.csv" > "$STORE/keys.txt"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export GOLDEN_BIND="127.0.0.1:$PORT"
-"$BIN" serve > "$STORE/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 600); do
-  curl -fs "http://$GOLDEN_BIND/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$STORE/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
+serve_golden "$BIN" "$STORE/serve.log"
 TOKEN="$("$BIN" token --role reader --sub bench --ttl 1h)"
 FIRST="$(head -n1 "$STORE/keys.txt")"
 curl -fs "http://$GOLDEN_BIND/v1/crosswalk/vendor/$FIRST" -H "Authorization: Bearer $TOKEN" >/dev/null

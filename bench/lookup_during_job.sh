@@ -12,6 +12,7 @@
 # (default /work/target-release). Working files go to bench/out/lookup_job_N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/serve.sh
 N="${1:-100000}"
 DURATION="${DURATION:-10s}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-16}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -30,19 +31,9 @@ export GOLDEN_DATA_DIR="$OUT/data" GOLDEN_RULES_DIR="$PWD/matching-rules"
 unset DATABASE_URL
 echo "loading the $N-row master ..." >&2
 "$BIN" load --domain vendor --rejects "$OUT/master.rejects.csv" "$OUT/master.csv" | tail -n1 >&2
-python3 -c 'import csv,sys; r=csv.reader(open(sys.argv[1])); next(r); [print(f"{x[0]}/{x[1]}") for x in r]' \
-  "$OUT/master.csv" > "$OUT/keys.txt"
+crosswalk_keys "$OUT/master.csv" > "$OUT/keys.txt"
 
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export GOLDEN_BIND="127.0.0.1:$PORT"
-"$BIN" serve > "$OUT/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 600); do
-  curl -fs "http://$GOLDEN_BIND/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$OUT/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
+serve_golden "$BIN" "$OUT/serve.log"
 READER="$("$BIN" token --role reader --sub bench --ttl 1h)"
 ADMIN="$("$BIN" token --role admin --sub bench --ttl 1h)"
 lookups() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/lookup.lua \
