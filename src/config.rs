@@ -185,6 +185,9 @@ pub struct Settings {
     pub sqlite_sync: SqliteSync,
     /// HTTP bulk jobs that run at once; more wait, `queued`, for a free worker.
     pub job_workers: usize,
+    /// Threads each HTTP bulk job matches on. Fewer than the cores leaves the API a core of
+    /// its own, so crosswalk lookups stay fast while a job runs.
+    pub job_threads: usize,
     /// How long a steward's claim on a proposal lasts unless renewed or released.
     pub claim_ttl: Duration,
     /// Webhook delivery and retries.
@@ -212,12 +215,22 @@ impl std::fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("sqlite_sync", &self.sqlite_sync)
             .field("job_workers", &self.job_workers)
+            .field("job_threads", &self.job_threads)
             .field("claim_ttl", &self.claim_ttl)
             .field("webhooks", &self.webhooks)
             .field("nats", &self.nats)
             .field("clock", &self.clock)
             .finish()
     }
+}
+
+/// All cores but one (at least one): a bulk job gets the machine's matching power less the
+/// core the API keeps for its requests.
+fn default_job_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
 }
 
 impl Settings {
@@ -241,6 +254,7 @@ impl Settings {
             sqlite_busy_timeout: Duration::from_secs(10),
             sqlite_sync: SqliteSync::Full,
             job_workers: 2,
+            job_threads: default_job_threads(),
             claim_ttl: Duration::from_secs(30 * 60),
             webhooks: WebhookSettings::default(),
             nats: None,
@@ -292,13 +306,10 @@ impl Settings {
             settings.db_pool_size = parse("GOLDEN_DB_POOL_SIZE", &size)?;
         }
         if let Some(n) = lookup("GOLDEN_JOB_WORKERS") {
-            settings.job_workers = parse("GOLDEN_JOB_WORKERS", &n)?;
-            if settings.job_workers == 0 {
-                return Err(ConfigError::Invalid {
-                    name: "GOLDEN_JOB_WORKERS",
-                    reason: "at least one job worker is needed".into(),
-                });
-            }
+            settings.job_workers = at_least_one("GOLDEN_JOB_WORKERS", &n, "job worker")?;
+        }
+        if let Some(n) = lookup("GOLDEN_JOB_THREADS") {
+            settings.job_threads = at_least_one("GOLDEN_JOB_THREADS", &n, "thread per job")?;
         }
         settings.webhooks = webhook_settings(&lookup)?;
         settings.nats = lookup("GOLDEN_NATS_URL").map(|url| NatsSettings {
@@ -407,6 +418,17 @@ where
         })
 }
 
+/// A count of which zero makes no sense (workers, threads).
+fn at_least_one(name: &'static str, raw: &str, what: &str) -> Result<usize, ConfigError> {
+    match parse(name, raw)? {
+        0 => Err(ConfigError::Invalid {
+            name,
+            reason: format!("at least one {what} is needed"),
+        }),
+        n => Ok(n),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,6 +481,18 @@ mod tests {
             );
         }
         assert!(DatabaseUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn job_threads_leave_a_core_and_need_one() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(settings(&[]).unwrap().job_threads, (cores - 1).max(1));
+        let s = settings(&[("GOLDEN_JOB_THREADS", "3")]).unwrap();
+        assert_eq!(s.job_threads, 3);
+        for bad in ["0", "-2", "all"] {
+            let err = settings(&[("GOLDEN_JOB_THREADS", bad)]).unwrap_err();
+            assert!(err.to_string().contains("GOLDEN_JOB_THREADS"), "{err}");
+        }
     }
 
     #[test]

@@ -619,7 +619,7 @@ impl Golden {
         self.job(id)?;
         self.job_pool.submit(
             std::sync::Arc::downgrade(self),
-            self.settings.job_workers,
+            (self.settings.job_workers, self.settings.job_threads),
             id.to_owned(),
         )
     }

@@ -2,6 +2,10 @@
 //! the jobs table, until a worker is free. Each job is heavy (a whole file through matching),
 //! so running every upload at once would only make them all slow and starve the API.
 //!
+//! Each worker runs its jobs inside a thread pool of its own with `job_threads` threads, so
+//! a job's parallel matching takes at most those cores and the API keeps the rest; a pool
+//! per worker (not one shared) keeps one job from waiting inside another's parallel steps.
+//!
 //! The queue holds job IDs, not the service: a stopped server leaves its queued jobs in the
 //! table, and the next start queues them again (see [`Golden::resume_jobs`]). Workers hold
 //! the service only while they run a job, and end once the service is gone.
@@ -33,11 +37,12 @@ pub struct JobPool {
 }
 
 impl JobPool {
-    /// Queues job `id`; starts a worker for it when fewer than `max_workers` run.
+    /// Queues job `id`; starts a worker for it, matching on `threads` threads, when fewer than
+    /// `max_workers` run.
     pub fn submit(
         &self,
         golden: Weak<Golden>,
-        max_workers: usize,
+        (max_workers, threads): (usize, usize),
         id: String,
     ) -> Result<(), ServiceError> {
         let mut queue = self.lock();
@@ -45,9 +50,14 @@ impl JobPool {
         if queue.workers < max_workers.max(1) {
             let shared = self.shared.clone();
             let number = queue.workers + 1;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .thread_name(move |i| format!("job-worker-{number}-{i}"))
+                .build()
+                .map_err(|e| ServiceError::internal("cannot start a job worker's threads", e))?;
             std::thread::Builder::new()
                 .name(format!("job-worker-{number}"))
-                .spawn(move || work(&shared, &golden))
+                .spawn(move || pool.install(|| work(&shared, &golden)))
                 .map_err(|e| ServiceError::internal("cannot start a job worker", e))?;
             queue.workers = number;
         }
