@@ -272,8 +272,9 @@ impl CandidateIndex {
         Ok(ids(hits, limit))
     }
 
-    /// Works out the committed part of a search ahead of a write transaction's records (for
-    /// a batch, in parallel), to be finished by [`CandidateIndex::search_prepared`].
+    /// Works out a search ahead of a write transaction's records (for a batch, in parallel),
+    /// over the committed documents and the overlay as they stand, to be finished by
+    /// [`CandidateIndex::search_prepared`] with the transaction's own records.
     /// `stored_before` counts, per term, the transaction's records that will be stored before
     /// this one (and so be in `newer` when it is searched).
     pub fn prepare(
@@ -297,12 +298,20 @@ impl CandidateIndex {
         let hits = if terms.is_empty() || limit == 0 {
             Vec::new()
         } else {
-            self.committed_hits(&searcher, &lookup, domain, &weighted, limit, |id| {
-                pending.contains(id)
-            })?
+            let mut hits = pending.search(domain, &weighted, limit);
+            hits.extend(self.committed_hits(
+                &searcher,
+                &lookup,
+                domain,
+                &weighted,
+                limit,
+                |id| pending.contains(id),
+            )?);
+            hits
         };
         Ok(Prepared {
             generation: searcher.generation().generation_id(),
+            overlay_generation: pending.generation(),
             committed_df,
             weighted,
             hits,
@@ -310,9 +319,9 @@ impl CandidateIndex {
     }
 
     /// [`CandidateIndex::search_with`], reusing `prepared` when nothing it depends on changed
-    /// since: the same committed segments, the same weights (the records stored since did not
-    /// change how many hold the query's terms enough to matter), and none of its hits stored
-    /// again. Otherwise searches afresh; either way the answer is the same.
+    /// since: the same committed segments and overlay, the same weights (the records stored
+    /// since did not change how many hold the query's terms enough to matter), and none of
+    /// its hits stored again. Otherwise searches afresh; either way the answer is the same.
     pub fn search_prepared(
         &self,
         domain: &str,
@@ -335,13 +344,11 @@ impl CandidateIndex {
                 common,
             );
             let current = generation == prepared.generation
+                && pending.generation() == prepared.overlay_generation
                 && weighted == prepared.weighted
-                && !prepared
-                    .hits
-                    .iter()
-                    .any(|h| pending.contains(h.record_id()) || newer.contains(h.record_id()));
+                && !prepared.hits.iter().any(|h| newer.contains(h.record_id()));
             if current {
-                let mut hits = overlay_hits(&pending, Some(newer), domain, &weighted, limit);
+                let mut hits = newer.search(domain, &weighted, limit);
                 hits.extend_from_slice(&prepared.hits);
                 return Ok(ids(hits, limit));
             }
@@ -383,17 +390,18 @@ impl CandidateIndex {
     }
 }
 
-/// The committed part of one search, worked out ahead; see [`CandidateIndex::prepare`].
+/// One search worked out ahead; see [`CandidateIndex::prepare`].
 #[derive(Debug, Clone)]
 pub struct Prepared {
     generation: u64,
+    overlay_generation: u64,
     committed_df: Vec<u64>,
     weighted: Vec<QueryTerm>,
     hits: Vec<Hit>,
 }
 
 impl Prepared {
-    /// The committed records it found.
+    /// The records it found, committed or in the overlay.
     pub fn record_ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.hits.iter().map(|h| h.record_id() as i64)
     }
@@ -622,5 +630,31 @@ mod tests {
         index.upsert("vendor", 5, &doc(&["acme", "labs"])).unwrap();
         index.commit("2").unwrap();
         assert_eq!(reused(&newer), fresh(&newer));
+
+        // A record in the overlay (indexed, not committed) when the search is prepared is
+        // found by it; one added to the overlay after preparing is found too.
+        index.upsert("vendor", 6, &doc(&["acme", "labs"])).unwrap();
+        let with_overlay = index
+            .prepare("vendor", &query, &[0, 0], 5, u64::MAX)
+            .unwrap();
+        assert!(with_overlay.record_ids().any(|id| id == 6));
+        let empty = Postings::default();
+        let reused = |prepared: &Prepared| {
+            index
+                .search_prepared("vendor", &query, 5, u64::MAX, &empty, prepared)
+                .unwrap()
+        };
+        let fresh = || {
+            index
+                .search_with("vendor", &query, 5, u64::MAX, Some(&empty))
+                .unwrap()
+        };
+        assert_eq!(reused(&with_overlay), fresh());
+        assert!(fresh().contains(&6));
+        index
+            .upsert("vendor", 7, &doc(&["acme", "labs", "west"]))
+            .unwrap();
+        assert_eq!(reused(&with_overlay), fresh());
+        assert!(fresh().contains(&7), "{:?}", fresh());
     }
 }

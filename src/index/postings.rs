@@ -11,6 +11,8 @@ use super::rank::{Hit, QueryTerm, best};
 pub struct Postings {
     by_term: HashMap<String, Vec<u64>>,
     by_record: HashMap<u64, (String, Vec<String>)>,
+    /// Counts the changes: a search worked out at one generation holds while it is unchanged.
+    generation: u64,
 }
 
 impl Postings {
@@ -26,9 +28,15 @@ impl Postings {
         self.by_record.contains_key(&record_id)
     }
 
+    /// Changes so far (inserts, removals, clears).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Adds (or replaces) a record's terms.
     pub fn insert(&mut self, domain: &str, record_id: u64, terms: &[(String, f32)]) {
         self.remove(record_id);
+        self.generation += 1;
         for (term, _) in terms {
             self.by_term
                 .entry(term.clone())
@@ -40,6 +48,7 @@ impl Postings {
     }
 
     pub fn remove(&mut self, record_id: u64) {
+        self.generation += 1;
         if let Some((_, terms)) = self.by_record.remove(&record_id) {
             for term in terms {
                 if let Some(ids) = self.by_term.get_mut(&term) {
@@ -53,6 +62,7 @@ impl Postings {
     }
 
     pub fn clear(&mut self) {
+        self.generation += 1;
         self.by_term.clear();
         self.by_record.clear();
     }
