@@ -2,11 +2,17 @@
 # Crosswalk lookups while a bulk job runs: loads N generated vendor records (default 100,000)
 # into a SQLite store, starts `golden serve`, measures lookup latency with wrk while the server
 # is idle, then uploads another N rows as an HTTP bulk job and measures again while the job
-# runs. Prints both p99s and their ratio (the target: busy p99 within 3x of idle p99).
+# runs. Prints both p99s and their ratio (the target: busy p99 within 3x of idle p99), twice:
+#   saturated: every connection sends its next request as soon as the last is answered, so
+#              wrk (on the same cores) and the server run flat out; the ratio then mostly says
+#              how much CPU the job takes from them;
+#   paced:     every connection pauses PACE_MS (default 10) between requests, at most
+#              CONNECTIONS * 1000 / PACE_MS requests/s: a lookup load the server keeps up with,
+#              where the ratio says how much the job delays a lookup.
 #
 #   bench/lookup_during_job.sh [N]
 #   GOLDEN_BIN=path/to/golden bench/lookup_during_job.sh [N]      (skip the build)
-#   DURATION=10s THREADS=2 CONNECTIONS=16 bench/lookup_during_job.sh
+#   DURATION=10s THREADS=2 CONNECTIONS=16 PACE_MS=10 bench/lookup_during_job.sh
 #
 # Needs wrk (apt-get install wrk) and python3. The release build goes to CARGO_TARGET_DIR
 # (default /work/target-release). Working files go to bench/out/lookup_job_N.
@@ -15,6 +21,7 @@ cd "$(dirname "$0")/.."
 . bench/serve.sh
 N="${1:-100000}"
 DURATION="${DURATION:-10s}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-16}"
+PACE_MS="${PACE_MS:-10}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-release}"
 BIN="${GOLDEN_BIN:-$CARGO_TARGET_DIR/release/golden}"
@@ -37,19 +44,21 @@ serve_golden "$BIN" "$OUT/serve.log"
 READER="$("$BIN" token --role reader --sub bench --ttl 1h)"
 ADMIN="$("$BIN" token --role admin --sub bench --ttl 1h)"
 lookups() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/lookup.lua \
-  "http://$GOLDEN_BIND/v1/crosswalk" -- "$OUT/keys.txt" "$READER"; }
+  "http://$GOLDEN_BIND/v1/crosswalk" -- "$OUT/keys.txt" "$READER" "${1:-0}"; }
 
 lookups > "$OUT/idle.txt"
+lookups "$PACE_MS" > "$OUT/idle_paced.txt"
 JOB="$(curl -fs -X POST "http://$GOLDEN_BIND/v1/vendor/jobs" -H "Authorization: Bearer $ADMIN" \
   -H 'Content-Type: text/csv' --data-binary @"$OUT/job.csv" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 job_status() { curl -fs "http://$GOLDEN_BIND/v1/jobs/$JOB" -H "Authorization: Bearer $ADMIN" |
   python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], j["rows_read"], "rows read")'; }
 until [[ "$(job_status)" =~ ^(running|finished|failed) ]]; do sleep 0.2; done
 lookups > "$OUT/busy.txt"
+lookups "$PACE_MS" > "$OUT/busy_paced.txt"
 echo "job after the busy run: $(job_status)"
 
-echo "records: $N master + $N in the job   wrk: $THREADS threads, $CONNECTIONS connections, $DURATION each"
-python3 - "$OUT" <<'PY'
+echo "records: $N master + $N in the job   wrk: $THREADS threads, $CONNECTIONS connections, $DURATION each, paced: $PACE_MS ms between requests"
+python3 - "$OUT" "$PACE_MS" <<'PY'
 import re, sys
 out = sys.argv[1]
 
@@ -60,8 +69,10 @@ def parse(path):
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], int(bad.group(1)) if bad else 0
 
-(ri, pi, bi), (rb, pb, bb) = parse(f"{out}/idle.txt"), parse(f"{out}/busy.txt")
-print(f"idle     {ri:>8.0f} req/s  p99 {pi:7.2f} ms" + (f"  NON-2XX {bi}" if bi else ""))
-print(f"job runs {rb:>8.0f} req/s  p99 {pb:7.2f} ms" + (f"  NON-2XX {bb}" if bb else ""))
-print(f"busy p99 / idle p99: {pb / pi:.2f} ({'meets' if pb <= 3 * pi else 'misses'} the target: at most 3)")
+for label, suffix in (("saturated", ""), (f"paced ({sys.argv[2]} ms)", "_paced")):
+    (ri, pi, bi), (rb, pb, bb) = parse(f"{out}/idle{suffix}.txt"), parse(f"{out}/busy{suffix}.txt")
+    print(f"{label}:")
+    print(f"  idle     {ri:>8.0f} req/s  p99 {pi:7.2f} ms" + (f"  NON-2XX {bi}" if bi else ""))
+    print(f"  job runs {rb:>8.0f} req/s  p99 {pb:7.2f} ms" + (f"  NON-2XX {bb}" if bb else ""))
+    print(f"  busy p99 / idle p99: {pb / pi:.2f} ({'meets' if pb <= 3 * pi else 'misses'} the target: at most 3)")
 PY

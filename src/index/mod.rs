@@ -401,6 +401,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The query's terms as weighed for it.
+    pub fn weighted(&self) -> &[QueryTerm] {
+        &self.weighted
+    }
+
     /// The records it found, committed or in the overlay.
     pub fn record_ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.hits.iter().map(|h| h.record_id() as i64)

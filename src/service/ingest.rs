@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden, recompute_goldens};
-use super::matching::{BatchIndex, Incoming};
+use super::matching::{BatchIndex, Incoming, Inserted};
 use super::prepare::PreparedBatch;
 use super::proposals::open_proposal;
 use super::stewardship::{absorb_into, crosses_do_not_match};
@@ -182,13 +182,14 @@ impl Golden {
 
     /// The matching work of a batch's new records, done on a snapshot before the write
     /// transaction so that other writers do not wait for it; the transaction then checks it
-    /// (see [`super::prepare`]).
+    /// (see [`super::prepare`]). A single record is prepared too: what it costs the request
+    /// it saves every writer queued behind it.
     pub(super) fn prepare_ahead(
         &self,
         domain: &Domain,
         valid: &[&ValidRecord],
     ) -> Result<PreparedBatch, ServiceError> {
-        if valid.len() < PREPARE_FROM {
+        if valid.is_empty() {
             return Ok(PreparedBatch::default());
         }
         self.sync_index(&mut *self.store.conn()?)?;
@@ -258,6 +259,7 @@ impl Batch {
         prepared: PreparedBatch,
     ) -> Result<(), ServiceError> {
         self.index.prepared = prepared;
+        self.index.new_preparation();
         self.index.prepared.drop_changed(tx.conn())?;
         Ok(())
     }
@@ -272,10 +274,6 @@ impl Batch {
         recompute_goldens(tx, domain, &stale)
     }
 }
-
-/// Batches this large prepare their matching in parallel first; a handful of records would
-/// gain nothing from it.
-const PREPARE_FROM: usize = 16;
 
 /// The batch's records not stored before, each key once (a key sent twice is new only the
 /// first time).
@@ -398,6 +396,7 @@ impl Golden {
             .index
             .prepared
             .take(&record.source_system, &record.source_id);
+        let position = prepared.as_ref().map(|p| p.position);
         let incoming = Incoming {
             record_id: None,
             source_system: &record.source_system,
@@ -490,6 +489,14 @@ impl Golden {
             Outcome::New => {}
         }
         batch.index.add(&domain.name, record_id, &matched.terms);
+        batch.index.note_inserted(
+            record_id,
+            Inserted {
+                golden_id: golden_id.clone(),
+                standardized: record.standardized.clone(),
+                position,
+            },
+        );
         Ok((decision, golden_id, 1))
     }
 }
@@ -564,6 +571,7 @@ impl Golden {
                 // pending ones up to date first.
                 batch.recompute_stale(tx, domain)?;
                 absorb_into(tx, domain, &golden_id, &row.golden_id)?;
+                batch.index.goldens_merged();
                 return Ok((Decision::AutoLinked, golden_id, version));
             }
             Outcome::Propose(candidates) => {

@@ -14,7 +14,6 @@ use crate::model::record_status;
 use crate::rules::Domain;
 use crate::rules::matching::MatchRules;
 use crate::store::DbConnection;
-use crate::store::models::SourceRecordRow;
 use crate::store::queries::{proposals, records};
 
 /// Records stored by the current transaction, searchable before it commits, and what the
@@ -23,8 +22,23 @@ use crate::store::queries::{proposals, records};
 pub struct BatchIndex {
     postings: Postings,
     touched: Touched,
+    /// New records stored by the transaction, as they were stored: their candidates need not
+    /// read them back from the database.
+    inserted: HashMap<i64, Inserted>,
     pub prepared: PreparedBatch,
 }
+
+/// A new record the transaction stored.
+pub struct Inserted {
+    pub golden_id: String,
+    pub standardized: Standardized,
+    /// Its place among the batch's prepared new records, if it was prepared.
+    pub position: Option<usize>,
+}
+
+/// New records kept in memory per transaction; a longer one (a preview of a whole file)
+/// reads the rest back from the database.
+const MAX_INSERTED_KEPT: usize = 20_000;
 
 impl BatchIndex {
     /// A record stored by the transaction, new or a new version.
@@ -33,9 +47,30 @@ impl BatchIndex {
         self.touched.insert(record_id);
     }
 
+    /// A new record the transaction stored, with what it was stored as.
+    pub fn note_inserted(&mut self, record_id: i64, inserted: Inserted) {
+        if self.inserted.len() < MAX_INSERTED_KEPT {
+            self.inserted.insert(record_id, inserted);
+        }
+    }
+
     /// A record whose row the transaction changed without re-indexing it yet.
     pub fn touch(&mut self, record_id: i64) {
         self.touched.insert(record_id);
+        self.inserted.remove(&record_id);
+    }
+
+    /// Another preparation replaced the batch's: places in the earlier one mean nothing in it.
+    pub fn new_preparation(&mut self) {
+        for inserted in self.inserted.values_mut() {
+            inserted.position = None;
+        }
+    }
+
+    /// Golden records merged inside the transaction: the kept copies of new records may name
+    /// the absorbed one, so they are read back from the database from now on.
+    pub fn goldens_merged(&mut self) {
+        self.inserted.clear();
     }
 }
 
@@ -79,7 +114,7 @@ impl Golden {
             });
         };
         let (limit, common) = (rules.max_candidates, rules.common_term_records);
-        let (terms, ids, odds) = match prepared {
+        let (terms, ids, odds, batch_odds) = match prepared {
             Some(p) => {
                 let ids = self.index.search_prepared(
                     &domain.name,
@@ -89,7 +124,7 @@ impl Golden {
                     &batch.postings,
                     &p.search,
                 );
-                (p.terms, ids, p.odds)
+                (p.terms, ids, p.odds, p.batch_odds)
             }
             None => {
                 let terms = keys::terms(rules, record);
@@ -100,7 +135,7 @@ impl Golden {
                     common,
                     Some(&batch.postings),
                 );
-                (terms, ids, HashMap::new())
+                (terms, ids, HashMap::new(), HashMap::new())
             }
         };
         let mut ids = ids.map_err(ServiceError::from)?;
@@ -108,7 +143,9 @@ impl Golden {
         let known = Known {
             batch: &batch.prepared,
             touched: &batch.touched,
+            inserted: &batch.inserted,
             odds: &odds,
+            batch_odds: &batch_odds,
         };
         let ranked = if ids.is_empty() {
             Vec::new()
@@ -193,47 +230,76 @@ struct Candidates<'a> {
 struct Known<'a> {
     batch: &'a PreparedBatch,
     touched: &'a Touched,
+    inserted: &'a HashMap<i64, Inserted>,
     /// The incoming record's log-odds against candidates, worked out ahead.
     odds: &'a HashMap<i64, f64>,
+    /// ... and against the batch's earlier new records, by their place.
+    batch_odds: &'a HashMap<usize, f64>,
 }
 
-/// A candidate record's row and, when read ahead, its parsed standardized values.
+/// A candidate record as matching needs it.
 struct CandidateRow<'a> {
-    row: Cow<'a, SourceRecordRow>,
-    standardized: Option<&'a Standardized>,
+    id: i64,
+    golden_id: Cow<'a, str>,
+    /// Active and of the incoming record's domain.
+    eligible: bool,
+    standardized: Cow<'a, Standardized>,
+    /// The incoming record's log-odds against it, when worked out ahead.
+    odds: Option<f64>,
 }
 
-/// The candidates' rows, in ID order: read ahead where the batch has not written them since,
-/// from the database otherwise.
+/// The candidates, in ID order: read ahead where the batch has not written them since,
+/// kept from the transaction's own inserts, from the database otherwise.
 fn candidate_rows<'a>(
     conn: &mut DbConnection,
+    domain: &str,
     ids: &[i64],
     known: &Known<'a>,
 ) -> Result<Vec<CandidateRow<'a>>, ServiceError> {
     let batch = known.batch;
     let ahead = |id: &i64| !known.touched.contains(id) && batch.row(*id).is_some();
-    let unread: Vec<i64> = ids.iter().copied().filter(|id| !ahead(id)).collect();
-    let mut rows: Vec<CandidateRow<'a>> = if unread.is_empty() {
-        Vec::new()
-    } else {
-        records::by_ids(conn, &unread)?
-            .into_iter()
-            .map(|row| CandidateRow {
-                row: Cow::Owned(row),
-                standardized: None,
-            })
-            .collect()
-    };
-    rows.extend(
-        ids.iter()
-            .filter(|id| ahead(id))
-            .filter_map(|id| batch.row(*id))
-            .map(|c| CandidateRow {
-                row: Cow::Borrowed(&c.row),
-                standardized: Some(&c.standardized),
-            }),
-    );
-    rows.sort_by_key(|c| c.row.id);
+    let kept = |id: &i64| known.inserted.contains_key(id);
+    let unread: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !ahead(id) && !kept(id))
+        .collect();
+    let mut rows: Vec<CandidateRow<'a>> = Vec::with_capacity(ids.len());
+    if !unread.is_empty() {
+        for row in records::by_ids(conn, &unread)? {
+            rows.push(CandidateRow {
+                id: row.id,
+                eligible: row.domain == domain && row.status == record_status::ACTIVE,
+                standardized: Cow::Owned(serde_json::from_str(&row.standardized)?),
+                golden_id: Cow::Owned(row.golden_id),
+                odds: None,
+            });
+        }
+    }
+    for id in ids {
+        if ahead(id) {
+            let Some(c) = batch.row(*id) else { continue };
+            rows.push(CandidateRow {
+                id: *id,
+                golden_id: Cow::Borrowed(&c.row.golden_id),
+                eligible: c.row.domain == domain && c.row.status == record_status::ACTIVE,
+                standardized: Cow::Borrowed(&c.standardized),
+                odds: known.odds.get(id).copied(),
+            });
+        } else if let Some(inserted) = known.inserted.get(id) {
+            rows.push(CandidateRow {
+                id: *id,
+                golden_id: Cow::Borrowed(&inserted.golden_id),
+                eligible: true,
+                standardized: Cow::Borrowed(&inserted.standardized),
+                odds: inserted
+                    .position
+                    .and_then(|p| known.batch_odds.get(&p))
+                    .copied(),
+            });
+        }
+    }
+    rows.sort_by_key(|c| c.id);
     Ok(rows)
 }
 
@@ -248,25 +314,20 @@ fn rank(
     known: &Known<'_>,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
     let mut best: HashMap<String, (f64, i64, Cow<'_, Standardized>)> = HashMap::new();
-    for CandidateRow { row, standardized } in candidate_rows(conn, candidates.ids, known)? {
-        if row.domain != domain.name
-            || row.status != record_status::ACTIVE
-            || candidates.excluded.contains(&row.golden_id)
-        {
+    for candidate in candidate_rows(conn, &domain.name, candidates.ids, known)? {
+        if !candidate.eligible || candidates.excluded.contains(candidate.golden_id.as_ref()) {
             continue;
         }
-        let candidate = match standardized {
-            Some(parsed) => Cow::Borrowed(parsed),
-            None => Cow::Owned(serde_json::from_str::<Standardized>(&row.standardized)?),
-        };
-        let odds = match (standardized, known.odds.get(&row.id)) {
-            (Some(_), Some(odds)) => *odds,
-            _ => score::log_odds(rules, record, &candidate),
-        };
-        match best.get(&row.golden_id) {
+        let odds = candidate
+            .odds
+            .unwrap_or_else(|| score::log_odds(rules, record, &candidate.standardized));
+        match best.get(candidate.golden_id.as_ref()) {
             Some((current, _, _)) if *current >= odds => {}
             _ => {
-                best.insert(row.golden_id.clone(), (odds, row.id, candidate));
+                best.insert(
+                    candidate.golden_id.into_owned(),
+                    (odds, candidate.id, candidate.standardized),
+                );
             }
         }
     }

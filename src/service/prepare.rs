@@ -9,6 +9,10 @@
 //! no candidate was stored again) and adds what the records stored before it contribute;
 //! whatever no longer holds is worked out afresh. The decisions are therefore those of
 //! storing the records one at a time.
+//!
+//! The batch's own records are candidates of the ones after them: each record is scored
+//! ahead against the earlier records of the batch its terms find, so that the transaction
+//! only looks those scores up.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -39,6 +43,10 @@ pub struct PreparedRecord {
     pub search: Prepared,
     /// Log-odds against each committed candidate record found by `search`.
     pub odds: HashMap<i64, f64>,
+    /// Its place among the batch's new records.
+    pub position: usize,
+    /// Log-odds against earlier new records of the batch, by their place.
+    pub batch_odds: HashMap<usize, f64>,
 }
 
 /// A committed candidate record, read and parsed once for the whole batch.
@@ -139,9 +147,12 @@ impl Golden {
                 Ok((row.id, CandidateRow { row, standardized }))
             })
             .collect::<Result<_, serde_json::Error>>()?;
+        let batch_odds = odds_within_batch(rules, &domain.name, &searched);
         let records = searched
             .into_par_iter()
-            .map(|(record, terms, search)| {
+            .zip(batch_odds)
+            .enumerate()
+            .map(|(position, ((record, terms, search), batch_odds))| {
                 let odds = search
                     .record_ids()
                     .filter_map(|id| rows.get(&id).map(|c| (id, c)))
@@ -159,12 +170,46 @@ impl Golden {
                         terms,
                         search,
                         odds,
+                        position,
+                        batch_odds,
                     },
                 )
             })
             .collect();
         Ok(PreparedBatch { records, rows })
     }
+}
+
+/// Of the batch's records found by each record's weighed terms, those before it, at most
+/// twice the candidates a search keeps, with the record's log-odds against each (by place).
+/// The transaction's own search may rank them otherwise; what it finds here it need not
+/// score again.
+fn odds_within_batch(
+    rules: &crate::rules::matching::MatchRules,
+    domain: &str,
+    searched: &[(&ValidRecord, Terms, Prepared)],
+) -> Vec<HashMap<usize, f64>> {
+    let mut batch = crate::index::Postings::default();
+    for (position, (_, terms, _)) in searched.iter().enumerate() {
+        batch.insert(domain, position as u64, terms);
+    }
+    let wanted = rules.max_candidates.saturating_mul(2);
+    searched
+        .par_iter()
+        .enumerate()
+        .map(|(position, (record, _, search))| {
+            batch
+                .search(domain, search.weighted(), wanted)
+                .into_iter()
+                .map(|hit| hit.record_id() as usize)
+                .filter(|earlier| *earlier < position)
+                .map(|earlier| {
+                    let other = &searched[earlier].0.standardized;
+                    (earlier, score::log_odds(rules, &record.standardized, other))
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// For each record, how many of the records before it hold each of its terms: they will be
