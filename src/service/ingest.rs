@@ -136,6 +136,14 @@ impl Golden {
             Ok::<_, ServiceError>(results)
         })?;
         if !valid.is_empty() {
+            // Cache the batch's crosswalk first (when serving: the cache is loaded): until
+            // then lookups read the database, and a bulk job would send them there after
+            // every batch.
+            if self.crosswalk_cache.is_current(0)
+                && let Err(e) = self.catch_up_crosswalk()
+            {
+                tracing::warn!(error = %e.chain(), "crosswalk cache catch-up after a write failed");
+            }
             // Make the batch searchable now rather than at the next write.
             self.sync_index(&mut *self.store.conn()?)?;
         }

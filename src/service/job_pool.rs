@@ -5,6 +5,8 @@
 //! Each worker runs its jobs inside a thread pool of its own with `job_threads` threads, so
 //! a job's parallel matching takes at most those cores and the API keeps the rest; a pool
 //! per worker (not one shared) keeps one job from waiting inside another's parallel steps.
+//! Those threads also run at a lower scheduling priority (nice 10, on Linux): when a job and
+//! API requests want the same core, the requests get it first.
 //!
 //! The queue holds job IDs, not the service: a stopped server leaves its queued jobs in the
 //! table, and the next start queues them again (see [`Golden::resume_jobs`]). Workers hold
@@ -53,6 +55,7 @@ impl JobPool {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads.max(1))
                 .thread_name(move |i| format!("job-worker-{number}-{i}"))
+                .start_handler(|_| lower_priority())
                 .build()
                 .map_err(|e| ServiceError::internal("cannot start a job worker's threads", e))?;
             std::thread::Builder::new()
@@ -78,6 +81,21 @@ impl Drop for JobPool {
     }
 }
 
+/// How much nicer than the API a job's threads are (0 is normal, 19 the nicest).
+const JOB_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`JOB_NICENESS`]; where that fails,
+/// the job runs at normal priority and says so.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let thread = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(thread), JOB_NICENESS) {
+            tracing::warn!(error = %e, "cannot lower a job thread's priority");
+        }
+    }
+}
+
 /// A worker: takes the next job, runs it, and waits for another.
 fn work(shared: &Shared, golden: &Weak<Golden>) {
     loop {
@@ -97,5 +115,23 @@ fn work(shared: &Shared, golden: &Weak<Golden>) {
             return;
         };
         golden.run_queued_job(&id);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_thread_runs_nicer_than_the_rest_of_the_process() {
+        let before = rustix::process::getpriority_process(None).unwrap();
+        let inside = std::thread::spawn(|| {
+            lower_priority();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(inside, JOB_NICENESS.max(before));
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), before);
     }
 }
