@@ -322,15 +322,21 @@ impl CandidateIndex {
     /// since: the same committed segments and overlay, the same weights (the records stored
     /// since did not change how many hold the query's terms enough to matter), and none of
     /// its hits stored again. Otherwise searches afresh; either way the answer is the same.
+    /// `newer.hits`, when given, is what searching `newer` with the prepared weights finds,
+    /// worked out ahead too.
     pub fn search_prepared(
         &self,
         domain: &str,
         terms: &[(String, f32)],
         limit: usize,
         common: u64,
-        newer: &Postings,
+        newer: Newer<'_>,
         prepared: &Prepared,
     ) -> Result<Vec<i64>, IndexError> {
+        let Newer {
+            postings: newer,
+            hits: newer_hits,
+        } = newer;
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -348,7 +354,7 @@ impl CandidateIndex {
                 && weighted == prepared.weighted
                 && !prepared.hits.iter().any(|h| newer.contains(h.record_id()));
             if current {
-                let mut hits = newer.search(domain, &weighted, limit);
+                let mut hits = newer_hits.unwrap_or_else(|| newer.search(domain, &weighted, limit));
                 hits.extend_from_slice(&prepared.hits);
                 return Ok(ids(hits, limit));
             }
@@ -387,6 +393,23 @@ impl CandidateIndex {
             weighted,
         };
         committed::top_hits(searcher, lookup, &query, limit, shadowed)
+    }
+}
+
+/// The records of a write transaction, not in the index yet, and when worked out ahead, what
+/// a prepared search finds among them.
+pub struct Newer<'a> {
+    pub postings: &'a Postings,
+    pub hits: Option<Vec<Hit>>,
+}
+
+impl<'a> Newer<'a> {
+    /// Records to be searched as they are.
+    pub fn searched(postings: &'a Postings) -> Self {
+        Self {
+            postings,
+            hits: None,
+        }
     }
 }
 
@@ -621,7 +644,14 @@ mod tests {
         let mut newer = Postings::default();
         let reused = |newer: &Postings| {
             index
-                .search_prepared("vendor", &query, 2, u64::MAX, newer, &prepared)
+                .search_prepared(
+                    "vendor",
+                    &query,
+                    2,
+                    u64::MAX,
+                    Newer::searched(newer),
+                    &prepared,
+                )
                 .unwrap()
         };
         assert_eq!(reused(&newer), [1, 2]);
@@ -646,7 +676,14 @@ mod tests {
         let empty = Postings::default();
         let reused = |prepared: &Prepared| {
             index
-                .search_prepared("vendor", &query, 5, u64::MAX, &empty, prepared)
+                .search_prepared(
+                    "vendor",
+                    &query,
+                    5,
+                    u64::MAX,
+                    Newer::searched(&empty),
+                    prepared,
+                )
                 .unwrap()
         };
         let fresh = || {

@@ -120,7 +120,7 @@ impl Golden {
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
         let mut serialized = Duration::ZERO;
-        let results = self.store.write(|tx| {
+        let (results, batch) = self.store.write(|tx| {
             let locked = Instant::now();
             self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
@@ -133,8 +133,10 @@ impl Golden {
                 also(tx, &results)?;
             }
             serialized = locked.elapsed();
-            Ok::<_, ServiceError>(results)
+            // What the batch carried is freed after the lock is released.
+            Ok::<_, ServiceError>((results, batch))
         })?;
+        drop(batch);
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after

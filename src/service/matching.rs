@@ -6,9 +6,10 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::prepare::{PreparedBatch, PreparedRecord, Touched};
+use super::prepare::{Explained, PreparedBatch, PreparedRecord, Touched};
 use super::{Golden, ServiceError};
-use crate::index::Postings;
+use crate::index::rank::Hit;
+use crate::index::{Newer, Postings};
 use crate::matching::{self, Outcome, PairScore, Standardized, keys, score};
 use crate::model::record_status;
 use crate::rules::Domain;
@@ -18,13 +19,17 @@ use crate::store::queries::{proposals, records};
 
 /// Records stored by the current transaction, searchable before it commits, and what the
 /// batch prepared for its new records.
-#[derive(Default)]
 pub struct BatchIndex {
     postings: Postings,
     touched: Touched,
     /// New records stored by the transaction, as they were stored: their candidates need not
     /// read them back from the database.
     inserted: HashMap<i64, Inserted>,
+    /// The IDs of the prepared new records stored so far, by place, while the transaction
+    /// has stored nothing else (`in_order`): its index then holds exactly the records each
+    /// prepared in-batch search saw.
+    stored_in_order: Vec<i64>,
+    in_order: bool,
     pub prepared: PreparedBatch,
 }
 
@@ -40,6 +45,19 @@ pub struct Inserted {
 /// reads the rest back from the database.
 const MAX_INSERTED_KEPT: usize = 20_000;
 
+impl Default for BatchIndex {
+    fn default() -> Self {
+        Self {
+            postings: Postings::default(),
+            touched: Touched::default(),
+            inserted: HashMap::new(),
+            stored_in_order: Vec::new(),
+            in_order: true,
+            prepared: PreparedBatch::default(),
+        }
+    }
+}
+
 impl BatchIndex {
     /// A record stored by the transaction, new or a new version.
     pub fn add(&mut self, domain: &str, record_id: i64, terms: &[(String, f32)]) {
@@ -49,6 +67,12 @@ impl BatchIndex {
 
     /// A new record the transaction stored, with what it was stored as.
     pub fn note_inserted(&mut self, record_id: i64, inserted: Inserted) {
+        match inserted.position {
+            Some(place) if self.in_order && place == self.stored_in_order.len() => {
+                self.stored_in_order.push(record_id);
+            }
+            _ => self.in_order = false,
+        }
         if self.inserted.len() < MAX_INSERTED_KEPT {
             self.inserted.insert(record_id, inserted);
         }
@@ -58,6 +82,21 @@ impl BatchIndex {
     pub fn touch(&mut self, record_id: i64) {
         self.touched.insert(record_id);
         self.inserted.remove(&record_id);
+        self.in_order = false;
+    }
+
+    /// What the transaction's index answers for a record prepared at `place`, from its
+    /// prepared in-batch search, when the index holds exactly the records before it.
+    fn prepared_newer_hits(&self, place: usize, hits: &[Hit]) -> Option<Vec<Hit>> {
+        if !self.in_order || self.stored_in_order.len() != place {
+            return None;
+        }
+        hits.iter()
+            .map(|hit| {
+                let id = *self.stored_in_order.get(hit.record_id() as usize)?;
+                Some(Hit::new(hit.score, id as u64))
+            })
+            .collect()
     }
 
     /// Another preparation replaced the batch's: places in the earlier one mean nothing in it.
@@ -65,6 +104,8 @@ impl BatchIndex {
         for inserted in self.inserted.values_mut() {
             inserted.position = None;
         }
+        self.stored_in_order.clear();
+        self.in_order = self.postings.is_empty() && self.touched.is_empty();
     }
 
     /// Golden records merged inside the transaction: the kept copies of new records may name
@@ -114,17 +155,21 @@ impl Golden {
             });
         };
         let (limit, common) = (rules.max_candidates, rules.common_term_records);
-        let (terms, ids, odds, batch_odds) = match prepared {
+        let (terms, ids, odds, batch_odds, explained) = match prepared {
             Some(p) => {
+                let newer = Newer {
+                    postings: &batch.postings,
+                    hits: batch.prepared_newer_hits(p.position, &p.batch_hits),
+                };
                 let ids = self.index.search_prepared(
                     &domain.name,
                     &p.terms,
                     limit,
                     common,
-                    &batch.postings,
+                    newer,
                     &p.search,
                 );
-                (p.terms, ids, p.odds, p.batch_odds)
+                (p.terms, ids, p.odds, p.batch_odds, p.explained)
             }
             None => {
                 let terms = keys::terms(rules, record);
@@ -135,7 +180,13 @@ impl Golden {
                     common,
                     Some(&batch.postings),
                 );
-                (terms, ids, HashMap::new(), HashMap::new())
+                (
+                    terms,
+                    ids,
+                    HashMap::new(),
+                    HashMap::new(),
+                    Explained::default(),
+                )
             }
         };
         let mut ids = ids.map_err(ServiceError::from)?;
@@ -146,6 +197,7 @@ impl Golden {
             inserted: &batch.inserted,
             odds: &odds,
             batch_odds: &batch_odds,
+            explained: &explained,
         };
         let ranked = if ids.is_empty() {
             Vec::new()
@@ -235,6 +287,8 @@ struct Known<'a> {
     odds: &'a HashMap<i64, f64>,
     /// ... and against the batch's earlier new records, by their place.
     batch_odds: &'a HashMap<usize, f64>,
+    /// Explanations against the best of those, worked out ahead.
+    explained: &'a Explained,
 }
 
 /// A candidate record as matching needs it.
@@ -246,6 +300,8 @@ struct CandidateRow<'a> {
     standardized: Cow<'a, Standardized>,
     /// The incoming record's log-odds against it, when worked out ahead.
     odds: Option<f64>,
+    /// ... and the full explanation, when worked out ahead.
+    explained: Option<&'a PairScore>,
 }
 
 /// The candidates, in ID order: read ahead where the batch has not written them since,
@@ -273,6 +329,7 @@ fn candidate_rows<'a>(
                 standardized: Cow::Owned(serde_json::from_str(&row.standardized)?),
                 golden_id: Cow::Owned(row.golden_id),
                 odds: None,
+                explained: None,
             });
         }
     }
@@ -285,6 +342,7 @@ fn candidate_rows<'a>(
                 eligible: c.row.domain == domain && c.row.status == record_status::ACTIVE,
                 standardized: Cow::Borrowed(&c.standardized),
                 odds: known.odds.get(id).copied(),
+                explained: known.explained.committed.get(id),
             });
         } else if let Some(inserted) = known.inserted.get(id) {
             rows.push(CandidateRow {
@@ -296,12 +354,19 @@ fn candidate_rows<'a>(
                     .position
                     .and_then(|p| known.batch_odds.get(&p))
                     .copied(),
+                explained: inserted
+                    .position
+                    .and_then(|p| known.explained.batch.get(&p)),
             });
         }
     }
     rows.sort_by_key(|c| c.id);
     Ok(rows)
 }
+
+/// A golden record's best candidate so far: its log-odds, record ID, values and, when
+/// worked out ahead, its explanation.
+type Best<'a> = (f64, i64, Cow<'a, Standardized>, Option<&'a PairScore>);
 
 /// Scores the candidates and returns one entry per golden record (its best member), best
 /// first, with the full explanation.
@@ -313,7 +378,7 @@ fn rank(
     candidates: &Candidates<'_>,
     known: &Known<'_>,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
-    let mut best: HashMap<String, (f64, i64, Cow<'_, Standardized>)> = HashMap::new();
+    let mut best: HashMap<String, Best<'_>> = HashMap::new();
     for candidate in candidate_rows(conn, &domain.name, candidates.ids, known)? {
         if !candidate.eligible || candidates.excluded.contains(candidate.golden_id.as_ref()) {
             continue;
@@ -322,11 +387,16 @@ fn rank(
             .odds
             .unwrap_or_else(|| score::log_odds(rules, record, &candidate.standardized));
         match best.get(candidate.golden_id.as_ref()) {
-            Some((current, _, _)) if *current >= odds => {}
+            Some((current, ..)) if *current >= odds => {}
             _ => {
                 best.insert(
                     candidate.golden_id.into_owned(),
-                    (odds, candidate.id, candidate.standardized),
+                    (
+                        odds,
+                        candidate.id,
+                        candidate.standardized,
+                        candidate.explained,
+                    ),
                 );
             }
         }
@@ -337,23 +407,26 @@ fn rank(
         let goldens: Vec<String> = best.keys().cloned().collect();
         holding_source(conn, &goldens, candidates.source_system)?
     };
-    let mut ranked: Vec<(String, f64, i64, Cow<'_, Standardized>)> = best
+    let mut ranked: Vec<(String, Best<'_>)> = best
         .into_iter()
-        .map(|(golden, (odds, id, candidate))| {
+        .map(|(golden, (odds, id, candidate, explained))| {
             let odds = if same_source.contains(&golden) {
                 odds + rules.same_source_weight
             } else {
                 odds
             };
-            (golden, odds, id, candidate)
+            (golden, (odds, id, candidate, explained))
         })
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
     ranked.truncate(rules.max_proposals.max(1));
     Ok(ranked
         .into_iter()
-        .map(|(golden, _, id, candidate)| {
-            let mut score = matching::score_pair(rules, record, &candidate);
+        .map(|(golden, (_, id, candidate, explained))| {
+            let mut score = match explained {
+                Some(ahead) => ahead.clone(),
+                None => matching::score_pair(rules, record, &candidate),
+            };
             score.matched_record_id = Some(id);
             if same_source.contains(&golden) {
                 score::add_same_source(rules, &mut score, candidates.source_system);

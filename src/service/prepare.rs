@@ -20,7 +20,8 @@ use rayon::prelude::*;
 
 use super::{Golden, ServiceError};
 use crate::index::Prepared;
-use crate::matching::{Standardized, keys, score};
+use crate::index::rank::Hit;
+use crate::matching::{PairScore, Standardized, keys, score};
 use crate::model::record_status;
 use crate::rules::Domain;
 use crate::store::DbConnection;
@@ -47,6 +48,21 @@ pub struct PreparedRecord {
     pub position: usize,
     /// Log-odds against earlier new records of the batch, by their place.
     pub batch_odds: HashMap<usize, f64>,
+    /// What its search finds among the batch's earlier new records, by their place: the
+    /// transaction's own search, while it has stored exactly those records in order.
+    pub batch_hits: Vec<Hit>,
+    /// Full explanations against the best-scoring of those candidates, the ones a decision
+    /// most likely cites.
+    pub explained: Explained,
+}
+
+/// Explanations worked out ahead, by candidate.
+#[derive(Default)]
+pub struct Explained {
+    /// Against committed (or overlay) records, by record ID.
+    pub committed: HashMap<i64, PairScore>,
+    /// Against earlier new records of the batch, by their place.
+    pub batch: HashMap<usize, PairScore>,
 }
 
 /// A committed candidate record, read and parsed once for the whole batch.
@@ -148,12 +164,12 @@ impl Golden {
             })
             .collect::<Result<_, serde_json::Error>>()?;
         let batch_odds = odds_within_batch(rules, &domain.name, &searched);
-        let records = searched
-            .into_par_iter()
-            .zip(batch_odds)
-            .enumerate()
-            .map(|(position, ((record, terms, search), batch_odds))| {
-                let odds = search
+        let batch_hits = hits_within_batch(&domain.name, rules.max_candidates, &searched);
+        let scored: Vec<(HashMap<i64, f64>, Explained)> = searched
+            .par_iter()
+            .zip(&batch_odds)
+            .map(|((record, _, search), within)| {
+                let odds: HashMap<i64, f64> = search
                     .record_ids()
                     .filter_map(|id| rows.get(&id).map(|c| (id, c)))
                     .map(|(id, c)| {
@@ -163,18 +179,39 @@ impl Golden {
                         )
                     })
                     .collect();
-                let key = (record.source_system.clone(), record.source_id.clone());
-                (
-                    key,
-                    PreparedRecord {
+                let explained = Explained {
+                    committed: explain_best(rules, record, &odds, |id| {
+                        rows.get(id).map(|c| &c.standardized)
+                    }),
+                    batch: explain_best(rules, record, within, |place| {
+                        searched.get(*place).map(|(r, _, _)| &r.standardized)
+                    }),
+                };
+                (odds, explained)
+            })
+            .collect();
+        let records = searched
+            .into_iter()
+            .zip(batch_odds)
+            .zip(batch_hits)
+            .zip(scored)
+            .enumerate()
+            .map(
+                |(position, ((((record, terms, search), batch_odds), batch_hits), scored))| {
+                    let key = (record.source_system.clone(), record.source_id.clone());
+                    let (odds, explained) = scored;
+                    let prepared = PreparedRecord {
                         terms,
                         search,
                         odds,
                         position,
                         batch_odds,
-                    },
-                )
-            })
+                        batch_hits,
+                        explained,
+                    };
+                    (key, prepared)
+                },
+            )
             .collect();
         Ok(PreparedBatch { records, rows })
     }
@@ -208,6 +245,49 @@ fn odds_within_batch(
                     (earlier, score::log_odds(rules, &record.standardized, other))
                 })
                 .collect()
+        })
+        .collect()
+}
+
+/// Each record's search among the batch's records before it, as the transaction's own index
+/// will answer it when those records are stored in order (places stand for record IDs: both
+/// rise in storing order, so ties rank alike). One pass, in order, as the transaction would.
+fn hits_within_batch(
+    domain: &str,
+    limit: usize,
+    searched: &[(&ValidRecord, Terms, Prepared)],
+) -> Vec<Vec<Hit>> {
+    let mut before = crate::index::Postings::default();
+    searched
+        .iter()
+        .enumerate()
+        .map(|(position, (_, terms, search))| {
+            let hits = if terms.is_empty() || limit == 0 {
+                Vec::new()
+            } else {
+                before.search(domain, search.weighted(), limit)
+            };
+            before.insert(domain, position as u64, terms);
+            hits
+        })
+        .collect()
+}
+
+/// Explains `record` against its best-scoring candidates in `odds`, as many as a decision
+/// may cite (`max_proposals`); `standardized` finds a candidate's values.
+fn explain_best<'a, K: Copy + Eq + std::hash::Hash + Ord>(
+    rules: &crate::rules::matching::MatchRules,
+    record: &ValidRecord,
+    odds: &HashMap<K, f64>,
+    standardized: impl Fn(&K) -> Option<&'a Standardized>,
+) -> HashMap<K, PairScore> {
+    let mut best: Vec<(&K, &f64)> = odds.iter().collect();
+    best.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    best.into_iter()
+        .take(rules.max_proposals.max(1))
+        .filter_map(|(key, _)| {
+            let other = standardized(key)?;
+            Some((*key, score::score_pair(rules, &record.standardized, other)))
         })
         .collect()
 }
