@@ -270,7 +270,8 @@ impl Batch {
     ) -> Result<(), ServiceError> {
         self.index.prepared = prepared;
         self.index.new_preparation();
-        self.index.prepared.drop_changed(tx.conn())?;
+        let feed_seq = tx.feed_seq();
+        self.index.prepared.drop_changed(tx.conn(), feed_seq)?;
         Ok(())
     }
 
@@ -686,4 +687,73 @@ fn one_per_cluster(
         .into_iter()
         .filter(|(golden_id, _)| seen.insert(root(&mut parent, golden_id)))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden(dir: &tempfile::TempDir) -> Golden {
+        let mut settings = crate::config::Settings::embedded(dir.path());
+        settings.rules_dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules");
+        Golden::open(settings).unwrap()
+    }
+
+    fn vendor(id: &str, name: &str, tax_id: &str, address: &str) -> Value {
+        json!({"source_system": id.split('/').next().unwrap(), "source_id": id,
+            "attributes": {"name": name, "tax_id": tax_id, "address_line1": address,
+                "city": "Springfield", "postal_code": "62701", "country": "US"}})
+    }
+
+    /// Prepares `record` ahead, lets `meanwhile` write as another writer would, then stores
+    /// `record` with what was prepared, and says what was decided.
+    fn store_prepared(golden: &Golden, record: Value, meanwhile: impl FnOnce()) -> Decision {
+        let domain = golden.domain("vendor").unwrap();
+        let (_, valid) = validate_all(&domain, vec![validate::parse_input(record)]);
+        let prepared = golden
+            .prepare_ahead(&domain, &valid_records(&valid))
+            .unwrap();
+        meanwhile();
+        let results = golden
+            .store
+            .write(|tx| {
+                golden.catch_up_index(tx.conn())?;
+                let mut batch = Batch::default();
+                batch.use_prepared(tx, prepared)?;
+                golden.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))
+            })
+            .unwrap();
+        results[0].decision
+    }
+
+    #[test]
+    fn a_candidate_another_writer_changed_after_preparing_is_matched_as_it_now_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        let golden = golden(&dir);
+        let acme = |id| vendor(id, "Acme Medical Supply", "12-3456789", "1 Main St");
+        let ingest = |record: Value| {
+            golden
+                .ingest("vendor", vec![validate::parse_input(record)])
+                .unwrap()
+        };
+        ingest(acme("sap/1"));
+
+        // Nothing changes in between: the prepared match stands.
+        assert_eq!(
+            store_prepared(&golden, acme("ora/1"), || ()),
+            Decision::AutoLinked
+        );
+
+        // After the preparation, the candidates' tax ID turns out to be another one: they
+        // are still found, and storing the record scores them as they now stand (a
+        // disagreeing identifier is never auto-linked).
+        ingest(acme("wd/1"));
+        let decision = store_prepared(&golden, acme("law/1"), || {
+            for id in ["sap/1", "ora/1", "wd/1"] {
+                ingest(vendor(id, "Acme Medical Supply", "98-7654321", "1 Main St"));
+            }
+        });
+        assert_ne!(decision, Decision::AutoLinked, "{decision:?}");
+    }
 }

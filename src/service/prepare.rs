@@ -26,7 +26,7 @@ use crate::model::record_status;
 use crate::rules::Domain;
 use crate::store::DbConnection;
 use crate::store::models::SourceRecordRow;
-use crate::store::queries::records;
+use crate::store::queries::{events, records};
 use crate::validate::ValidRecord;
 
 /// Candidate rows read per query.
@@ -76,6 +76,8 @@ pub struct CandidateRow {
 pub struct PreparedBatch {
     records: HashMap<Key, PreparedRecord>,
     rows: HashMap<i64, CandidateRow>,
+    /// The change feed's last sequence in the snapshot the rows were read from.
+    feed_seq: Option<i64>,
 }
 
 impl PreparedBatch {
@@ -92,9 +94,16 @@ impl PreparedBatch {
 
     /// Forgets the rows another writer changed since they were read (prepared outside the
     /// write transaction): those candidates are read and scored again when they come up.
-    /// The searches check themselves against the index when they are finished.
-    pub fn drop_changed(&mut self, conn: &mut DbConnection) -> Result<usize, ServiceError> {
-        if self.rows.is_empty() {
+    /// The searches check themselves against the index when they are finished. `feed_seq`
+    /// is the feed's last sequence now: when no event was appended since the snapshot, no
+    /// record changed (every change of a record's version, golden record or status is an
+    /// event), and nothing is read.
+    pub fn drop_changed(
+        &mut self,
+        conn: &mut DbConnection,
+        feed_seq: i64,
+    ) -> Result<usize, ServiceError> {
+        if self.rows.is_empty() || self.feed_seq == Some(feed_seq) {
             return Ok(0);
         }
         let ids: Vec<i64> = self.rows.keys().copied().collect();
@@ -213,7 +222,11 @@ impl Golden {
                 },
             )
             .collect();
-        Ok(PreparedBatch { records, rows })
+        Ok(PreparedBatch {
+            records,
+            rows,
+            feed_seq: Some(events::last_seq(conn)?),
+        })
     }
 }
 

@@ -141,6 +141,11 @@ impl<'c> Tx<'c> {
         Ok(current + 1)
     }
 
+    /// The change feed's last sequence as this transaction sees it (its own events included).
+    pub fn feed_seq(&self) -> i64 {
+        self.last_seq
+    }
+
     /// The last sequence emitted, if this transaction emitted any.
     pub(super) fn emitted(&self, since: i64) -> Option<i64> {
         (self.last_seq != since).then_some(self.last_seq)
