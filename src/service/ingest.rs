@@ -133,10 +133,10 @@ impl Golden {
                 also(tx, &results)?;
             }
             serialized = locked.elapsed();
-            // What the batch carried is freed after the lock is released.
+            // What the batch carried is freed once the lock is released and the crosswalk
+            // cached (freeing it takes a while, and lookups wait on the cache).
             Ok::<_, ServiceError>((results, batch))
         })?;
-        drop(batch);
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after
@@ -146,6 +146,9 @@ impl Golden {
             {
                 tracing::warn!(error = %e.chain(), "crosswalk cache catch-up after a write failed");
             }
+        }
+        drop(batch);
+        if !valid.is_empty() {
             // Make the batch searchable now rather than at the next write.
             self.sync_index(&mut *self.store.conn()?)?;
         }
