@@ -10,9 +10,10 @@
 //! whatever no longer holds is worked out afresh. The decisions are therefore those of
 //! storing the records one at a time.
 //!
-//! The batch's own records are candidates of the ones after them: each record is scored
-//! ahead against the earlier records of the batch its terms find, so that the transaction
-//! only looks those scores up.
+//! The batch's own records are candidates of the ones after them: each record's search among
+//! the earlier records of the batch is run ahead, in order, as the transaction will run it,
+//! and the record is scored against what it finds, so that the transaction only looks those
+//! up.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -37,6 +38,10 @@ type Key = (String, String);
 
 /// Candidate-key terms with their boosts.
 type Terms = Vec<(String, f32)>;
+
+/// A record's log-odds against committed candidates and against the batch's earlier
+/// records found, and the explanations of the best of both.
+type Scored = (HashMap<i64, f64>, HashMap<usize, f64>, Explained);
 
 /// What was worked out ahead for one new record.
 pub struct PreparedRecord {
@@ -172,12 +177,11 @@ impl Golden {
                 Ok((row.id, CandidateRow { row, standardized }))
             })
             .collect::<Result<_, serde_json::Error>>()?;
-        let batch_odds = odds_within_batch(rules, &domain.name, &searched);
         let batch_hits = hits_within_batch(&domain.name, rules.max_candidates, &searched);
-        let scored: Vec<(HashMap<i64, f64>, Explained)> = searched
+        let scored: Vec<Scored> = searched
             .par_iter()
-            .zip(&batch_odds)
-            .map(|((record, _, search), within)| {
+            .zip(&batch_hits)
+            .map(|((record, _, search), hits)| {
                 let odds: HashMap<i64, f64> = search
                     .record_ids()
                     .filter_map(|id| rows.get(&id).map(|c| (id, c)))
@@ -188,27 +192,36 @@ impl Golden {
                         )
                     })
                     .collect();
+                let within: HashMap<usize, f64> = hits
+                    .iter()
+                    .map(|hit| hit.record_id() as usize)
+                    .filter_map(|place| searched.get(place).map(|(r, _, _)| (place, r)))
+                    .map(|(place, other)| {
+                        let odds =
+                            score::log_odds(rules, &record.standardized, &other.standardized);
+                        (place, odds)
+                    })
+                    .collect();
                 let explained = Explained {
                     committed: explain_best(rules, record, &odds, |id| {
                         rows.get(id).map(|c| &c.standardized)
                     }),
-                    batch: explain_best(rules, record, within, |place| {
+                    batch: explain_best(rules, record, &within, |place| {
                         searched.get(*place).map(|(r, _, _)| &r.standardized)
                     }),
                 };
-                (odds, explained)
+                (odds, within, explained)
             })
             .collect();
         let records = searched
             .into_iter()
-            .zip(batch_odds)
             .zip(batch_hits)
             .zip(scored)
             .enumerate()
             .map(
-                |(position, ((((record, terms, search), batch_odds), batch_hits), scored))| {
+                |(position, (((record, terms, search), batch_hits), scored))| {
                     let key = (record.source_system.clone(), record.source_id.clone());
-                    let (odds, explained) = scored;
+                    let (odds, batch_odds, explained) = scored;
                     let prepared = PreparedRecord {
                         terms,
                         search,
@@ -228,38 +241,6 @@ impl Golden {
             feed_seq: Some(events::last_seq(conn)?),
         })
     }
-}
-
-/// Of the batch's records found by each record's weighed terms, those before it, at most
-/// twice the candidates a search keeps, with the record's log-odds against each (by place).
-/// The transaction's own search may rank them otherwise; what it finds here it need not
-/// score again.
-fn odds_within_batch(
-    rules: &crate::rules::matching::MatchRules,
-    domain: &str,
-    searched: &[(&ValidRecord, Terms, Prepared)],
-) -> Vec<HashMap<usize, f64>> {
-    let mut batch = crate::index::Postings::default();
-    for (position, (_, terms, _)) in searched.iter().enumerate() {
-        batch.insert(domain, position as u64, terms);
-    }
-    let wanted = rules.max_candidates.saturating_mul(2);
-    searched
-        .par_iter()
-        .enumerate()
-        .map(|(position, (record, _, search))| {
-            batch
-                .search(domain, search.weighted(), wanted)
-                .into_iter()
-                .map(|hit| hit.record_id() as usize)
-                .filter(|earlier| *earlier < position)
-                .map(|earlier| {
-                    let other = &searched[earlier].0.standardized;
-                    (earlier, score::log_odds(rules, &record.standardized, other))
-                })
-                .collect()
-        })
-        .collect()
 }
 
 /// Each record's search among the batch's records before it, as the transaction's own index
