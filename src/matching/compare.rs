@@ -14,6 +14,7 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
         Method::Levenshtein => normalized_levenshtein(a, b),
         Method::DamerauLevenshtein => normalized_damerau_levenshtein(a, b),
         Method::TokenSet => token_set(a, b),
+        Method::NameWords => name_words(a, b),
         Method::TokenSort => normalized_levenshtein(&sorted_words(a), &sorted_words(b)),
         Method::MongeElkan => (monge_elkan(a, b) + monge_elkan(b, a)) / 2.0,
         Method::Jaccard => jaccard(a, b),
@@ -154,6 +155,47 @@ fn token_set(a: &str, b: &str) -> f64 {
     best
 }
 
+/// Words that, added to an organisation's name, name another member of its family: a holding
+/// company, a group, an international or national arm. Country names count too.
+const FAMILY_WORDS: &[&str] = &[
+    "holding",
+    "holdings",
+    "group",
+    "international",
+    "global",
+    "worldwide",
+    "usa",
+    "uk",
+];
+
+/// The highest similarity of two names one of which adds family words to the other: a close
+/// level's, never an equal name's.
+const FAMILY_MEMBER: f64 = 0.95;
+
+/// Whether a word of a standardized name names a family member ("holdings", "canada").
+fn family_word(word: &str) -> bool {
+    FAMILY_WORDS.contains(&word)
+        || (word.len() >= 4 && crate::normalize::country::to_alpha2(word).is_some())
+}
+
+/// Token-set ratio, capped at [`FAMILY_MEMBER`] when one name is the other plus family words.
+fn name_words(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (words(a), words(b));
+    let extra: Vec<&str> = if wa.is_subset(&wb) {
+        wb.difference(&wa).copied().collect()
+    } else if wb.is_subset(&wa) {
+        wa.difference(&wb).copied().collect()
+    } else {
+        Vec::new()
+    };
+    let similarity = token_set(a, b);
+    if extra.iter().any(|w| family_word(w)) {
+        similarity.min(FAMILY_MEMBER)
+    } else {
+        similarity
+    }
+}
+
 /// Average over the words of `a` of the best Jaro-Winkler match among the words of `b`.
 fn monge_elkan(a: &str, b: &str) -> f64 {
     let wb: Vec<&str> = b.split_whitespace().collect();
@@ -247,6 +289,22 @@ mod tests {
         );
         assert_eq!(similarity(Method::TokenSet, "acme", "acme medical"), 1.0);
         assert!(similarity(Method::TokenSet, "acme medical", "zenith labs") < 0.5);
+    }
+
+    #[test]
+    fn name_words_keeps_a_family_member_below_an_equal_name() {
+        let s = |a, b| similarity(Method::NameWords, a, b);
+        assert_eq!(s("pioneer biomedical", "biomedical pioneer"), 1.0);
+        assert_eq!(s("ymca garfield", "ymca garfield school"), 1.0);
+        for sibling in [
+            "pioneer biomedical holdings",
+            "pioneer biomedical international",
+            "pioneer biomedical canada",
+        ] {
+            let close = s("pioneer biomedical", sibling);
+            assert!((0.9..1.0).contains(&close), "{sibling}: {close}");
+        }
+        assert!(s("pioneer biomedical", "zenith labs holdings") < 0.5);
     }
 
     #[test]

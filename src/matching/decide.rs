@@ -20,10 +20,28 @@ pub enum Outcome {
     New,
 }
 
-/// Whether `score` is sure enough to join without review: above the auto-link threshold, and
-/// no identifier says otherwise (an auto-link is a merge nobody reviews).
-fn sure(rules: &MatchRules, score: &PairScore) -> bool {
-    score.probability >= rules.auto_link && !score.identifiers_disagree()
+/// Whether `score` is sure enough to join without review: above the auto-link threshold, no
+/// identifier says otherwise, and one of the comparisons the rules name agrees at its top
+/// level (an auto-link is a merge nobody reviews).
+pub fn sure(rules: &MatchRules, score: &PairScore) -> bool {
+    score.probability >= rules.auto_link && !score.identifiers_disagree() && needs_met(rules, score)
+}
+
+/// Whether one of `rules.auto_link_needs` reached its top level in `score` (true when the
+/// rules name none).
+fn needs_met(rules: &MatchRules, score: &PairScore) -> bool {
+    rules.auto_link_needs.is_empty()
+        || rules
+            .comparisons
+            .iter()
+            .filter(|c| rules.auto_link_needs.contains(&c.name))
+            .any(|c| {
+                let top = c.levels.first().map_or(f64::INFINITY, |l| l.at_least);
+                score
+                    .evidence
+                    .iter()
+                    .any(|e| e.field == c.name && e.similarity.is_some_and(|s| s >= top))
+            })
 }
 
 /// Decides from candidates ranked best first (one entry per golden record).
@@ -94,6 +112,53 @@ mod tests {
     fn disagreeing_identifiers_go_to_review_however_high_the_score() {
         let outcome = decide(&rules(), vec![("G1".into(), score(0.9999, ("1", "2")))]);
         assert!(matches!(&outcome, Outcome::Propose(p) if p.len() == 1 && p[0].0 == "G1"));
+    }
+
+    #[test]
+    fn an_auto_link_needs_a_named_comparison_at_its_top_level() {
+        use crate::rules::matching::{Comparison, Level};
+        let name = Comparison {
+            name: "name".into(),
+            fields: vec!["name".into()],
+            method: Method::NameWords,
+            levels: vec![
+                Level {
+                    at_least: 0.99,
+                    weight: 8.0,
+                },
+                Level {
+                    at_least: 0.0,
+                    weight: 0.0,
+                },
+            ],
+            term_frequency: false,
+            frequencies: None,
+            within_source: false,
+        };
+        let rules = MatchRules {
+            auto_link_needs: vec!["name".into()],
+            comparisons: vec![name],
+            ..rules()
+        };
+        let with_name = |similarity: f64| {
+            let mut s = score(0.9999, ("1", "1"));
+            s.evidence.push(FieldEvidence {
+                field: "name".into(),
+                method: Method::NameWords,
+                left: Some("pioneer biomedical".into()),
+                right: Some("pioneer biomedical holdings".into()),
+                similarity: Some(similarity),
+                weight: 0.0,
+            });
+            s
+        };
+        let close = decide(&rules, vec![("G1".into(), with_name(0.95))]);
+        assert!(
+            matches!(&close, Outcome::Propose(p) if p[0].0 == "G1"),
+            "{close:?}"
+        );
+        let equal = decide(&rules, vec![("G1".into(), with_name(1.0))]);
+        assert!(matches!(equal, Outcome::AutoLink { .. }), "{equal:?}");
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub enum Method {
     DamerauLevenshtein,
     /// Token-set ratio: shared words count fully, the rest by edit distance.
     TokenSet,
+    /// Organisation names: token-set ratio, except that a name whose extra words name a
+    /// member of a corporate family ("X Holdings", "X International", "X Canada" beside "X")
+    /// is close, not equal (see `compare::FAMILY_WORDS`).
+    NameWords,
     /// Edit-distance similarity of the words in sorted order.
     TokenSort,
     /// Each word's best Jaro-Winkler partner, averaged both ways.
@@ -79,6 +83,7 @@ impl Method {
             Self::Levenshtein => "levenshtein",
             Self::DamerauLevenshtein => "damerau_levenshtein",
             Self::TokenSet => "token_set",
+            Self::NameWords => "name_words",
             Self::TokenSort => "token_sort",
             Self::MongeElkan => "monge_elkan",
             Self::Jaccard => "jaccard",
@@ -217,6 +222,10 @@ pub struct MatchRules {
     /// record's source system. Negative for domains whose sources keep one record per entity
     /// (a second one from the same system is more likely another entity); 0 to ignore.
     pub same_source_weight: f64,
+    /// Comparisons of which at least one must agree at its top level for an auto-link (empty:
+    /// none needed). A pair that scores high on shared evidence alone (one site, one phone)
+    /// while its names only resemble each other goes to a steward.
+    pub auto_link_needs: Vec<String>,
     pub candidates: Vec<CandidateKey>,
     pub comparisons: Vec<Comparison>,
     pub groups: Vec<Group>,
@@ -240,6 +249,7 @@ impl MatchRules {
             max_proposals: 1,
             proposal_margin: 2.0,
             same_source_weight: 0.0,
+            auto_link_needs: vec![],
             candidates,
             comparisons,
             groups: vec![],
@@ -269,6 +279,9 @@ pub(super) struct RawMatching {
     proposal_margin: f64,
     #[serde(default)]
     same_source_weight: f64,
+    /// Comparison names: an auto-link needs one of them at its top level.
+    #[serde(default)]
+    auto_link_needs: Vec<Spanned<String>>,
     /// Per group name, the most its members' weights may add up to.
     #[serde(default)]
     group_max: std::collections::BTreeMap<String, f64>,
@@ -450,6 +463,17 @@ impl RawMatching {
                 ));
             }
         }
+        for name in &self.auto_link_needs {
+            if !comparisons.iter().any(|c| &c.name == name.get_ref()) {
+                errors.push((
+                    name.span().start,
+                    format!(
+                        "auto_link_needs names {:?}, which is not a comparison",
+                        name.get_ref()
+                    ),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -464,6 +488,11 @@ impl RawMatching {
             max_proposals: self.max_proposals.clamp(1, 20),
             proposal_margin: self.proposal_margin.max(0.0),
             same_source_weight: self.same_source_weight,
+            auto_link_needs: self
+                .auto_link_needs
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
             candidates: self
                 .candidates
                 .into_iter()

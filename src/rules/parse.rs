@@ -439,6 +439,22 @@ type = "date"
     }
 
     #[test]
+    fn auto_link_needs_names_comparisons() {
+        let matching = |needs: &str| {
+            format!(
+                "{GOOD}\n[matching]\nauto_link = 0.99\nreview = 0.5\nauto_link_needs = {needs}\n\n\
+                 [[matching.compare]]\nfield = \"birth_date\"\nname = \"born\"\n\
+                 method = \"date\"\nlevels = [{{ at_least = 1.0, weight = 3.0 }}]\n"
+            )
+        };
+        let rules = parse(&matching("[\"born\"]")).unwrap().matching.unwrap();
+        assert_eq!(rules.auto_link_needs, ["born"]);
+        let errors = parse(&matching("[\"birth_date\"]")).unwrap_err();
+        assert_eq!(errors[0].line, 17, "{errors:?}");
+        assert!(errors[0].message.contains("not a comparison"), "{errors:?}");
+    }
+
+    #[test]
     fn four_eyes_is_off_by_default_and_names_declared_fields() {
         assert_eq!(parse(GOOD).unwrap().four_eyes, FourEyes::default());
         let on = format!(

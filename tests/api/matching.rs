@@ -228,6 +228,39 @@ fn hospitals_of_one_chain_in_other_cities_stay_apart() {
 }
 
 #[test]
+fn a_holding_company_at_its_operating_company_address_goes_to_review() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["ap", "proc"]);
+    let site = |name: &str| {
+        json!({"name": name, "address_line1": "62 St Clair St", "city": "Mesa",
+               "region": "AZ", "postal_code": "85214", "country": "US"})
+    };
+    let operating = post(
+        &app,
+        &token,
+        vendor("ap", "1", site("Pioneer Biomedical Inc")),
+    );
+    assert_eq!(operating["decision"], "new", "{operating}");
+    // The same vendor from another system links without review.
+    let same = post(
+        &app,
+        &token,
+        vendor("proc", "7", site("PIONEER BIOMEDICAL, INC.")),
+    );
+    assert_eq!(same["decision"], "auto_linked", "{same}");
+    assert_eq!(same["golden_id"], operating["golden_id"]);
+    // Its holding company shares the site and every word of the name but one: a steward
+    // decides, however high the score.
+    let holding = post(
+        &app,
+        &token,
+        vendor("proc", "8", site("Pioneer Biomedical Holdings LLC")),
+    );
+    assert_eq!(holding["decision"], "proposed", "{holding}");
+    assert_ne!(holding["golden_id"], operating["golden_id"]);
+}
+
+#[test]
 fn a_rule_file_adds_a_domain_without_code() {
     let rules = tempfile::tempdir().unwrap();
     let example =
