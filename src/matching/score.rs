@@ -47,7 +47,12 @@ impl PairScore {
 
 /// Compares `a` with `b` under `rules`.
 pub fn score_pair(rules: &MatchRules, a: &Standardized, b: &Standardized) -> PairScore {
-    let assessed: Vec<Assessed<'_>> = rules.comparisons.iter().map(|c| assess(c, a, b)).collect();
+    let mailing = mailing_and_street(rules, a, b);
+    let assessed: Vec<Assessed<'_>> = rules
+        .comparisons
+        .iter()
+        .map(|c| assess(rules, c, a, b, mailing))
+        .collect();
     let mut evidence: Vec<FieldEvidence> = rules
         .comparisons
         .iter()
@@ -85,6 +90,7 @@ pub fn score_pair(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Pai
 
 /// The log odds alone, without building the evidence: the hot path of candidate ranking.
 pub fn log_odds(rules: &MatchRules, a: &Standardized, b: &Standardized) -> f64 {
+    let mailing = mailing_and_street(rules, a, b);
     if rules
         .groups
         .iter()
@@ -94,10 +100,14 @@ pub fn log_odds(rules: &MatchRules, a: &Standardized, b: &Standardized) -> f64 {
             + rules
                 .comparisons
                 .iter()
-                .map(|c| assess(c, a, b).weight)
+                .map(|c| assess(rules, c, a, b, mailing).weight)
                 .sum::<f64>();
     }
-    let assessed: Vec<Assessed<'_>> = rules.comparisons.iter().map(|c| assess(c, a, b)).collect();
+    let assessed: Vec<Assessed<'_>> = rules
+        .comparisons
+        .iter()
+        .map(|c| assess(rules, c, a, b, mailing))
+        .collect();
     rules.prior
         + assessed.iter().map(|x| x.weight).sum::<f64>()
         + rules
@@ -116,9 +126,17 @@ struct Assessed<'a> {
     weight: f64,
 }
 
-fn assess<'a>(comparison: &Comparison, a: &'a Standardized, b: &'a Standardized) -> Assessed<'a> {
+/// `mailing`: whether one side's address is a post office box and the other's a street
+/// address (see [`mailing_and_street`]).
+fn assess<'a>(
+    rules: &MatchRules,
+    comparison: &Comparison,
+    a: &'a Standardized,
+    b: &'a Standardized,
+    mailing: bool,
+) -> Assessed<'a> {
     let (left, right) = (values(comparison, a), values(comparison, b));
-    let similarity = comparable(comparison, a, b)
+    let similarity = comparable(rules, comparison, a, b, mailing)
         .then(|| best_similarity(comparison.method, &left, &right))
         .flatten();
     let weight = weight(comparison, similarity, &left, &right);
@@ -132,10 +150,46 @@ fn assess<'a>(comparison: &Comparison, a: &'a Standardized, b: &'a Standardized)
 }
 
 /// Whether a comparison applies to the pair: one scoped to a source system only compares two
-/// records of the same system.
-fn comparable(comparison: &Comparison, a: &Standardized, b: &Standardized) -> bool {
-    !comparison.within_source
-        || matches!((a.get(SOURCE_SYSTEM), b.get(SOURCE_SYSTEM)), (Some(x), Some(y)) if x == y)
+/// records of the same system, and one the rules name in `po_box_neutral` says nothing when
+/// `mailing` (a post office box against a street address).
+fn comparable(
+    rules: &MatchRules,
+    comparison: &Comparison,
+    a: &Standardized,
+    b: &Standardized,
+    mailing: bool,
+) -> bool {
+    let same_source =
+        matches!((a.get(SOURCE_SYSTEM), b.get(SOURCE_SYSTEM)), (Some(x), Some(y)) if x == y);
+    (!comparison.within_source || same_source)
+        && !(mailing && rules.po_box_neutral.contains(&comparison.name))
+}
+
+/// Whether one side's address (the values of the rules' first `address` comparison) is a post
+/// office box and the other's a street address. A remit-to lockbox tells where payments go,
+/// not where the entity is, so the two addresses neither agree nor disagree.
+fn mailing_and_street(rules: &MatchRules, a: &Standardized, b: &Standardized) -> bool {
+    if rules.po_box_neutral.is_empty() {
+        return false;
+    }
+    let Some(address) = rules
+        .comparisons
+        .iter()
+        .find(|c| c.method == Method::Address)
+    else {
+        return false;
+    };
+    let (left, right) = (values(address, a), values(address, b));
+    if left.is_empty() || right.is_empty() {
+        return false;
+    }
+    let po_box = |lines: &[&str]| {
+        lines.iter().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            words.windows(2).any(|w| w == ["po", "box"])
+        })
+    };
+    po_box(&left) != po_box(&right)
 }
 
 /// An estimated group's correction for the levels its members fell in (0 for a combination
@@ -197,12 +251,13 @@ fn weight(comparison: &Comparison, similarity: Option<f64>, left: &[&str], right
 /// The level of each comparison for a pair (`None` where either side has no value): the
 /// agreement pattern that estimation counts.
 pub fn levels(rules: &MatchRules, a: &Standardized, b: &Standardized) -> Vec<Option<u8>> {
+    let mailing = mailing_and_street(rules, a, b);
     rules
         .comparisons
         .iter()
         .map(|c| {
             let (left, right) = (values(c, a), values(c, b));
-            comparable(c, a, b)
+            comparable(rules, c, a, b, mailing)
                 .then(|| best_similarity(c.method, &left, &right))
                 .flatten()
                 .map(|s| u8::try_from(c.level(s)).unwrap_or(u8::MAX))
@@ -344,5 +399,58 @@ mod tests {
             score_pair(&capped, &a, &b).log_odds,
             score_pair(&rules(), &a, &b).log_odds
         );
+    }
+
+    #[test]
+    fn a_po_box_beside_a_street_address_says_nothing_about_the_site() {
+        let level = |at_least, weight| Level { at_least, weight };
+        let site = |name: &str, method| Comparison {
+            name: name.into(),
+            fields: vec![name.into()],
+            method,
+            levels: vec![level(0.95, 6.0), level(0.0, -10.0)],
+            term_frequency: false,
+            frequencies: None,
+            within_source: false,
+        };
+        let mut lockbox_aware = rules();
+        lockbox_aware
+            .comparisons
+            .push(site("address_line1", Method::Address));
+        lockbox_aware.comparisons.push(site("city", Method::Exact));
+        let plain = lockbox_aware.clone();
+        lockbox_aware.po_box_neutral = vec!["address_line1".into(), "city".into()];
+
+        let street = record(&[
+            ("name", "acme"),
+            ("address_line1", "12 main st"),
+            ("city", "mesa"),
+        ]);
+        let lockbox = record(&[
+            ("name", "acme"),
+            ("address_line1", "po box 8737"),
+            ("city", "dallas"),
+        ]);
+        let score = score_pair(&lockbox_aware, &street, &lockbox);
+        assert_eq!(score.log_odds, -4.0 + 4.0, "{score:?}");
+        assert!(
+            score.evidence[2..]
+                .iter()
+                .all(|e| e.similarity.is_none() && e.weight == 0.0)
+        );
+        assert_eq!(log_odds(&lockbox_aware, &street, &lockbox), score.log_odds);
+        assert_eq!(
+            levels(&lockbox_aware, &street, &lockbox),
+            [Some(0), None, None, None]
+        );
+        // Without the setting, the two addresses and cities disagree.
+        assert_eq!(
+            score_pair(&plain, &street, &lockbox).log_odds,
+            -4.0 + 4.0 - 20.0
+        );
+        // Two lockboxes, or two streets, compare as usual.
+        let other_lockbox = record(&[("address_line1", "po box 1"), ("city", "dallas")]);
+        assert_eq!(levels(&lockbox_aware, &lockbox, &other_lockbox)[2], Some(1));
+        assert_eq!(levels(&lockbox_aware, &street, &street)[2], Some(0));
     }
 }

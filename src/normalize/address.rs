@@ -28,6 +28,16 @@ pub fn standardize(raw: &str) -> String {
             out.push("po");
             continue;
         }
+        // "Post Office Box" and "POBox" are the USPS "PO Box".
+        if tok == "box" && out.ends_with(&["post", "office"]) {
+            out.truncate(out.len() - 2);
+            out.extend(["po", "box"]);
+            continue;
+        }
+        if tok == "pobox" {
+            out.extend(["po", "box"]);
+            continue;
+        }
         out.push(canonical(tok));
     }
     out.join(" ")
@@ -105,6 +115,8 @@ mod tests {
         assert_eq!(s("P.O. Box 123"), "po box 123");
         assert_eq!(s("P O Box 123"), "po box 123");
         assert_eq!(s("PO BOX 123"), "po box 123");
+        assert_eq!(s("Post Office Box 123"), "po box 123");
+        assert_eq!(s("POBox 123"), "po box 123");
     }
 
     #[test]

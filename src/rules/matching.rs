@@ -226,6 +226,9 @@ pub struct MatchRules {
     /// none needed). A pair that scores high on shared evidence alone (one site, one phone)
     /// while its names only resemble each other goes to a steward.
     pub auto_link_needs: Vec<String>,
+    /// Comparisons that say nothing when one side's address is a post office box and the
+    /// other's a street address: a remit-to lockbox is where payments go, not a site.
+    pub po_box_neutral: Vec<String>,
     pub candidates: Vec<CandidateKey>,
     pub comparisons: Vec<Comparison>,
     pub groups: Vec<Group>,
@@ -250,6 +253,7 @@ impl MatchRules {
             proposal_margin: 2.0,
             same_source_weight: 0.0,
             auto_link_needs: vec![],
+            po_box_neutral: vec![],
             candidates,
             comparisons,
             groups: vec![],
@@ -282,6 +286,9 @@ pub(super) struct RawMatching {
     /// Comparison names: an auto-link needs one of them at its top level.
     #[serde(default)]
     auto_link_needs: Vec<Spanned<String>>,
+    /// Comparison names: neutral between a post office box and a street address.
+    #[serde(default)]
+    po_box_neutral: Vec<Spanned<String>>,
     /// Per group name, the most its members' weights may add up to.
     #[serde(default)]
     group_max: std::collections::BTreeMap<String, f64>,
@@ -463,16 +470,30 @@ impl RawMatching {
                 ));
             }
         }
-        for name in &self.auto_link_needs {
-            if !comparisons.iter().any(|c| &c.name == name.get_ref()) {
-                errors.push((
-                    name.span().start,
-                    format!(
-                        "auto_link_needs names {:?}, which is not a comparison",
-                        name.get_ref()
-                    ),
-                ));
+        let listed = [
+            ("auto_link_needs", &self.auto_link_needs),
+            ("po_box_neutral", &self.po_box_neutral),
+        ];
+        for (setting, names) in listed {
+            for name in names {
+                if !comparisons.iter().any(|c| &c.name == name.get_ref()) {
+                    errors.push((
+                        name.span().start,
+                        format!(
+                            "{setting} names {:?}, which is not a comparison",
+                            name.get_ref()
+                        ),
+                    ));
+                }
             }
+        }
+        if !self.po_box_neutral.is_empty()
+            && !comparisons.iter().any(|c| c.method == Method::Address)
+        {
+            errors.push((
+                self.po_box_neutral[0].span().start,
+                "po_box_neutral needs an `address` comparison to tell a post office box".into(),
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -490,6 +511,11 @@ impl RawMatching {
             same_source_weight: self.same_source_weight,
             auto_link_needs: self
                 .auto_link_needs
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+            po_box_neutral: self
+                .po_box_neutral
                 .into_iter()
                 .map(Spanned::into_inner)
                 .collect(),

@@ -452,6 +452,10 @@ type = "date"
         let errors = parse(&matching("[\"birth_date\"]")).unwrap_err();
         assert_eq!(errors[0].line, 17, "{errors:?}");
         assert!(errors[0].message.contains("not a comparison"), "{errors:?}");
+        // A lockbox is told by an `address` comparison, which these rules lack.
+        let lockbox = matching("[]").replace("auto_link_needs = []", "po_box_neutral = [\"born\"]");
+        let errors = parse(&lockbox).unwrap_err();
+        assert!(errors[0].message.contains("`address`"), "{errors:?}");
     }
 
     #[test]

@@ -261,6 +261,24 @@ fn a_holding_company_at_its_operating_company_address_goes_to_review() {
 }
 
 #[test]
+fn a_remit_to_lockbox_does_not_keep_a_vendor_from_its_street_address() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["ap", "proc"]);
+    let street = json!({"name": "Glenmoor Pharma Inc", "address_line1": "9334 S Spring Ave",
+        "address_line2": "Suite 800", "city": "Saint Louis", "region": "MO",
+        "postal_code": "63188", "country": "US", "phone": "314-808-2139"});
+    let first = post(&app, &token, vendor("proc", "G-1", street));
+    assert_eq!(first["decision"], "new", "{first}");
+    // Accounts payable keeps the lockbox payments go to, in another city.
+    let lockbox = json!({"name": "GLENMOOR PHARMA", "address_line1": "Post Office Box 261797",
+        "address_line2": "Remit To", "city": "Carol Stream", "region": "IL",
+        "postal_code": "60197", "country": "US", "phone": "(314) 808-2139"});
+    let second = post(&app, &token, vendor("ap", "40017", lockbox));
+    assert_eq!(second["decision"], "auto_linked", "{second}");
+    assert_eq!(second["golden_id"], first["golden_id"]);
+}
+
+#[test]
 fn a_rule_file_adds_a_domain_without_code() {
     let rules = tempfile::tempdir().unwrap();
     let example =
