@@ -1,5 +1,6 @@
 //! Comparators: each turns two standardized values into a similarity in 0..=1.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use strsim::{jaro_winkler, normalized_damerau_levenshtein, normalized_levenshtein};
@@ -14,8 +15,14 @@ pub fn similarity(method: Method, a: &str, b: &str) -> f64 {
         Method::Levenshtein => normalized_levenshtein(a, b),
         Method::DamerauLevenshtein => normalized_damerau_levenshtein(a, b),
         Method::TokenSet => token_set(a, b),
-        Method::NameWords => name_words(a, b),
-        Method::TokenSort => normalized_levenshtein(&sorted_words(a), &sorted_words(b)),
+        Method::NameWords => {
+            let (a, b) = fold_initials(a, b);
+            name_words(&a, &b)
+        }
+        Method::TokenSort => {
+            let (a, b) = fold_initials(a, b);
+            normalized_levenshtein(&sorted_words(&a), &sorted_words(&b))
+        }
         Method::MongeElkan => (monge_elkan(a, b) + monge_elkan(b, a)) / 2.0,
         Method::Jaccard => jaccard(a, b),
         Method::Numeric => numeric(a, b),
@@ -196,6 +203,79 @@ fn name_words(a: &str, b: &str) -> f64 {
     }
 }
 
+/// Shortest word read as initials: two letters ("st", "dc") are too often a word of their own.
+const MIN_INITIALS: usize = 3;
+
+/// Words a run of initials passes over inside it ("Saint Joseph Hospital and Medical Center"
+/// is "SJHMC").
+const INITIALS_SKIP: &[&str] = &["and", "of", "the"];
+
+/// The two names with every run of words in one that a word of the other spells by initials
+/// ("saint joseph hospital and medical center" beside "sjhmc") replaced by that word, so
+/// systems that shorten a facility's name to its initials compare with those that spell it out.
+fn fold_initials<'a>(a: &'a str, b: &'a str) -> (Cow<'a, str>, Cow<'a, str>) {
+    let b = replace_spelled(a, b);
+    let a = replace_spelled(&b, a).into_owned();
+    (Cow::Owned(a), b)
+}
+
+/// `text` with each run of its words spelled by the initials of a word of `initials`
+/// replaced by that word.
+fn replace_spelled<'a>(initials: &str, text: &'a str) -> Cow<'a, str> {
+    let candidates: Vec<&str> = initials
+        .split_whitespace()
+        .filter(|w| w.len() >= MIN_INITIALS && w.bytes().all(|c| c.is_ascii_lowercase()))
+        .collect();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if candidates.is_empty() || words.len() < 2 {
+        return Cow::Borrowed(text);
+    }
+    let mut out: Vec<&str> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    let mut changed = false;
+    while i < words.len() {
+        match candidates
+            .iter()
+            .find_map(|c| spelled_run(c, &words[i..]).map(|n| (c, n)))
+        {
+            Some((word, taken)) => {
+                out.push(word);
+                i += taken;
+                changed = true;
+            }
+            None => {
+                out.push(words[i]);
+                i += 1;
+            }
+        }
+    }
+    if changed {
+        Cow::Owned(out.join(" "))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// How many of `words` (at least two) spell `initials` by their first letters from the start,
+/// skipping linking words inside the run.
+fn spelled_run(initials: &str, words: &[&str]) -> Option<usize> {
+    let wanted = initials.as_bytes();
+    let mut matched = 0;
+    for (taken, word) in words.iter().enumerate() {
+        if matched > 0 && INITIALS_SKIP.contains(word) {
+            continue;
+        }
+        if word.as_bytes().first() != wanted.get(matched) {
+            return None;
+        }
+        matched += 1;
+        if matched == wanted.len() {
+            return (taken >= 1).then_some(taken + 1);
+        }
+    }
+    None
+}
+
 /// Average over the words of `a` of the best Jaro-Winkler match among the words of `b`.
 fn monge_elkan(a: &str, b: &str) -> f64 {
     let wb: Vec<&str> = b.split_whitespace().collect();
@@ -305,6 +385,30 @@ mod tests {
             assert!((0.9..1.0).contains(&close), "{sibling}: {close}");
         }
         assert!(s("pioneer biomedical", "zenith labs holdings") < 0.5);
+    }
+
+    #[test]
+    fn initials_stand_for_the_words_they_spell() {
+        let s = |a, b| similarity(Method::TokenSort, a, b);
+        assert_eq!(
+            s(
+                "sjhmc loading dock 1",
+                "saint joseph hospital and medical center loading dock 1"
+            ),
+            1.0
+        );
+        assert_eq!(
+            s("ymca garfield", "young mens christian association garfield"),
+            1.0
+        );
+        // Two letters are a word, not initials; initials must spell the whole word.
+        assert!(s("st dock", "saint thomas dock") < 0.9);
+        assert!(
+            s(
+                "sjh dock 1",
+                "saint joseph hospital and medical center dock 1"
+            ) < 0.9
+        );
     }
 
     #[test]
