@@ -215,8 +215,8 @@ const INITIALS_SKIP: &[&str] = &["and", "of", "the"];
 /// systems that shorten a facility's name to its initials compare with those that spell it out.
 fn fold_initials<'a>(a: &'a str, b: &'a str) -> (Cow<'a, str>, Cow<'a, str>) {
     let b = replace_spelled(a, b);
-    let a = replace_spelled(&b, a).into_owned();
-    (Cow::Owned(a), b)
+    let a = replace_spelled(&b, a);
+    (a, b)
 }
 
 /// `text` with each run of its words spelled by the initials of a word of `initials`
