@@ -759,4 +759,122 @@ mod tests {
         });
         assert_ne!(decision, Decision::AutoLinked, "{decision:?}");
     }
+
+    /// A deterministic file of vendors: entities with one to four records across four
+    /// systems, written with the variants systems produce (case, legal form, a typo, a
+    /// missing tax ID, a remit-to lockbox), in shuffled order.
+    fn varied_vendors(entities: usize) -> Vec<Value> {
+        let mut state = 0x5eed_u64;
+        let mut next = move |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            ((state >> 33) as usize) % n
+        };
+        let stems = [
+            "acme", "summit", "pioneer", "harbor", "liberty", "cedar", "apex",
+        ];
+        let kinds = ["medical", "surgical", "dental", "imaging", "labs", "supply"];
+        let forms = ["inc", "llc", "corp", ""];
+        let mut records = Vec::new();
+        for e in 0..entities {
+            let name = format!("{} {}", stems[next(stems.len())], kinds[next(kinds.len())]);
+            let street = format!("{} main st", 10 + next(40));
+            let tax_id = format!("{:02}-{:07}", next(90) + 10, e);
+            for copy in 0..1 + next(4) {
+                let mut shown = format!("{name} {}", forms[next(forms.len())]);
+                if next(4) == 0 {
+                    shown = shown.to_uppercase();
+                }
+                if next(8) == 0 {
+                    shown = shown.replacen('e', "", 1);
+                }
+                let address = if next(6) == 0 {
+                    format!("PO Box {}", 100 + e)
+                } else {
+                    street.clone()
+                };
+                let tax = if next(3) == 0 { "" } else { tax_id.as_str() };
+                records.push(json!({"source_system": format!("sys{copy}"),
+                    "source_id": format!("{e}-{copy}"),
+                    "attributes": {"name": shown, "tax_id": tax, "address_line1": address,
+                        "city": "Springfield", "postal_code": "62701", "country": "US"}}));
+            }
+        }
+        for i in (1..records.len()).rev() {
+            records.swap(i, next(i + 1));
+        }
+        records
+    }
+
+    #[test]
+    fn records_prepared_ahead_are_decided_as_records_matched_in_the_transaction() {
+        let (prepared_dir, plain_dir) =
+            (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (prepared, plain) = (golden(&prepared_dir), golden(&plain_dir));
+        let domain = plain.domain("vendor").unwrap();
+        let records = varied_vendors(150);
+        let mut decided = (Vec::new(), Vec::new());
+        for chunk in records.chunks(40) {
+            let inputs = || {
+                chunk
+                    .iter()
+                    .cloned()
+                    .map(validate::parse_input)
+                    .collect::<Vec<_>>()
+            };
+            decided
+                .0
+                .extend(prepared.ingest("vendor", inputs()).unwrap());
+            // The same batch with nothing prepared: every search and score in the transaction.
+            let (_, valid) = validate_all(&domain, inputs());
+            let results = plain
+                .store
+                .write(|tx| {
+                    plain.catch_up_index(tx.conn())?;
+                    let mut batch = Batch::default();
+                    let results =
+                        plain.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?;
+                    batch.recompute_stale(tx, &domain)?;
+                    Ok::<_, ServiceError>(results)
+                })
+                .unwrap();
+            decided.1.extend(results);
+        }
+        let outcome = |results: &[RecordResult]| -> Vec<(Option<String>, Decision)> {
+            results
+                .iter()
+                .map(|r| (r.source_id.clone(), r.decision))
+                .collect()
+        };
+        let (ahead, in_tx) = (outcome(&decided.0), outcome(&decided.1));
+        assert_eq!(ahead.len(), in_tx.len());
+        let differs = ahead.iter().zip(&in_tx).find(|(a, b)| a != b);
+        assert_eq!(
+            differs, None,
+            "prepared ahead vs. matched in the transaction"
+        );
+        let kinds: Vec<Decision> = decided.0.iter().map(|r| r.decision).collect();
+        for kind in [Decision::New, Decision::AutoLinked, Decision::Proposed] {
+            assert!(kinds.contains(&kind), "the file exercises {kind:?}");
+        }
+        // The same records end up together in both stores.
+        let together = |results: &[RecordResult]| {
+            let mut groups: HashMap<&str, Vec<&str>> = HashMap::new();
+            for r in results {
+                let (Some(golden_id), Some(id)) = (&r.golden_id, &r.source_id) else {
+                    continue;
+                };
+                groups
+                    .entry(golden_id.as_str())
+                    .or_default()
+                    .push(id.as_str());
+            }
+            let mut groups: Vec<Vec<&str>> = groups.into_values().collect();
+            groups.iter_mut().for_each(|g| g.sort_unstable());
+            groups.sort();
+            groups.into_iter().map(|g| g.join(",")).collect::<Vec<_>>()
+        };
+        assert_eq!(together(&decided.0), together(&decided.1));
+    }
 }
