@@ -203,8 +203,9 @@ fn name_words(a: &str, b: &str) -> f64 {
     }
 }
 
-/// Shortest word read as initials: two letters ("st", "dc") are too often a word of their own.
-const MIN_INITIALS: usize = 3;
+/// Shortest word read as initials ("hr", "bh"): a run of two or more words must spell all of
+/// it, and a single letter spells no run.
+const MIN_INITIALS: usize = 2;
 
 /// Words a run of initials passes over inside it ("Saint Joseph Hospital and Medical Center"
 /// is "SJHMC").
@@ -401,8 +402,9 @@ mod tests {
             s("ymca garfield", "young mens christian association garfield"),
             1.0
         );
-        // Two letters are a word, not initials; initials must spell the whole word.
-        assert!(s("st dock", "saint thomas dock") < 0.9);
+        assert_eq!(s("hr", "human resources"), 1.0);
+        // Initials spell the whole run, no more and no less.
+        assert!(s("hrs", "human resources") < 0.9);
         assert!(
             s(
                 "sjh dock 1",

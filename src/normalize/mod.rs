@@ -27,7 +27,7 @@ pub use identifiers::gs1_check_digit_ok;
 /// The version of the standardizers: change it whenever a standardizer's output changes for
 /// some input, so stored records are standardized again (`golden restandardize`, or in the
 /// background by `golden serve`) and old and new records compare in the same form.
-pub const VERSION: &str = "2026-12-07.2";
+pub const VERSION: &str = "2026-12-07.3";
 
 /// The type of a declared field; picks its validator and standardizer. Deserialized from rule files in snake_case.
 #[derive(
