@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Golden, ServiceError};
+use crate::matching::decide::sure;
 use crate::matching::model::MatchModel;
 use crate::matching::{Standardized, keys, score};
 use crate::model::record_status;
@@ -63,11 +64,14 @@ pub struct RematchExample {
 }
 
 /// Where a record stands under one set of rules: its best score within its own golden
-/// record and against the best other one.
+/// record and against the best other one, and whether each is sure enough to auto-link (as
+/// matching decides: threshold, identifiers, the comparisons an auto-link needs).
 #[derive(Debug, Clone, Copy, Default)]
 struct Standing {
     own: Option<f64>,
+    own_sure: bool,
     other: Option<f64>,
+    other_sure: bool,
 }
 
 impl Golden {
@@ -179,17 +183,23 @@ fn standing(
     candidates: &[&(String, Standardized)],
 ) -> (Standing, Option<String>) {
     let mut result = Standing::default();
-    let mut other_id = None;
+    let (mut best_own, mut best_other) = (None, None);
     for (golden_id, candidate) in candidates {
         let p = crate::matching::probability(score::log_odds(rules, record, candidate));
         if *golden_id == row.golden_id {
-            result.own = Some(result.own.map_or(p, |o| o.max(p)));
+            if result.own.is_none_or(|o| p > o) {
+                result.own = Some(p);
+                best_own = Some(candidate);
+            }
         } else if result.other.is_none_or(|o| p > o) {
             result.other = Some(p);
-            other_id = Some(golden_id.clone());
+            best_other = Some((golden_id, candidate));
         }
     }
-    (result, other_id)
+    let sure = |candidate: &Standardized| sure(rules, &score::score_pair(rules, record, candidate));
+    result.own_sure = best_own.is_some_and(&sure);
+    result.other_sure = best_other.is_some_and(|(_, c)| sure(c));
+    (result, best_other.map(|(golden_id, _)| golden_id.clone()))
 }
 
 fn tally(
@@ -222,7 +232,7 @@ fn tally(
         }
     };
     if let Some(own_next) = next.own {
-        if own_next >= next_rules.auto_link {
+        if next.own_sure {
             report.links_kept += 1;
         } else {
             report.links_broken += 1;
@@ -240,17 +250,98 @@ fn tally(
         return;
     };
     let p_now = now.other.unwrap_or(0.0);
-    let in_review = |p: f64, rules: &MatchRules| p >= rules.review && p < rules.auto_link;
-    if p_next >= next_rules.auto_link {
+    let in_review = |p: f64, sure: bool, rules: &MatchRules| p >= rules.review && !sure;
+    if next.other_sure {
         report.merges_auto += 1;
         example(report, "merge_auto", &other_id, p_now, p_next);
     }
-    let (was, will) = (in_review(p_now, now_rules), in_review(p_next, next_rules));
+    let (was, will) = (
+        in_review(p_now, now.other_sure, now_rules),
+        in_review(p_next, next.other_sure, next_rules),
+    );
     report.review_before += u64::from(was);
     report.review_after += u64::from(will);
     if will && !was {
         example(report, "review_added", &other_id, p_now, p_next);
     } else if was && !will {
         example(report, "review_dropped", &other_id, p_now, p_next);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::matching::{Comparison, Level, Method};
+
+    fn comparison(name: &str, method: Method, levels: &[(f64, f64)]) -> Comparison {
+        Comparison {
+            name: name.into(),
+            fields: vec![name.into()],
+            method,
+            levels: levels
+                .iter()
+                .map(|&(at_least, weight)| Level { at_least, weight })
+                .collect(),
+            term_frequency: false,
+            frequencies: None,
+            within_source: false,
+        }
+    }
+
+    #[test]
+    fn a_pair_matching_would_send_to_review_counts_as_review_not_as_an_auto_merge() {
+        let rules = MatchRules {
+            prior: -4.0,
+            auto_link_needs: vec!["name".into()],
+            ..MatchRules::for_tests(
+                vec![],
+                vec![
+                    comparison("name", Method::NameWords, &[(0.99, 2.0), (0.0, 0.0)]),
+                    comparison("phone", Method::Exact, &[(1.0, 12.0), (0.0, -2.0)]),
+                ],
+            )
+        };
+        let record = |name: &str| -> Standardized {
+            [("name", name), ("phone", "5550100")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let at = chrono::NaiveDateTime::default();
+        let row = SourceRecordRow {
+            id: 1,
+            domain: "vendor".into(),
+            source_system: "ap".into(),
+            source_id: "1".into(),
+            golden_id: "G1".into(),
+            version: 1,
+            status: record_status::ACTIVE.into(),
+            attributes: "{}".into(),
+            standardized: "{}".into(),
+            content_hash: String::new(),
+            created_at: at,
+            updated_at: at,
+            standardization: None,
+        };
+        let holding = ("G2".to_owned(), record("pioneer biomedical holdings"));
+        let twin = ("G3".to_owned(), record("pioneer biomedical"));
+        let me = record("pioneer biomedical");
+
+        // The holding company shares the phone: above the threshold, but its name only
+        // resembles: matching proposes it, so the report counts it in the queue.
+        let (found, other) = standing(&rules, &row, &me, &[&holding]);
+        assert!(
+            found.other.is_some_and(|p| p >= rules.auto_link),
+            "{found:?}"
+        );
+        assert!(!found.other_sure);
+        assert_eq!(other.as_deref(), Some("G2"));
+        let mut report = RematchReport::default();
+        tally(&mut report, &row, found, found, other, &rules, &rules);
+        assert_eq!((report.merges_auto, report.review_after), (0, 1));
+
+        // Its twin under another golden record agrees on the name too: an auto-merge.
+        let (found, _) = standing(&rules, &row, &me, &[&twin]);
+        assert!(found.other_sure);
     }
 }
