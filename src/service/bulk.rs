@@ -508,7 +508,7 @@ impl Golden {
                 committing.note(tx, &job.id, &all, results, &lines)?;
             }
             jobs::insert_rejects(tx.conn(), &all)?;
-            record_writes(tx, &job.id, &job.domain, results)?;
+            record_writes(tx, &job.id, results)?;
             let at = tx.now();
             jobs::add_batch(tx.conn(), &job.id, &counts, at)?;
             Ok(())
@@ -561,43 +561,23 @@ pub(super) fn admit(
 fn record_writes(
     tx: &mut Tx<'_>,
     job_id: &str,
-    domain: &str,
     results: &[RecordResult],
 ) -> Result<(), ServiceError> {
-    let written: Vec<&RecordResult> = results
+    let at = tx.now();
+    let writes: Vec<JobWriteRow> = results
         .iter()
-        .filter(|r| {
-            !matches!(r.decision, Decision::Unchanged | Decision::Rejected) && r.version.is_some()
+        .filter(|r| !matches!(r.decision, Decision::Unchanged | Decision::Rejected))
+        .filter_map(|result| {
+            Some(JobWriteRow {
+                job_id: job_id.to_owned(),
+                record_id: result.record_id?,
+                version: result.version?,
+                decision: result.decision.as_str().to_owned(),
+                golden_id: result.golden_id.clone()?,
+                written_at: at,
+            })
         })
         .collect();
-    let keys: Vec<(&str, &str)> = written
-        .iter()
-        .filter_map(|r| Some((r.source_system.as_deref()?, r.source_id.as_deref()?)))
-        .collect();
-    let rows = crate::store::queries::records::find_many(tx.conn(), domain, &keys)?;
-    let at = tx.now();
-    let mut writes = Vec::with_capacity(written.len());
-    for result in written {
-        let (Some(system), Some(id), Some(version), Some(golden_id)) = (
-            &result.source_system,
-            &result.source_id,
-            result.version,
-            &result.golden_id,
-        ) else {
-            continue;
-        };
-        let Some(row) = rows.get(&(system.clone(), id.clone())) else {
-            continue;
-        };
-        writes.push(JobWriteRow {
-            job_id: job_id.to_owned(),
-            record_id: row.id,
-            version,
-            decision: result.decision.as_str().to_owned(),
-            golden_id: golden_id.clone(),
-            written_at: at,
-        });
-    }
     jobs::insert_writes(tx.conn(), &writes)?;
     Ok(())
 }

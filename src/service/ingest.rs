@@ -1,6 +1,7 @@
 //! Ingesting source records: validate, store a new version when something changed, keep every
 //! record in exactly one golden record, and append the change-feed events.
 
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -147,8 +148,9 @@ impl Golden {
                 tracing::warn!(error = %e.chain(), "crosswalk cache catch-up after a write failed");
             }
         }
-        drop(batch);
-        if !valid.is_empty() {
+        let stored = !valid.is_empty();
+        free_off_thread((batch, valid));
+        if stored {
             // Make the batch searchable now rather than at the next write.
             self.sync_index(&mut *self.store.conn()?)?;
         }
@@ -223,22 +225,45 @@ pub(super) fn validate_all(
     domain: &Domain,
     inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
 ) -> (Vec<RecordResult>, Vec<(usize, ValidRecord)>) {
-    let mut results = Vec::with_capacity(inputs.len());
-    let mut valid = Vec::new();
-    for (index, input) in inputs.into_iter().enumerate() {
+    let check = |(index, input): (usize, Result<RecordInput, Vec<FieldError>>)| {
         let keys = input
             .as_ref()
             .ok()
             .map(|i| (i.source_system.clone(), i.source_id.clone()));
-        let checked = input
+        input
             .map_err(Rejection::from)
-            .and_then(|i| validate::validate(domain, i));
-        match checked {
-            Ok(record) => valid.push((index, record)),
-            Err(rejection) => results.push(rejected(index, keys, rejection)),
+            .and_then(|i| validate::validate(domain, i))
+            .map(|record| (index, record))
+            .map_err(|rejection| Box::new(rejected(index, keys, rejection)))
+    };
+    // Standardizing is most of a bulk batch's work before matching, and each record's is its
+    // own: a large batch spreads it over the pool.
+    let checked: Vec<Result<(usize, ValidRecord), Box<RecordResult>>> =
+        if inputs.len() >= PARALLEL_FROM {
+            inputs.into_par_iter().enumerate().map(check).collect()
+        } else {
+            inputs.into_iter().enumerate().map(check).collect()
+        };
+    let mut results = Vec::new();
+    let mut valid = Vec::with_capacity(checked.len());
+    for outcome in checked {
+        match outcome {
+            Ok(record) => valid.push(record),
+            Err(result) => results.push(*result),
         }
     }
     (results, valid)
+}
+
+/// Records from which a batch is validated, and freed, on other threads.
+const PARALLEL_FROM: usize = 256;
+
+/// Frees a large batch's leftovers on another thread: the caller (a bulk job's next batch, a
+/// request's answer) need not wait for it.
+fn free_off_thread(leftovers: (Batch, Vec<(usize, ValidRecord)>)) {
+    if leftovers.1.len() >= PARALLEL_FROM {
+        rayon::spawn(move || drop(leftovers));
+    }
 }
 
 /// The records of a validated batch, without their positions.
@@ -333,6 +358,7 @@ fn rejected(index: usize, keys: Option<(String, String)>, rejection: Rejection) 
         version: None,
         errors: rejection.errors,
         warnings: rejection.warnings,
+        record_id: None,
     }
 }
 
@@ -357,6 +383,7 @@ fn forbidden(index: usize, input: RecordInput, allowed: &[String]) -> RecordResu
         version: None,
         errors: vec![FieldError::new("source_system", message)],
         warnings: Vec::new(),
+        record_id: None,
     }
 }
 
@@ -371,7 +398,7 @@ impl Golden {
         record: &ValidRecord,
         existing: Option<SourceRecordRow>,
     ) -> Result<RecordResult, ServiceError> {
-        let (decision, golden_id, version) = match existing {
+        let (decision, golden_id, version, record_id) = match existing {
             None => self.insert_new(tx, batch, domain, record)?,
             // Unchanged only when the standardized values are the same too: after the
             // standardizers changed, a re-send stores the values as they now come out.
@@ -380,7 +407,7 @@ impl Golden {
                     && row.status == record_status::ACTIVE
                     && row.standardized == record.standardized_json() =>
             {
-                (Decision::Unchanged, row.golden_id, row.version)
+                (Decision::Unchanged, row.golden_id, row.version, row.id)
             }
             Some(row) => self.update_existing(tx, batch, domain, record, row)?,
         };
@@ -394,6 +421,7 @@ impl Golden {
             version: Some(version),
             errors: Vec::new(),
             warnings: record.warnings.clone(),
+            record_id: Some(record_id),
         })
     }
 
@@ -405,7 +433,7 @@ impl Golden {
         batch: &mut Batch,
         domain: &Domain,
         record: &ValidRecord,
-    ) -> Result<(Decision, String, i64), ServiceError> {
+    ) -> Result<(Decision, String, i64, i64), ServiceError> {
         let prepared = batch
             .index
             .prepared
@@ -511,7 +539,7 @@ impl Golden {
                 position,
             },
         );
-        Ok((decision, golden_id, 1))
+        Ok((decision, golden_id, 1, record_id))
     }
 }
 
@@ -526,7 +554,7 @@ impl Golden {
         domain: &Domain,
         record: &ValidRecord,
         row: SourceRecordRow,
-    ) -> Result<(Decision, String, i64), ServiceError> {
+    ) -> Result<(Decision, String, i64, i64), ServiceError> {
         batch.index.touch(row.id);
         let version = row.version + 1;
         let change = if row.status == record_status::RETIRED {
@@ -568,7 +596,7 @@ impl Golden {
             .iter()
             .all(|m| m.id == row.id);
         if !alone {
-            return Ok((Decision::Updated, row.golden_id, version));
+            return Ok((Decision::Updated, row.golden_id, version, row.id));
         }
         let incoming = Incoming {
             record_id: Some(row.id),
@@ -586,7 +614,7 @@ impl Golden {
                 batch.recompute_stale(tx, domain)?;
                 absorb_into(tx, domain, &golden_id, &row.golden_id)?;
                 batch.index.goldens_merged();
-                return Ok((Decision::AutoLinked, golden_id, version));
+                return Ok((Decision::AutoLinked, golden_id, version, row.id));
             }
             Outcome::Propose(candidates) => {
                 let mut opened = false;
@@ -604,7 +632,7 @@ impl Golden {
             }
             Outcome::New => Decision::Updated,
         };
-        Ok((decision, row.golden_id, version))
+        Ok((decision, row.golden_id, version, row.id))
     }
 }
 

@@ -36,6 +36,9 @@ pub struct RecordResult {
     /// matching until a corrected value arrives.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<FieldError>,
+    /// The stored record's row, for the job's log of what it wrote (not part of the answer).
+    #[serde(skip)]
+    pub record_id: Option<i64>,
 }
 
 /// Why a record of an ingest request was rejected.

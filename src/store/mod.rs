@@ -157,7 +157,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let mut conn = self.pool.get().map_err(StoreError::from)?;
-        let (out, emitted) = conn.transaction(|conn| {
+        let (out, emitted, written) = conn.transaction(|conn| {
             let last_seq = queries::events::lock_sequence(conn)?;
             // Never earlier than the last committed event, so history stays in order even
             // when replicas' clocks disagree or a clock steps back.
@@ -167,9 +167,12 @@ impl Store {
             let mut tx = Tx::new(conn, last_seq, now);
             let out = f(&mut tx)?;
             let emitted = tx.emitted(last_seq);
-            tx.finish()?;
-            Ok::<_, E>((out, emitted))
+            let written = tx.finish()?;
+            Ok::<_, E>((out, emitted, written))
         })?;
+        // Freeing a bulk batch's rows takes a while: not while other writers wait.
+        drop(_gate);
+        drop(written);
         if let Some(seq) = emitted {
             self.announce(seq);
         }

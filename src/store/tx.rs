@@ -26,7 +26,7 @@ pub struct Tx<'c> {
 
 /// Rows appended in this transaction, not yet written.
 #[derive(Default)]
-struct Held {
+pub(super) struct Held {
     events: Vec<NewEvent>,
     versions: Vec<NewVersion>,
     history: Vec<NewGoldenHistory>,
@@ -151,8 +151,9 @@ impl<'c> Tx<'c> {
         (self.last_seq != since).then_some(self.last_seq)
     }
 
-    /// Writes everything held back; the transaction's last step before commit.
-    pub(super) fn finish(mut self) -> Result<(), StoreError> {
+    /// Writes everything held back; the transaction's last step before commit. Returns the
+    /// rows written, for the caller to free once the lock is released.
+    pub(super) fn finish(mut self) -> Result<Held, StoreError> {
         let held = std::mem::take(&mut self.held);
         for (name, value) in &held.counters {
             counters::store(self.conn, name, *value)?;
@@ -166,7 +167,7 @@ impl<'c> Tx<'c> {
         if let Some(last) = held.events.last() {
             events::store_sequence(self.conn, last.seq)?;
         }
-        Ok(())
+        Ok(held)
     }
 }
 

@@ -170,6 +170,7 @@ mod tests {
             version: Some(version),
             errors: Vec::new(),
             warnings: Vec::new(),
+            record_id: None,
         }
     }
 
