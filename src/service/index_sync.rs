@@ -76,6 +76,14 @@ fn fingerprint(rules: &RuleSet) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
+/// The record a `record.*` event is about; the rest of its payload (the record's attributes)
+/// is skipped, not parsed.
+#[derive(serde::Deserialize)]
+struct RecordKey {
+    source_system: Option<String>,
+    source_id: Option<String>,
+}
+
 impl Golden {
     /// The index terms of a stored record, or `None` when its domain has no candidate keys.
     pub(super) fn record_terms(
@@ -126,14 +134,13 @@ impl Golden {
             if !event.kind.starts_with("record.") || event.kind == "record.linked" {
                 continue;
             }
-            let (Some(domain), Ok(payload)) = (
+            let (Some(domain), Ok(key)) = (
                 event.domain.as_deref(),
-                serde_json::from_str::<serde_json::Value>(&event.payload),
+                serde_json::from_str::<RecordKey>(&event.payload),
             ) else {
                 continue;
             };
-            let key = |name: &str| payload[name].as_str().map(str::to_owned);
-            if let (Some(system), Some(id)) = (key("source_system"), key("source_id")) {
+            if let (Some(system), Some(id)) = (key.source_system, key.source_id) {
                 touched
                     .entry(domain.to_owned())
                     .or_default()
