@@ -6,7 +6,7 @@
 //! fingerprint of the candidate keys; a restart catches up from there, and changed keys
 //! trigger a rebuild.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -76,6 +76,19 @@ fn fingerprint(rules: &RuleSet) -> String {
     hex::encode(&hasher.finalize()[..8])
 }
 
+/// What a write knows of the records it created, up to its last event: their index terms
+/// by source key.
+pub struct KnownTerms<'a> {
+    pub domain: &'a str,
+    pub up_to: i64,
+    pub records: HashMap<SourceKey, (i64, Terms)>,
+}
+
+/// A record's source system and source ID.
+pub type SourceKey = (String, String);
+/// A record's index terms and their weights.
+pub type Terms = Vec<(String, f32)>;
+
 /// The record a `record.*` event is about; the rest of its payload (the record's attributes)
 /// is skipped, not parsed.
 #[derive(serde::Deserialize)]
@@ -128,8 +141,11 @@ impl Golden {
         &self,
         conn: &mut DbConnection,
         events: &[EventRow],
+        known: Option<&KnownTerms<'_>>,
     ) -> Result<(), ServiceError> {
         let mut touched: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+        // Records an event after the knowing write touched: read as they now are.
+        let mut changed_since: BTreeSet<(String, String)> = BTreeSet::new();
         for event in events {
             if !event.kind.starts_with("record.") || event.kind == "record.linked" {
                 continue;
@@ -141,6 +157,9 @@ impl Golden {
                 continue;
             };
             if let (Some(system), Some(id)) = (key.source_system, key.source_id) {
+                if known.is_some_and(|k| event.seq > k.up_to && k.domain == domain) {
+                    changed_since.insert((system.clone(), id.clone()));
+                }
                 touched
                     .entry(domain.to_owned())
                     .or_default()
@@ -148,8 +167,21 @@ impl Golden {
             }
         }
         for (domain, keys) in touched {
-            let keys: Vec<(&str, &str)> =
+            let mut keys: Vec<(&str, &str)> =
                 keys.iter().map(|(s, i)| (s.as_str(), i.as_str())).collect();
+            if let Some(known) = known.filter(|k| k.domain == domain) {
+                keys.retain(|&(system, id)| {
+                    let key = (system.to_owned(), id.to_owned());
+                    match known.records.get(&key) {
+                        Some((record_id, terms)) if !changed_since.contains(&key) => self
+                            .index
+                            .upsert(&domain, *record_id, terms)
+                            .map(|()| false)
+                            .unwrap_or(true),
+                        _ => true,
+                    }
+                });
+            }
             let mut rows: Vec<SourceRecordRow> = records::find_many(conn, &domain, &keys)?
                 .into_values()
                 .collect();
@@ -164,20 +196,31 @@ impl Golden {
     /// Applies every committed event after the index's position; commits the index when
     /// enough has piled up.
     pub fn sync_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        self.apply_index_events(conn, true)
+        self.apply_index_events(conn, true, None)
+    }
+
+    /// [`Golden::sync_index`] after a write that knows the index terms of the records it
+    /// created: those are indexed from `known` rather than read back and keyed again.
+    pub(super) fn sync_index_knowing(
+        &self,
+        conn: &mut DbConnection,
+        known: Option<&KnownTerms<'_>>,
+    ) -> Result<(), ServiceError> {
+        self.apply_index_events(conn, true, known)
     }
 
     /// Applies every committed event after the index's position to its overlay of uncommitted
     /// records, without committing the index: inside a write transaction, where an index
     /// commit (an fsync) would hold every other writer up.
     pub(super) fn catch_up_index(&self, conn: &mut DbConnection) -> Result<(), ServiceError> {
-        self.apply_index_events(conn, false)
+        self.apply_index_events(conn, false, None)
     }
 
     fn apply_index_events(
         &self,
         conn: &mut DbConnection,
         commit: bool,
+        known: Option<&KnownTerms<'_>>,
     ) -> Result<(), ServiceError> {
         let mut state = self
             .index_state
@@ -189,7 +232,7 @@ impl Golden {
             let Some(last) = page.last().map(|e| e.seq) else {
                 break;
             };
-            self.index_records_of(conn, &page)?;
+            self.index_records_of(conn, &page, known)?;
             models_changed |= page
                 .iter()
                 .any(|e| e.kind == super::models::MODEL_ACTIVATED);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::golden::{create_golden, recompute_golden, recompute_goldens};
+use super::index_sync::{KnownTerms, SourceKey, Terms};
 use super::matching::{BatchIndex, Incoming, Inserted};
 use super::prepare::PreparedBatch;
 use super::proposals::open_proposal;
@@ -121,7 +122,7 @@ impl Golden {
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
         let mut serialized = Duration::ZERO;
-        let (results, batch) = self.store.write(|tx| {
+        let (results, mut batch, written_up_to) = self.store.write(|tx| {
             let locked = Instant::now();
             self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
@@ -134,9 +135,10 @@ impl Golden {
                 also(tx, &results)?;
             }
             serialized = locked.elapsed();
+            let written_up_to = tx.feed_seq();
             // What the batch carried is freed once the lock is released and the crosswalk
             // cached (freeing it takes a while, and lookups wait on the cache).
-            Ok::<_, ServiceError>((results, batch))
+            Ok::<_, ServiceError>((results, batch, written_up_to))
         })?;
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
@@ -148,11 +150,17 @@ impl Golden {
                 tracing::warn!(error = %e.chain(), "crosswalk cache catch-up after a write failed");
             }
         }
+        let created = created_terms(&results, std::mem::take(&mut batch.new_terms));
         let stored = !valid.is_empty();
         free_off_thread((batch, valid));
         if stored {
             // Make the batch searchable now rather than at the next write.
-            self.sync_index(&mut *self.store.conn()?)?;
+            let known = KnownTerms {
+                domain: &domain.name,
+                up_to: written_up_to,
+                records: created,
+            };
+            self.sync_index_knowing(&mut *self.store.conn()?, Some(&known))?;
         }
         self.metrics.observe_ingest(&domain.name, &results);
         self.metrics
@@ -266,6 +274,24 @@ fn free_off_thread(leftovers: (Batch, Vec<(usize, ValidRecord)>)) {
     }
 }
 
+/// The index terms of the records a batch created, by source key.
+fn created_terms(
+    results: &[RecordResult],
+    mut terms: HashMap<i64, Terms>,
+) -> HashMap<SourceKey, (i64, Terms)> {
+    results
+        .iter()
+        .filter_map(|r| {
+            let id = r.record_id?;
+            let record_terms = terms.remove(&id)?;
+            Some((
+                (r.source_system.clone()?, r.source_id.clone()?),
+                (id, record_terms),
+            ))
+        })
+        .collect()
+}
+
 /// The records of a validated batch, without their positions.
 pub(super) fn valid_records(valid: &[(usize, ValidRecord)]) -> Vec<&ValidRecord> {
     valid.iter().map(|(_, record)| record).collect()
@@ -280,6 +306,9 @@ pub(super) struct Batch {
     /// records, so decisions do not wait on their fields.
     stale: Vec<String>,
     stale_set: HashSet<String>,
+    /// The index terms of the records this batch created and did not change again: after the
+    /// commit they are indexed as they are here, not read back from the database.
+    new_terms: HashMap<i64, Terms>,
 }
 
 impl Batch {
@@ -531,6 +560,7 @@ impl Golden {
             Outcome::New => {}
         }
         batch.index.add(&domain.name, record_id, &matched.terms);
+        batch.new_terms.insert(record_id, matched.terms);
         batch.index.note_inserted(
             record_id,
             Inserted {
@@ -556,6 +586,7 @@ impl Golden {
         row: SourceRecordRow,
     ) -> Result<(Decision, String, i64, i64), ServiceError> {
         batch.index.touch(row.id);
+        batch.new_terms.remove(&row.id);
         let version = row.version + 1;
         let change = if row.status == record_status::RETIRED {
             "restored"
