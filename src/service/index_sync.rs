@@ -336,6 +336,7 @@ pub async fn run_background_sync(golden: std::sync::Arc<Golden>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate;
 
     fn rules() -> RuleSet {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules");
@@ -352,5 +353,63 @@ mod tests {
         assert!(SyncState::from_payload(Some("7:0000"), &rules, 9).1);
         let (state, rebuild) = SyncState::from_payload(Some(&format!("12:{print}")), &rules, 9);
         assert_eq!((state.applied_seq, rebuild), (0, true));
+    }
+
+    #[test]
+    fn terms_a_write_knows_are_used_unless_a_later_event_changed_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = crate::config::Settings::embedded(dir.path());
+        settings.rules_dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("matching-rules");
+        let golden = Golden::open(settings).unwrap();
+        let vendor = |name: &str| {
+            let input = serde_json::json!({"source_system": "sap", "source_id": "1",
+                "attributes": {"name": name, "city": "Springfield"}});
+            golden
+                .ingest("vendor", vec![validate::parse_input(input)])
+                .unwrap()
+        };
+        let created = vendor("Acme Medical Supply");
+        let record_id = created[0].record_id.unwrap();
+        let mut conn = golden.store.conn().unwrap();
+        let created_up_to = events::last_seq(&mut conn).unwrap();
+        vendor("Acme Surgical Instruments");
+
+        let rules = golden.domain("vendor").unwrap().matching.clone().unwrap();
+        let terms_of = |name: &str| {
+            let record: Standardized = [("name".to_owned(), name.to_owned())].into();
+            keys::terms(&rules, &record)
+        };
+        let finds = |name: &str| {
+            golden
+                .index
+                .search("vendor", &terms_of(name), 5, 500)
+                .unwrap()
+                .contains(&record_id)
+        };
+        let replay = |up_to: i64| {
+            let known = KnownTerms {
+                domain: "vendor",
+                up_to,
+                records: [(
+                    ("sap".to_owned(), "1".to_owned()),
+                    (record_id, terms_of("zenith labs")),
+                )]
+                .into(),
+            };
+            let mut conn = golden.store.conn().unwrap();
+            let page = events::after(&mut conn, 0, 100, None).unwrap();
+            golden
+                .index_records_of(&mut conn, &page, Some(&known))
+                .unwrap();
+        };
+
+        // Known up to the last event: the record is indexed with the terms the write knew.
+        replay(events::last_seq(&mut conn).unwrap());
+        assert!(finds("zenith labs"));
+        // Known only up to its creation: the later update is read from the database.
+        replay(created_up_to);
+        assert!(!finds("zenith labs"));
+        assert!(finds("acme surgical instruments"));
     }
 }
