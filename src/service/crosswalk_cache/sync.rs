@@ -43,33 +43,52 @@ impl Touched {
         let Some(domain) = event.domain.as_deref().filter(|_| relevant) else {
             return;
         };
-        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&event.payload) else {
+        let Ok(payload) = serde_json::from_str::<Moved>(&event.payload) else {
             return;
         };
         self.goldens.extend(event.golden_id.iter().cloned());
-        for name in [
-            "golden_id",
-            "previous_golden_id",
-            "merged_golden_id",
-            "new_golden_id",
-        ] {
-            if let Some(id) = payload[name].as_str() {
-                self.goldens.insert(id.to_owned());
-            }
-        }
+        let named = [
+            payload.golden_id,
+            payload.previous_golden_id,
+            payload.merged_golden_id,
+            payload.new_golden_id,
+        ];
+        self.goldens.extend(named.into_iter().flatten());
         let keys = self.keys.entry(domain.to_owned()).or_default();
-        let records = payload["records"].as_array().into_iter().flatten();
-        for key in std::iter::once(&payload).chain(records) {
-            if let (Some(system), Some(id)) =
-                (key["source_system"].as_str(), key["source_id"].as_str())
-            {
+        let own = KeyOnly {
+            source_system: payload.source_system,
+            source_id: payload.source_id,
+        };
+        for key in std::iter::once(own).chain(payload.records) {
+            if let (Some(source_system), Some(source_id)) = (key.source_system, key.source_id) {
                 keys.insert(SourceKey {
-                    source_system: system.to_owned(),
-                    source_id: id.to_owned(),
+                    source_system,
+                    source_id,
                 });
             }
         }
     }
+}
+
+/// What an event's payload says about memberships: the golden IDs it names and the source
+/// keys it moved. The rest (a record's attributes) is skipped, not parsed.
+#[derive(serde::Deserialize)]
+struct Moved {
+    golden_id: Option<String>,
+    previous_golden_id: Option<String>,
+    merged_golden_id: Option<String>,
+    new_golden_id: Option<String>,
+    source_system: Option<String>,
+    source_id: Option<String>,
+    #[serde(default)]
+    records: Vec<KeyOnly>,
+}
+
+/// A source key in an event's payload.
+#[derive(serde::Deserialize)]
+struct KeyOnly {
+    source_system: Option<String>,
+    source_id: Option<String>,
 }
 
 impl Golden {
