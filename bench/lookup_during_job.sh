@@ -54,7 +54,9 @@ job_status() { curl -fs "http://$GOLDEN_BIND/v1/jobs/$JOB" -H "Authorization: Be
   python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["status"], j["rows_read"], "rows read")'; }
 until [[ "$(job_status)" =~ ^(running|finished|failed) ]]; do sleep 0.2; done
 lookups > "$OUT/busy.txt"
+curl -fs "http://$GOLDEN_BIND/metrics" > "$OUT/metrics_before_paced.txt"
 lookups "$PACE_MS" > "$OUT/busy_paced.txt"
+curl -fs "http://$GOLDEN_BIND/metrics" > "$OUT/metrics_after_paced.txt"
 echo "job after the busy run: $(job_status)"
 
 echo "records: $N master + $N in the job   wrk: $THREADS threads, $CONNECTIONS connections, $DURATION each, paced: $PACE_MS ms between requests"
@@ -75,4 +77,18 @@ for label, suffix in (("saturated", ""), (f"paced ({sys.argv[2]} ms)", "_paced")
     print(f"  idle     {ri:>8.0f} req/s  p99 {pi:7.2f} ms" + (f"  NON-2XX {bi}" if bi else ""))
     print(f"  job runs {rb:>8.0f} req/s  p99 {pb:7.2f} ms" + (f"  NON-2XX {bb}" if bb else ""))
     print(f"  busy p99 / idle p99: {pb / pi:.2f} ({'meets' if pb <= 3 * pi else 'misses'} the target: at most 3)")
+
+def answered(path):
+    counts = {}
+    for line in open(path):
+        found = re.match(r'golden_crosswalk_lookups_total\{answered_from="(\w+)"\} (\d+)', line)
+        if found:
+            counts[found.group(1)] = int(found.group(2))
+    return counts
+
+before, after = answered(f"{out}/metrics_before_paced.txt"), answered(f"{out}/metrics_after_paced.txt")
+moved = {k: after.get(k, 0) - before.get(k, 0) for k in ("cache", "database")}
+total = max(sum(moved.values()), 1)
+print(f"paced run while the job runs: {moved['database']} of {total} lookups answered from the "
+      f"database ({100 * moved['database'] / total:.1f}%), the rest from the cache")
 PY

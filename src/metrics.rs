@@ -79,6 +79,7 @@ pub struct Metrics {
     bulk_rows: IntCounterVec,
     bulk_rejects: IntCounterVec,
     auth_refusals: IntCounterVec,
+    crosswalk_lookups: IntCounterVec,
     open_proposals: IntGaugeVec,
     oldest_proposal: IntGaugeVec,
     index_applied: IntGauge,
@@ -158,6 +159,13 @@ impl Metrics {
                 "Refused requests (401 and 403) by reason, and whether each was written to the \
                  audit log or only counted here (past the per-caller budget of a minute)",
                 &["reason", "audited"],
+            )?,
+            crosswalk_lookups: counter(
+                "golden_crosswalk_lookups_total",
+                "Single-key crosswalk lookups by where they were answered from: the in-memory \
+                 cache, or the database (an `as_of` lookup, a key the cache lacks, or a cache \
+                 behind this process's last commit)",
+                &["answered_from"],
             )?,
             open_proposals: gauges(
                 "golden_open_proposals",
@@ -250,6 +258,13 @@ impl Metrics {
     }
 
     /// Counts one refused request; `reason` is a fixed code, never caller text.
+    /// Counts one single-key crosswalk lookup, answered from `"cache"` or `"database"`.
+    pub fn observe_crosswalk_lookup(&self, answered_from: &str) {
+        self.crosswalk_lookups
+            .with_label_values(&[answered_from])
+            .inc();
+    }
+
     pub fn observe_refusal(&self, reason: &str, audited: bool) {
         let audited = if audited { "true" } else { "false" };
         self.auth_refusals

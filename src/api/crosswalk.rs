@@ -84,8 +84,10 @@ pub async fn get(
     if as_of.is_none()
         && let Some(entry) = golden.crosswalk_cached(name, &system, &id)
     {
+        golden.metrics.observe_crosswalk_lookup("cache");
         return Ok(plain(HttpResponse::Ok(), entry));
     }
+    golden.metrics.observe_crosswalk_lookup("database");
     let service = golden.clone();
     let entry = blocking(move || service.crosswalk_at(&domain, &system, &id, as_of)).await?;
     Ok(plain(HttpResponse::Ok(), entry))

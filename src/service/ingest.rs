@@ -122,24 +122,26 @@ impl Golden {
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
         let mut serialized = Duration::ZERO;
-        let (results, mut batch, written_up_to) = self.store.write(|tx| {
-            let locked = Instant::now();
-            self.catch_up_index(tx.conn())?;
-            let mut batch = Batch::default();
-            batch.use_prepared(tx, prepared)?;
-            let mut results = results;
-            results.extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
-            batch.recompute_stale(tx, &domain)?;
-            results.sort_by_key(|r| r.index);
-            if let Some(also) = also {
-                also(tx, &results)?;
-            }
-            serialized = locked.elapsed();
-            let written_up_to = tx.feed_seq();
-            // What the batch carried is freed once the lock is released and the crosswalk
-            // cached (freeing it takes a while, and lookups wait on the cache).
-            Ok::<_, ServiceError>((results, batch, written_up_to))
-        })?;
+        let ((results, mut batch, written_up_to), emitted) =
+            self.store.write_announcing_later(|tx| {
+                let locked = Instant::now();
+                self.catch_up_index(tx.conn())?;
+                let mut batch = Batch::default();
+                batch.use_prepared(tx, prepared)?;
+                let mut results = results;
+                results
+                    .extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
+                batch.recompute_stale(tx, &domain)?;
+                results.sort_by_key(|r| r.index);
+                if let Some(also) = also {
+                    also(tx, &results)?;
+                }
+                serialized = locked.elapsed();
+                let written_up_to = tx.feed_seq();
+                // What the batch carried is freed once the lock is released and the crosswalk
+                // cached (freeing it takes a while, and lookups wait on the cache).
+                Ok::<_, ServiceError>((results, batch, written_up_to))
+            })?;
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after
@@ -149,6 +151,12 @@ impl Golden {
             {
                 tracing::warn!(error = %e.chain(), "crosswalk cache catch-up after a write failed");
             }
+        }
+        // Announced only now: until the cache holds the batch, lookups keep answering from it
+        // as it stood rather than finding it behind and going to the database. The writer's
+        // own later requests see the batch either way, since it is cached before this returns.
+        if let Some(seq) = emitted {
+            self.store.announce(seq);
         }
         let created = created_terms(&results, std::mem::take(&mut batch.new_terms));
         let stored = !valid.is_empty();

@@ -152,6 +152,24 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        let (out, emitted) = self.write_announcing_later(f)?;
+        if let Some(seq) = emitted {
+            self.announce(seq);
+        }
+        Ok(out)
+    }
+
+    /// [`Store::write`] that leaves announcing the commit to the caller: it returns the last
+    /// sequence the transaction emitted, for [`Store::announce`] once the caller's caches
+    /// (the crosswalk) reflect it. Until then readers keep answering from those caches as they
+    /// stood, instead of finding them behind and reading the database.
+    pub fn write_announcing_later<T, E>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<(T, Option<i64>), E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
         let _gate = match self.backend {
             Backend::Sqlite => Some(self.write_gate.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
@@ -173,10 +191,7 @@ impl Store {
         // Freeing a bulk batch's rows takes a while: not while other writers wait.
         drop(_gate);
         drop(written);
-        if let Some(seq) = emitted {
-            self.announce(seq);
-        }
-        Ok(out)
+        Ok((out, emitted))
     }
 
     /// Runs `f` in a read-only transaction that sees one consistent snapshot of the database
@@ -227,7 +242,7 @@ impl Store {
 
     /// Publishes `seq` unless a later one is already known (commits on two threads can
     /// announce out of order).
-    fn announce(&self, seq: i64) {
+    pub fn announce(&self, seq: i64) {
         self.last_seq.send_if_modified(|last| {
             let newer = seq > *last;
             if newer {

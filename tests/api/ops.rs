@@ -23,6 +23,41 @@ fn sample(text: &str, series: &str) -> f64 {
 }
 
 #[test]
+fn crosswalk_lookups_count_where_they_were_answered_from() {
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap"]);
+    let (status, body) = app.post(
+        "/v1/vendor/records",
+        Some(&token),
+        &vendor("sap", "1", json!({"name": "Acme Medical Supply"})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let reader = app.token(&[Role::Reader], &[]);
+    let cache = r#"golden_crosswalk_lookups_total{answered_from="cache"}"#;
+    let database = r#"golden_crosswalk_lookups_total{answered_from="database"}"#;
+    let before = metrics(&app);
+    let (status, _) = app.get("/v1/crosswalk/vendor/sap/1", Some(&reader));
+    assert_eq!(status, 200);
+    // A past moment is the database's to answer.
+    let (status, _) = app.get(
+        "/v1/crosswalk/vendor/sap/1?as_of=2100-01-01T00:00:00Z",
+        Some(&reader),
+    );
+    assert_eq!(status, 200);
+    let after = metrics(&app);
+    assert_eq!(
+        sample(&after, cache) - sample(&before, cache),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, database) - sample(&before, database),
+        1.0,
+        "{after}"
+    );
+}
+
+#[test]
 fn ingest_and_requests_move_the_counters() {
     let app = spawn_app();
     let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
