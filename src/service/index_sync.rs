@@ -167,22 +167,21 @@ impl Golden {
             }
         }
         for (domain, keys) in touched {
-            let mut keys: Vec<(&str, &str)> =
-                keys.iter().map(|(s, i)| (s.as_str(), i.as_str())).collect();
-            if let Some(known) = known.filter(|k| k.domain == domain) {
-                keys.retain(|&(system, id)| {
-                    let key = (system.to_owned(), id.to_owned());
-                    match known.records.get(&key) {
-                        Some((record_id, terms)) if !changed_since.contains(&key) => self
-                            .index
-                            .upsert(&domain, *record_id, terms)
-                            .map(|()| false)
-                            .unwrap_or(true),
-                        _ => true,
-                    }
-                });
+            let known = known.filter(|k| k.domain == domain);
+            let mut unread: Vec<(&str, &str)> = Vec::new();
+            for key in &keys {
+                let terms = known
+                    .and_then(|k| k.records.get(key))
+                    .filter(|_| !changed_since.contains(key));
+                match terms {
+                    Some((record_id, terms)) => self
+                        .index
+                        .upsert(&domain, *record_id, terms)
+                        .map_err(ServiceError::from)?,
+                    None => unread.push((key.0.as_str(), key.1.as_str())),
+                }
             }
-            let mut rows: Vec<SourceRecordRow> = records::find_many(conn, &domain, &keys)?
+            let mut rows: Vec<SourceRecordRow> = records::find_many(conn, &domain, &unread)?
                 .into_values()
                 .collect();
             rows.sort_by_key(|r| r.id);

@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 
+use super::index_sync::Terms;
 use super::{Golden, ServiceError};
 use crate::index::Prepared;
 use crate::index::rank::Hit;
@@ -35,9 +36,6 @@ const ROWS_PER_QUERY: usize = 2_000;
 
 /// A record's key in its batch.
 type Key = (String, String);
-
-/// Candidate-key terms with their boosts.
-type Terms = Vec<(String, f32)>;
 
 /// A record's log-odds against committed candidates and against the batch's earlier
 /// records found, and the explanations of the best of both.
