@@ -136,8 +136,9 @@ impl Metrics {
                     Opts::new(
                         "golden_ingest_seconds_total",
                         "Time spent ingesting (requests and bulk batches) by domain: `total` from \
-                         validation to the index being updated, `serialized` inside the write \
-                         transaction, where writers of every replica wait for each other",
+                         validation to the index being updated, `serialized` from taking the \
+                         feed's sequence lock to the end of the commit, where writers of every \
+                         replica wait for each other",
                     ),
                     &["domain", "part"],
                 )?;

@@ -28,15 +28,21 @@ pub struct ValidRecord {
     pub warnings: Vec<FieldError>,
     /// Hash of the canonical attributes: an identical re-send has the same hash.
     pub content_hash: String,
+    /// The stored texts of `attributes` (canonical) and `standardized`, written when the
+    /// record is validated (in parallel for a batch) rather than inside the write transaction.
+    attributes_text: String,
+    standardized_text: String,
 }
 
 impl ValidRecord {
-    pub fn attributes_json(&self) -> String {
-        canonical_json(&Value::Object(self.attributes.clone()))
+    /// The attributes as stored: canonical JSON.
+    pub fn attributes_json(&self) -> &str {
+        &self.attributes_text
     }
 
-    pub fn standardized_json(&self) -> String {
-        serde_json::to_string(&self.standardized).unwrap_or_else(|_| "{}".into())
+    /// The standardized values as stored.
+    pub fn standardized_json(&self) -> &str {
+        &self.standardized_text
     }
 }
 
@@ -122,14 +128,17 @@ pub fn validate_checked(
         return Err(Rejection { errors, warnings });
     }
     crate::matching::features::derive(domain, &source_system, &input.attributes, &mut standardized);
-    let content_hash = hash(&canonical_json(&Value::Object(input.attributes.clone())));
+    let attributes_text = canonical_json(&Value::Object(input.attributes.clone()));
+    let standardized_text = serde_json::to_string(&standardized).unwrap_or_else(|_| "{}".into());
     Ok(ValidRecord {
         source_system,
         source_id,
         attributes: input.attributes,
         standardized,
         warnings,
-        content_hash,
+        content_hash: hash(&attributes_text),
+        attributes_text,
+        standardized_text,
     })
 }
 

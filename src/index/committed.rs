@@ -8,8 +8,11 @@
 //! the search (see [`super::rank`]) are only ever looked up.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::RwLock;
 
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
 use tantivy::postings::{SegmentPostings, TermInfo};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Searcher, SegmentReader, TERMINATED, Term};
@@ -58,12 +61,53 @@ impl Lookup {
     }
 }
 
+/// Each committed segment's column of record IDs, opened once per segment rather than once
+/// per search: opening it reads the column's layout again, which cost a search as much as
+/// reading a few postings.
+#[derive(Default)]
+pub(super) struct RecordIdColumns {
+    columns: RwLock<HashMap<SegmentId, Column<u64>>>,
+}
+
+impl RecordIdColumns {
+    fn get(&self, segment: &SegmentReader, field: &str) -> Result<Column<u64>, IndexError> {
+        let id = segment.segment_id();
+        if let Some(column) = self
+            .columns
+            .read()
+            .map_err(|_| IndexError::Poisoned)?
+            .get(&id)
+        {
+            return Ok(column.clone());
+        }
+        let column = segment.fast_fields().u64(field)?;
+        self.columns
+            .write()
+            .map_err(|_| IndexError::Poisoned)?
+            .insert(id, column.clone());
+        Ok(column)
+    }
+
+    /// Forgets the segments `searcher` no longer has (merged away).
+    pub fn keep_only(&self, searcher: &Searcher) {
+        let live: HashSet<SegmentId> = searcher
+            .segment_readers()
+            .iter()
+            .map(SegmentReader::segment_id)
+            .collect();
+        if let Ok(mut columns) = self.columns.write() {
+            columns.retain(|id, _| live.contains(id));
+        }
+    }
+}
+
 /// What to search: the fields, the domain and the weighted terms (in the order of the
 /// [`Lookup`]'s terms).
 pub(super) struct Query<'a> {
     pub terms_field: Field,
     pub domain_field: Field,
     pub record_id: &'a str,
+    pub record_ids: &'a RecordIdColumns,
     pub domain: &'a str,
     pub weighted: &'a [QueryTerm],
 }
@@ -122,7 +166,7 @@ fn search_segment(
             Some(*sum)
         })
         .collect();
-    let ids = segment.fast_fields().u64(query.record_id)?;
+    let ids = query.record_ids.get(segment, query.record_id)?;
     let alive = segment.alive_bitset();
     loop {
         // A document must reach the worst kept score (ties may still win on the record ID).

@@ -99,6 +99,7 @@ pub struct CandidateIndex {
     writer: Mutex<IndexWriter>,
     fields: Fields,
     pending: RwLock<Postings>,
+    record_ids: committed::RecordIdColumns,
 }
 
 impl CandidateIndex {
@@ -149,6 +150,7 @@ impl CandidateIndex {
             writer: Mutex::new(writer),
             fields,
             pending: RwLock::new(Postings::default()),
+            record_ids: committed::RecordIdColumns::default(),
         })
     }
 
@@ -214,6 +216,7 @@ impl CandidateIndex {
         prepared.set_payload(payload);
         prepared.commit()?;
         self.reader.reload()?;
+        self.record_ids.keep_only(&self.reader.searcher());
         self.pending
             .write()
             .map_err(|_| IndexError::Poisoned)?
@@ -389,6 +392,7 @@ impl CandidateIndex {
             terms_field: self.fields.terms,
             domain_field: self.fields.domain,
             record_id: RECORD_ID,
+            record_ids: &self.record_ids,
             domain,
             weighted,
         };

@@ -46,6 +46,7 @@ pub(super) fn issue_golden(
     let number = tx.next_number(&format!("golden:{}", domain.name))?;
     let id = golden_id(&domain.id_prefix, number);
     let now = tx.now();
+    let fields = serde_json::to_string(&survived.fields)?;
     golden::insert(
         tx,
         &NewGolden {
@@ -53,19 +54,19 @@ pub(super) fn issue_golden(
             domain: &domain.name,
             status: golden_status::ACTIVE,
             version: 1,
-            fields: &serde_json::to_string(&survived.fields)?,
+            fields: &fields,
             lineage: &serde_json::to_string(&survived.lineage)?,
             created_at: now,
             updated_at: now,
         },
     )?;
-    tx.emit(
-        Some(&domain.name),
-        "golden.created",
-        Some(&id),
-        &json!({"golden_id": id, "version": 1, "status": golden_status::ACTIVE,
-                "fields": survived.fields}),
+    // The fields are serialized once, for the row and the event alike.
+    let payload = format!(
+        r#"{{"fields":{fields},"golden_id":{},"status":{},"version":1}}"#,
+        serde_json::to_string(&id)?,
+        serde_json::to_string(golden_status::ACTIVE)?,
     );
+    tx.emit_text(Some(&domain.name), "golden.created", Some(&id), payload);
     Ok(id)
 }
 

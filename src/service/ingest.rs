@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -121,27 +121,23 @@ impl Golden {
         }
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
-        let mut serialized = Duration::ZERO;
-        let ((results, mut batch, written_up_to), emitted) =
-            self.store.write_announcing_later(|tx| {
-                let locked = Instant::now();
-                self.catch_up_index(tx.conn())?;
-                let mut batch = Batch::default();
-                batch.use_prepared(tx, prepared)?;
-                let mut results = results;
-                results
-                    .extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
-                batch.recompute_stale(tx, &domain)?;
-                results.sort_by_key(|r| r.index);
-                if let Some(also) = also {
-                    also(tx, &results)?;
-                }
-                serialized = locked.elapsed();
-                let written_up_to = tx.feed_seq();
-                // What the batch carried is freed once the lock is released and the crosswalk
-                // cached (freeing it takes a while, and lookups wait on the cache).
-                Ok::<_, ServiceError>((results, batch, written_up_to))
-            })?;
+        let written = self.store.write_announcing_later(|tx| {
+            self.catch_up_index(tx.conn())?;
+            let mut batch = Batch::default();
+            batch.use_prepared(tx, prepared)?;
+            let mut results = results;
+            results.extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
+            batch.recompute_stale(tx, &domain)?;
+            results.sort_by_key(|r| r.index);
+            if let Some(also) = also {
+                also(tx, &results)?;
+            }
+            let written_up_to = tx.feed_seq();
+            // What the batch carried is freed once the lock is released and the crosswalk
+            // cached (freeing it takes a while, and lookups wait on the cache).
+            Ok::<_, ServiceError>((results, batch, written_up_to))
+        })?;
+        let ((results, mut batch, written_up_to), emitted) = (written.out, written.emitted);
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after
@@ -172,7 +168,7 @@ impl Golden {
         }
         self.metrics.observe_ingest(&domain.name, &results);
         self.metrics
-            .observe_ingest_time(&domain.name, started.elapsed(), serialized);
+            .observe_ingest_time(&domain.name, started.elapsed(), written.serialized);
         Ok(results)
     }
 
@@ -512,8 +508,8 @@ impl Golden {
                 golden_id: &golden_id,
                 version: 1,
                 status: record_status::ACTIVE,
-                attributes: &attributes,
-                standardized: &record.standardized_json(),
+                attributes,
+                standardized: record.standardized_json(),
                 content_hash: &record.content_hash,
                 created_at: now,
                 updated_at: now,
@@ -525,7 +521,7 @@ impl Golden {
             record_id,
             1,
             "created",
-            &attributes,
+            attributes,
             &record.content_hash,
         );
         let reason = link["reason"].as_str().unwrap_or("new");
@@ -533,11 +529,11 @@ impl Golden {
         if let Outcome::AutoLink { score, .. } = &matched.outcome {
             record_link(tx, domain, record_id, &golden_id, score)?;
         }
-        tx.emit(
+        tx.emit_text(
             Some(&domain.name),
             "record.created",
             Some(&golden_id),
-            &record_event(record, &golden_id, 1),
+            record_event(record, &golden_id, 1),
         );
         let mut linked = json!({"source_system": record.source_system, "source_id": record.source_id,
             "golden_id": golden_id});
@@ -609,8 +605,8 @@ impl Golden {
             &RecordUpdate {
                 version,
                 status: record_status::ACTIVE,
-                attributes: &attributes,
-                standardized: &record.standardized_json(),
+                attributes,
+                standardized: record.standardized_json(),
                 content_hash: &record.content_hash,
                 updated_at: now,
                 standardization: Some(&domain.standardization()),
@@ -621,14 +617,14 @@ impl Golden {
             row.id,
             version,
             change,
-            &attributes,
+            attributes,
             &record.content_hash,
         );
-        tx.emit(
+        tx.emit_text(
             Some(&domain.name),
             &format!("record.{change}"),
             Some(&row.golden_id),
-            &record_event(record, &row.golden_id, version),
+            record_event(record, &row.golden_id, version),
         );
         recompute_golden(tx, domain, &row.golden_id)?;
         let alone = records::members(tx.conn(), &row.golden_id)?
@@ -694,14 +690,17 @@ pub(super) fn add_version(
     });
 }
 
-fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> Value {
-    json!({
-        "source_system": record.source_system,
-        "source_id": record.source_id,
-        "golden_id": golden_id,
-        "version": version,
-        "attributes": record.attributes,
-    })
+/// A record's `record.created` / `record.updated` payload, written from the attribute text
+/// worked out at validation rather than by serializing the attributes again in the lock.
+fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> String {
+    let text = |s: &str| Value::from(s).to_string();
+    format!(
+        r#"{{"attributes":{},"golden_id":{},"source_id":{},"source_system":{},"version":{version}}}"#,
+        record.attributes_json(),
+        text(golden_id),
+        text(&record.source_id),
+        text(&record.source_system),
+    )
 }
 
 /// Keeps why a record was auto-linked: the member it matched, the evidence and the model.
@@ -762,6 +761,26 @@ fn one_per_cluster(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_event_carries_the_record_as_json() {
+        let rules =
+            crate::rules::RuleSet::load_dir(std::path::Path::new("matching-rules")).unwrap();
+        let domain = rules.domain("vendor").unwrap();
+        let record = validate::validate(
+            domain,
+            validate::parse_input(json!({"source_system": "erp.one", "source_id": "7\"8\\",
+                "attributes": {"name": "Acme \u{e9}", "tax_id": "12-3456789", "extra": {"b": [1, 2.5], "a": null}}}))
+            .unwrap(),
+        )
+        .unwrap();
+        let payload: Value = serde_json::from_str(&record_event(&record, "V-9", 3)).unwrap();
+        assert_eq!(
+            payload,
+            json!({"source_system": "erp.one", "source_id": "7\"8\\", "golden_id": "V-9",
+                "version": 3, "attributes": record.attributes})
+        );
+    }
 
     fn golden(dir: &tempfile::TempDir) -> Golden {
         let mut settings = crate::config::Settings::embedded(dir.path());

@@ -155,7 +155,7 @@ impl Golden {
             });
         };
         let (limit, common) = (rules.max_candidates, rules.common_term_records);
-        let (terms, ids, odds, batch_odds, explained) = match prepared {
+        let (terms, ids, odds, batch_odds, mut explained) = match prepared {
             Some(p) => {
                 let newer = Newer {
                     postings: &batch.postings,
@@ -197,7 +197,6 @@ impl Golden {
             inserted: &batch.inserted,
             odds: &odds,
             batch_odds: &batch_odds,
-            explained: &explained,
         };
         let ranked = if ids.is_empty() {
             Vec::new()
@@ -211,7 +210,15 @@ impl Golden {
                 excluded: &excluded,
                 source_system,
             };
-            rank(conn, rules, domain, record, &candidates, &known)?
+            rank(
+                conn,
+                rules,
+                domain,
+                record,
+                &candidates,
+                &known,
+                &mut explained,
+            )?
         };
         Ok(MatchResult {
             outcome: matching::decide(rules, ranked),
@@ -287,8 +294,6 @@ struct Known<'a> {
     odds: &'a HashMap<i64, f64>,
     /// ... and against the batch's earlier new records, by their place.
     batch_odds: &'a HashMap<usize, f64>,
-    /// Explanations against the best of those, worked out ahead.
-    explained: &'a Explained,
 }
 
 /// A candidate record as matching needs it.
@@ -300,8 +305,25 @@ struct CandidateRow<'a> {
     standardized: Cow<'a, Standardized>,
     /// The incoming record's log-odds against it, when worked out ahead.
     odds: Option<f64>,
-    /// ... and the full explanation, when worked out ahead.
-    explained: Option<&'a PairScore>,
+    /// ... and where its full explanation is, when worked out ahead.
+    explained: Option<Ahead>,
+}
+
+/// Where an explanation worked out ahead is kept in [`Explained`].
+#[derive(Clone, Copy)]
+enum Ahead {
+    Committed(i64),
+    Batch(usize),
+}
+
+impl Ahead {
+    /// Takes the explanation out: each candidate's is used once.
+    fn take(self, explained: &mut Explained) -> Option<PairScore> {
+        match self {
+            Self::Committed(id) => explained.committed.remove(&id),
+            Self::Batch(place) => explained.batch.remove(&place),
+        }
+    }
 }
 
 /// The candidates, in ID order: read ahead where the batch has not written them since,
@@ -342,7 +364,7 @@ fn candidate_rows<'a>(
                 eligible: c.row.domain == domain && c.row.status == record_status::ACTIVE,
                 standardized: Cow::Borrowed(&c.standardized),
                 odds: known.odds.get(id).copied(),
-                explained: known.explained.committed.get(id),
+                explained: Some(Ahead::Committed(*id)),
             });
         } else if let Some(inserted) = known.inserted.get(id) {
             rows.push(CandidateRow {
@@ -354,9 +376,7 @@ fn candidate_rows<'a>(
                     .position
                     .and_then(|p| known.batch_odds.get(&p))
                     .copied(),
-                explained: inserted
-                    .position
-                    .and_then(|p| known.explained.batch.get(&p)),
+                explained: inserted.position.map(Ahead::Batch),
             });
         }
     }
@@ -366,10 +386,10 @@ fn candidate_rows<'a>(
 
 /// A golden record's best candidate so far: its log-odds, record ID, values and, when
 /// worked out ahead, its explanation.
-type Best<'a> = (f64, i64, Cow<'a, Standardized>, Option<&'a PairScore>);
+type Best<'a> = (f64, i64, Cow<'a, Standardized>, Option<Ahead>);
 
 /// Scores the candidates and returns one entry per golden record (its best member), best
-/// first, with the full explanation.
+/// first, with the full explanation: taken from `worked_out` where it was worked out ahead.
 fn rank(
     conn: &mut DbConnection,
     rules: &MatchRules,
@@ -377,6 +397,7 @@ fn rank(
     record: &Standardized,
     candidates: &Candidates<'_>,
     known: &Known<'_>,
+    worked_out: &mut Explained,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
     let mut best: HashMap<String, Best<'_>> = HashMap::new();
     for candidate in candidate_rows(conn, &domain.name, candidates.ids, known)? {
@@ -423,8 +444,8 @@ fn rank(
     Ok(ranked
         .into_iter()
         .map(|(golden, (_, id, candidate, explained))| {
-            let mut score = match explained {
-                Some(ahead) => ahead.clone(),
+            let mut score = match explained.and_then(|ahead| ahead.take(worked_out)) {
+                Some(score) => score,
                 None => matching::score_pair(rules, record, &candidate),
             };
             score.matched_record_id = Some(id);

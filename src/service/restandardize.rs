@@ -102,7 +102,7 @@ impl Golden {
                             attributes: serde_json::from_str(&row.attributes)?,
                         };
                         let standardized = match validate::validate(&domain, input) {
-                            Ok(valid) => valid.standardized_json(),
+                            Ok(valid) => valid.standardized_json().to_owned(),
                             Err(_) => {
                                 report.failed += 1;
                                 row.standardized.clone()

@@ -384,7 +384,7 @@ fn revert(
         attributes: attributes.clone(),
     };
     let standardized = crate::validate::validate(domain, input)
-        .map(|valid| valid.standardized_json())
+        .map(|valid| valid.standardized_json().to_owned())
         .unwrap_or_else(|_| row.standardized.clone());
     let next = row.version + 1;
     let now = tx.now();

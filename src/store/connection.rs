@@ -52,11 +52,16 @@ impl ManageConnection for Manager {
                 // WAL at every commit: NORMAL survives a killed process but may lose the last
                 // commits to a power cut, and with them acknowledged writes and change-feed
                 // sequences that consumers already read.
+                // Checkpoints run on the store's own thread (see `checkpoint`); a commit
+                // checkpoints by itself only past the backstop.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {}; PRAGMA cache_size = -{};",
                     self.busy_timeout.as_millis(),
-                    self.sync.pragma()
+                    self.sync.pragma(),
+                    super::checkpoint::BACKSTOP_PAGES,
+                    PAGE_CACHE_KIB,
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -73,6 +78,11 @@ impl ManageConnection for Manager {
         false
     }
 }
+
+/// Each SQLite connection's page cache. SQLite's default (2 MiB) holds the indexes of a small
+/// store only: matching reads candidate rows and index pages all over a large one, and every
+/// miss is a read from the operating system's cache.
+const PAGE_CACHE_KIB: u32 = 32 * 1024;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;

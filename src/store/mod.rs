@@ -4,6 +4,7 @@
 //! [`Store::write`], which serializes writers on the change-feed counter so that event
 //! sequence numbers are gap-free and commit in order on both backends.
 
+mod checkpoint;
 mod connection;
 pub mod migrate;
 pub mod models;
@@ -12,6 +13,7 @@ pub mod schema;
 mod tx;
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
@@ -77,6 +79,8 @@ pub struct Store {
     last_seq: Arc<watch::Sender<i64>>,
     /// The time rows are stamped with.
     clock: Clock,
+    /// SQLite only: checkpoints after writes, outside the write lock.
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 impl Store {
@@ -102,15 +106,23 @@ impl Store {
         );
         let pool = diesel::r2d2::Pool::builder()
             .max_size(settings.db_pool_size.max(2))
-            .connection_timeout(std::time::Duration::from_secs(15))
+            .connection_timeout(Duration::from_secs(15))
             .build(manager)
             .map_err(|e| StoreError::setup("cannot open the connection pool", e))?;
+        let checkpointer = match backend {
+            Backend::Sqlite => Some(Arc::new(
+                checkpoint::Checkpointer::start(pool.clone())
+                    .map_err(|e| StoreError::setup("cannot start the checkpoint thread", e))?,
+            )),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend,
             write_gate: Arc::new(Mutex::new(())),
             last_seq: Arc::new(watch::Sender::new(0)),
             clock: settings.clock.clone(),
+            checkpointer,
         })
     }
 
@@ -152,11 +164,11 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
-        let (out, emitted) = self.write_announcing_later(f)?;
-        if let Some(seq) = emitted {
+        let written = self.write_announcing_later(f)?;
+        if let Some(seq) = written.emitted {
             self.announce(seq);
         }
-        Ok(out)
+        Ok(written.out)
     }
 
     /// [`Store::write`] that leaves announcing the commit to the caller: it returns the last
@@ -166,7 +178,7 @@ impl Store {
     pub fn write_announcing_later<T, E>(
         &self,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
-    ) -> Result<(T, Option<i64>), E>
+    ) -> Result<Written<T>, E>
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
@@ -175,8 +187,10 @@ impl Store {
             Backend::Postgres => None,
         };
         let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let mut locked = None;
         let (out, emitted, written) = conn.transaction(|conn| {
             let last_seq = queries::events::lock_sequence(conn)?;
+            locked = Some(Instant::now());
             // Never earlier than the last committed event, so history stays in order even
             // when replicas' clocks disagree or a clock steps back.
             let last_at = queries::events::time_of(conn, last_seq)?;
@@ -188,10 +202,18 @@ impl Store {
             let written = tx.finish()?;
             Ok::<_, E>((out, emitted, written))
         })?;
+        let serialized = locked.map_or(Duration::ZERO, |at| at.elapsed());
         // Freeing a bulk batch's rows takes a while: not while other writers wait.
         drop(_gate);
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.request();
+        }
         drop(written);
-        Ok((out, emitted))
+        Ok(Written {
+            out,
+            emitted,
+            serialized,
+        })
     }
 
     /// Runs `f` in a read-only transaction that sees one consistent snapshot of the database
@@ -251,6 +273,16 @@ impl Store {
             newer
         });
     }
+}
+
+/// What a committed write returned, and what it cost the writers queued behind it.
+pub struct Written<T> {
+    pub out: T,
+    /// The last sequence it emitted, if any.
+    pub emitted: Option<i64>,
+    /// Time from taking the feed's sequence lock, which every writer of every replica waits
+    /// for, to the end of the commit that released it.
+    pub serialized: Duration,
 }
 
 /// The system's current UTC time at the microsecond precision both backends store. The

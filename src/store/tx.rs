@@ -66,13 +66,24 @@ impl<'c> Tx<'c> {
         golden_id: Option<&str>,
         payload: &serde_json::Value,
     ) {
+        self.emit_text(domain, kind, golden_id, payload.to_string());
+    }
+
+    /// [`Tx::emit`] with the payload already serialized (it must be a JSON object).
+    pub fn emit_text(
+        &mut self,
+        domain: Option<&str>,
+        kind: &str,
+        golden_id: Option<&str>,
+        payload: String,
+    ) {
         let seq = self.last_seq + 1;
         self.held.events.push(NewEvent {
             seq,
             domain: domain.map(str::to_owned),
             kind: kind.to_owned(),
             golden_id: golden_id.map(str::to_owned),
-            payload: payload.to_string(),
+            payload,
             created_at: self.now,
         });
         self.last_seq = seq;

@@ -44,9 +44,9 @@ pub fn merged_into(
 
 /// Inserts a golden record; the first entry of its history is written at commit.
 pub fn insert(tx: &mut Tx<'_>, golden: &NewGolden<'_>) -> QueryResult<()> {
-    diesel::insert_into(golden_records::table)
+    super::on_backend!(tx.conn(), |c| diesel::insert_into(golden_records::table)
         .values(golden)
-        .execute(tx.conn())?;
+        .execute(c))?;
     tx.add_history(NewGoldenHistory {
         golden_id: golden.golden_id.to_owned(),
         version: golden.version,
@@ -69,15 +69,17 @@ pub fn update_fields(
     lineage: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(golden_records::table.find(&current.golden_id))
-        .set((
-            golden_records::status.eq(status),
-            golden_records::fields.eq(fields),
-            golden_records::lineage.eq(lineage),
-            golden_records::version.eq(current.version + 1),
-            golden_records::updated_at.eq(at),
-        ))
-        .execute(tx.conn())?;
+    super::on_backend!(tx.conn(), |c| diesel::update(
+        golden_records::table.find(&current.golden_id)
+    )
+    .set((
+        golden_records::status.eq(status),
+        golden_records::fields.eq(fields),
+        golden_records::lineage.eq(lineage),
+        golden_records::version.eq(current.version + 1),
+        golden_records::updated_at.eq(at),
+    ))
+    .execute(c))?;
     tx.add_history(NewGoldenHistory {
         golden_id: current.golden_id.clone(),
         version: current.version + 1,

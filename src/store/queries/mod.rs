@@ -25,6 +25,21 @@ macro_rules! insert_rows {
 }
 pub(crate) use insert_rows;
 
+/// Runs `$body` with `$c` bound to the concrete connection. For statements run once per
+/// record inside the write transaction: on the concrete backend diesel caches the prepared
+/// statement by its type, where the multi-backend connection builds its SQL text again on
+/// every call.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {{
+        let conn: &mut $crate::store::DbConnection = $conn;
+        match conn {
+            $crate::store::DbConnection::Sqlite($c) => $body,
+            $crate::store::DbConnection::Postgres($c) => $body,
+        }
+    }};
+}
+pub(crate) use on_backend;
+
 /// Most keys in one `IN` list.
 const KEYS_PER_QUERY: usize = 500;
 

@@ -12,10 +12,10 @@ use crate::store::schema::{do_not_match, golden_records, proposals, source_recor
 
 /// Inserts a proposal and returns its ID.
 pub fn insert(conn: &mut DbConnection, proposal: &NewProposal<'_>) -> QueryResult<i64> {
-    diesel::insert_into(proposals::table)
+    super::on_backend!(conn, |c| diesel::insert_into(proposals::table)
         .values(proposal)
         .returning(proposals::id)
-        .get_result(conn)
+        .get_result(c))
 }
 
 /// Stamps each proposal of `ids` with the versions its two golden records stand at now.

@@ -55,10 +55,10 @@ pub fn find_many(
 }
 
 pub fn insert(conn: &mut DbConnection, record: &NewSourceRecord<'_>) -> QueryResult<i64> {
-    diesel::insert_into(source_records::table)
+    super::on_backend!(conn, |c| diesel::insert_into(source_records::table)
         .values(record)
         .returning(source_records::id)
-        .get_result(conn)
+        .get_result(c))
 }
 
 /// What a new version of a record changes.
