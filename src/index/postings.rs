@@ -2,15 +2,19 @@
 //! (and, inside a write transaction, records not yet committed to the database), so matching
 //! sees every record at once without committing the on-disk index per record.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::rank::{Hit, QueryTerm, best};
 
 /// Terms to record IDs, with each record's terms for removal.
 #[derive(Debug, Default)]
 pub struct Postings {
-    by_term: HashMap<String, Vec<u64>>,
-    by_record: HashMap<u64, (String, Vec<String>)>,
+    /// Keyed by a term shared with `by_record`: a term held by many records is stored once.
+    by_term: HashMap<Arc<str>, Vec<u64>>,
+    by_record: HashMap<u64, (String, Vec<Arc<str>>)>,
     /// Counts the changes: a search worked out at one generation holds while it is unchanged.
     generation: u64,
 }
@@ -37,14 +41,19 @@ impl Postings {
     pub fn insert(&mut self, domain: &str, record_id: u64, terms: &[(String, f32)]) {
         self.remove(record_id);
         self.generation += 1;
+        let mut kept = Vec::with_capacity(terms.len());
         for (term, _) in terms {
+            let key = match self.by_term.get_key_value(term.as_str()) {
+                Some((key, _)) => Arc::clone(key),
+                None => Arc::from(term.as_str()),
+            };
             self.by_term
-                .entry(term.clone())
+                .entry(Arc::clone(&key))
                 .or_default()
                 .push(record_id);
+            kept.push(key);
         }
-        let terms = terms.iter().map(|(t, _)| t.clone()).collect();
-        self.by_record.insert(record_id, (domain.to_owned(), terms));
+        self.by_record.insert(record_id, (domain.to_owned(), kept));
     }
 
     pub fn remove(&mut self, record_id: u64) {
@@ -77,7 +86,7 @@ impl Postings {
     pub fn search(&self, domain: &str, query: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let mut scores: HashMap<u64, u64> = HashMap::new();
         for term in query.iter().filter(|t| t.drives) {
-            for id in self.by_term.get(&term.term).into_iter().flatten() {
+            for id in self.by_term.get(term.term.as_str()).into_iter().flatten() {
                 *scores.entry(*id).or_default() += u64::from(term.weight);
             }
         }
@@ -85,7 +94,7 @@ impl Postings {
             return Vec::new();
         }
         for term in query.iter().filter(|t| !t.drives && t.weight > 0) {
-            let Some(holders) = self.by_term.get(&term.term) else {
+            let Some(holders) = self.by_term.get(term.term.as_str()) else {
                 continue;
             };
             // Walk the shorter side: the term's records, or the candidates' own terms.
@@ -100,7 +109,7 @@ impl Postings {
                     let holds = self
                         .by_record
                         .get(id)
-                        .is_some_and(|(_, terms)| terms.contains(&term.term));
+                        .is_some_and(|(_, terms)| terms.iter().any(|t| **t == *term.term));
                     if holds {
                         *score += u64::from(term.weight);
                     }
@@ -118,7 +127,8 @@ impl Postings {
     /// Moves everything from `other` into `self`.
     pub fn absorb(&mut self, other: Postings) {
         for (id, (domain, terms)) in other.by_record {
-            let terms: Vec<(String, f32)> = terms.into_iter().map(|t| (t, 1.0)).collect();
+            let terms: Vec<(String, f32)> =
+                terms.into_iter().map(|t| (t.to_string(), 1.0)).collect();
             self.insert(&domain, id, &terms);
         }
     }

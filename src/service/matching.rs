@@ -24,7 +24,7 @@ pub struct BatchIndex {
     touched: Touched,
     /// New records stored by the transaction, as they were stored: their candidates need not
     /// read them back from the database.
-    inserted: HashMap<i64, Inserted>,
+    inserted: foldhash::HashMap<i64, Inserted>,
     /// The IDs of the prepared new records stored so far, by place, while the transaction
     /// has stored nothing else (`in_order`): its index then holds exactly the records each
     /// prepared in-batch search saw.
@@ -50,7 +50,7 @@ impl Default for BatchIndex {
         Self {
             postings: Postings::default(),
             touched: Touched::default(),
-            inserted: HashMap::new(),
+            inserted: foldhash::HashMap::default(),
             stored_in_order: Vec::new(),
             in_order: true,
             prepared: PreparedBatch::default(),
@@ -289,7 +289,7 @@ struct Candidates<'a> {
 struct Known<'a> {
     batch: &'a PreparedBatch,
     touched: &'a Touched,
-    inserted: &'a HashMap<i64, Inserted>,
+    inserted: &'a foldhash::HashMap<i64, Inserted>,
     /// The incoming record's log-odds against candidates, worked out ahead.
     odds: &'a HashMap<i64, f64>,
     /// ... and against the batch's earlier new records, by their place.
@@ -399,7 +399,7 @@ fn rank(
     known: &Known<'_>,
     worked_out: &mut Explained,
 ) -> Result<Vec<(String, PairScore)>, ServiceError> {
-    let mut best: HashMap<String, Best<'_>> = HashMap::new();
+    let mut best: foldhash::HashMap<String, Best<'_>> = foldhash::HashMap::default();
     for candidate in candidate_rows(conn, &domain.name, candidates.ids, known)? {
         if !candidate.eligible || candidates.excluded.contains(candidate.golden_id.as_ref()) {
             continue;
