@@ -63,11 +63,16 @@ pub(super) fn issue_golden(
     // The fields are serialized once, for the row and the event alike.
     let payload = format!(
         r#"{{"fields":{fields},"golden_id":{},"status":{},"version":1}}"#,
-        serde_json::to_string(&id)?,
-        serde_json::to_string(golden_status::ACTIVE)?,
+        json_string(&id),
+        json_string(golden_status::ACTIVE),
     );
     tx.emit_text(Some(&domain.name), "golden.created", Some(&id), payload);
     Ok(id)
+}
+
+/// `text` as a JSON string, for event payloads written as text.
+pub(super) fn json_string(text: &str) -> String {
+    Value::from(text).to_string()
 }
 
 /// Recomputes a golden record's fields from its active members and announces the change.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::golden::{create_golden, recompute_golden, recompute_goldens};
+use super::golden::{create_golden, json_string, recompute_golden, recompute_goldens};
 use super::index_sync::{KnownTerms, SourceKey, Terms};
 use super::matching::{BatchIndex, Incoming, Inserted};
 use super::prepare::PreparedBatch;
@@ -18,9 +18,9 @@ use super::{Golden, ServiceError};
 use crate::matching::{Outcome, PairScore};
 use crate::model::{Decision, FieldError, RecordInput, record_status};
 use crate::rules::Domain;
-use crate::store::Tx;
 use crate::store::models::{NewLinkEvidence, NewSourceRecord, NewVersion, SourceRecordRow};
 use crate::store::queries::{proposals, records, records::RecordUpdate};
+use crate::store::{Tx, Written};
 use crate::validate::{self, Rejection, ValidRecord};
 
 /// Most records accepted in one request; larger loads belong to bulk jobs.
@@ -121,7 +121,11 @@ impl Golden {
         }
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
-        let written = self.store.write_announcing_later(|tx| {
+        let Written {
+            out: (results, mut batch, written_up_to),
+            emitted,
+            serialized,
+        } = self.store.write_announcing_later(|tx| {
             self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
             batch.use_prepared(tx, prepared)?;
@@ -137,7 +141,6 @@ impl Golden {
             // cached (freeing it takes a while, and lookups wait on the cache).
             Ok::<_, ServiceError>((results, batch, written_up_to))
         })?;
-        let ((results, mut batch, written_up_to), emitted) = (written.out, written.emitted);
         if !valid.is_empty() {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after
@@ -168,7 +171,7 @@ impl Golden {
         }
         self.metrics.observe_ingest(&domain.name, &results);
         self.metrics
-            .observe_ingest_time(&domain.name, started.elapsed(), written.serialized);
+            .observe_ingest_time(&domain.name, started.elapsed(), serialized);
         Ok(results)
     }
 
@@ -693,13 +696,12 @@ pub(super) fn add_version(
 /// A record's `record.created` / `record.updated` payload, written from the attribute text
 /// worked out at validation rather than by serializing the attributes again in the lock.
 fn record_event(record: &ValidRecord, golden_id: &str, version: i64) -> String {
-    let text = |s: &str| Value::from(s).to_string();
     format!(
         r#"{{"attributes":{},"golden_id":{},"source_id":{},"source_system":{},"version":{version}}}"#,
         record.attributes_json(),
-        text(golden_id),
-        text(&record.source_id),
-        text(&record.source_system),
+        json_string(golden_id),
+        json_string(&record.source_id),
+        json_string(&record.source_system),
     )
 }
 
