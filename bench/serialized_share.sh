@@ -72,7 +72,14 @@ for line in metrics.splitlines():
         part = line.split('part="')[1].split('"')[0]
         parts[part] = float(line.rsplit(" ", 1)[1])
 total, serialized = parts.get("total", 0.0), parts.get("serialized", 0.0)
+writes = {}
+for line in metrics.splitlines():
+    if line.startswith("golden_ingest_writes_total{") and 'domain="vendor"' in line:
+        counted = line.split('counted="')[1].split('"')[0]
+        writes[counted] = float(line.rsplit(" ", 1)[1])
+per_write = writes.get("requests", 0.0) / max(writes.get("transactions", 0.0), 1.0)
 print(f"records {len(rows)}, {wall:.1f} s ({len(rows) / wall:.0f} records/s); "
       f"serialized {serialized * 1e6 / len(rows):.0f} us per record, "
-      f"{100 * serialized / max(total, 1e-9):.1f}% of the time spent ingesting")
+      f"{100 * serialized / max(total, 1e-9):.1f}% of the time spent ingesting; "
+      f"{per_write:.2f} requests per write transaction")
 PY

@@ -76,6 +76,7 @@ pub struct Metrics {
     http_latency: HistogramVec,
     ingested: IntCounterVec,
     ingest_seconds: CounterVec,
+    ingest_writes: IntCounterVec,
     bulk_rows: IntCounterVec,
     bulk_rejects: IntCounterVec,
     auth_refusals: IntCounterVec,
@@ -145,6 +146,14 @@ impl Metrics {
                 registry.register(Box::new(metric.clone()))?;
                 metric
             },
+            ingest_writes: counter(
+                "golden_ingest_writes_total",
+                "Ingest write transactions (`transactions`) and the requests they stored \
+                 (`requests`; a bulk batch counts as one), by domain: API requests that arrive \
+                 while another write is in progress wait and are written together, with one \
+                 commit",
+                &["domain", "counted"],
+            )?,
             bulk_rows: counter(
                 "golden_bulk_job_rows_total",
                 "Rows read by bulk jobs, by domain",
@@ -242,6 +251,16 @@ impl Metrics {
         self.ingest_seconds
             .with_label_values(&[domain, "serialized"])
             .inc_by(serialized.as_secs_f64());
+    }
+
+    /// Counts one ingest write transaction and the requests written in it.
+    pub fn observe_ingest_write(&self, domain: &str, requests: usize) {
+        self.ingest_writes
+            .with_label_values(&[domain, "transactions"])
+            .inc();
+        self.ingest_writes
+            .with_label_values(&[domain, "requests"])
+            .inc_by(requests as u64);
     }
 
     /// Seconds spent ingesting into `domain` so far: (total, serialized).

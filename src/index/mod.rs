@@ -100,6 +100,9 @@ pub struct CandidateIndex {
     fields: Fields,
     pending: RwLock<Postings>,
     record_ids: committed::RecordIdColumns,
+    /// Searches of the committed segments run so far: the costly part of a search, which a
+    /// prepared search saves.
+    committed_searches: std::sync::atomic::AtomicU64,
 }
 
 impl CandidateIndex {
@@ -151,6 +154,7 @@ impl CandidateIndex {
             fields,
             pending: RwLock::new(Postings::default()),
             record_ids: committed::RecordIdColumns::default(),
+            committed_searches: Default::default(),
         })
     }
 
@@ -229,6 +233,12 @@ impl CandidateIndex {
         self.pending.read().map_or(0, |p| p.len())
     }
 
+    /// Searches of the committed segments run so far.
+    pub fn committed_searches(&self) -> u64 {
+        self.committed_searches
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Committed documents.
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
@@ -298,35 +308,36 @@ impl CandidateIndex {
             .map(|(committed, before)| committed + before)
             .collect();
         let weighted = weigh(terms, &known_df, &[Some(&*pending)], common);
-        let hits = if terms.is_empty() || limit == 0 {
-            Vec::new()
+        let (overlay_hits, committed_hits) = if terms.is_empty() || limit == 0 {
+            (Vec::new(), Vec::new())
         } else {
-            let mut hits = pending.search(domain, &weighted, limit);
-            hits.extend(self.committed_hits(
-                &searcher,
-                &lookup,
-                domain,
-                &weighted,
-                limit,
-                |id| pending.contains(id),
-            )?);
-            hits
+            (
+                pending.search(domain, &weighted, limit),
+                self.committed_hits(&searcher, &lookup, domain, &weighted, limit, |id| {
+                    pending.contains(id)
+                })?,
+            )
         };
         Ok(Prepared {
             generation: searcher.generation().generation_id(),
             overlay_generation: pending.generation(),
+            overlay_shrunk: pending.shrunk(),
             committed_df,
             weighted,
-            hits,
+            overlay_hits,
+            committed_hits,
         })
     }
 
     /// [`CandidateIndex::search_with`], reusing `prepared` when nothing it depends on changed
-    /// since: the same committed segments and overlay, the same weights (the records stored
-    /// since did not change how many hold the query's terms enough to matter), and none of
-    /// its hits stored again. Otherwise searches afresh; either way the answer is the same.
-    /// `newer.hits`, when given, is what searching `newer` with the prepared weights finds,
-    /// worked out ahead too.
+    /// since: the same committed segments, the same weights (the records stored since did not
+    /// change how many hold the query's terms enough to matter), and none of its committed
+    /// hits indexed again since. Records other writes indexed since it was prepared are in
+    /// the overlay, which is then searched again (in memory); the committed part, the costly
+    /// one, still holds, since the overlay only grew: whatever it shadowed then it still
+    /// shadows, and what it shadows now is not among the best committed documents found.
+    /// Otherwise searches afresh; either way the answer is the same. `newer.hits`, when given,
+    /// is what searching `newer` with the prepared weights finds, worked out ahead too.
     pub fn search_prepared(
         &self,
         domain: &str,
@@ -352,13 +363,30 @@ impl CandidateIndex {
                 &[Some(&*pending), Some(newer)],
                 common,
             );
-            let current = generation == prepared.generation
-                && pending.generation() == prepared.overlay_generation
+            let shadowed_now =
+                |h: &Hit| pending.contains(h.record_id()) || newer.contains(h.record_id());
+            let committed_current = generation == prepared.generation
+                && pending.shrunk() == prepared.overlay_shrunk
                 && weighted == prepared.weighted
-                && !prepared.hits.iter().any(|h| newer.contains(h.record_id()));
-            if current {
+                && !prepared.committed_hits.iter().any(shadowed_now);
+            if committed_current {
+                let overlay_current = pending.generation() == prepared.overlay_generation
+                    && !prepared
+                        .overlay_hits
+                        .iter()
+                        .any(|h| newer.contains(h.record_id()));
                 let mut hits = newer_hits.unwrap_or_else(|| newer.search(domain, &weighted, limit));
-                hits.extend_from_slice(&prepared.hits);
+                if overlay_current {
+                    hits.extend_from_slice(&prepared.overlay_hits);
+                } else {
+                    hits.extend(
+                        pending
+                            .search(domain, &weighted, limit)
+                            .into_iter()
+                            .filter(|h| !newer.contains(h.record_id())),
+                    );
+                }
+                hits.extend_from_slice(&prepared.committed_hits);
                 return Ok(ids(hits, limit));
             }
         }
@@ -388,6 +416,8 @@ impl CandidateIndex {
         if searcher.num_docs() == 0 {
             return Ok(Vec::new());
         }
+        self.committed_searches
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let query = committed::Query {
             terms_field: self.fields.terms,
             domain_field: self.fields.domain,
@@ -422,9 +452,11 @@ impl<'a> Newer<'a> {
 pub struct Prepared {
     generation: u64,
     overlay_generation: u64,
+    overlay_shrunk: u64,
     committed_df: Vec<u64>,
     weighted: Vec<QueryTerm>,
-    hits: Vec<Hit>,
+    overlay_hits: Vec<Hit>,
+    committed_hits: Vec<Hit>,
 }
 
 impl Prepared {
@@ -435,7 +467,10 @@ impl Prepared {
 
     /// The records it found, committed or in the overlay.
     pub fn record_ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.hits.iter().map(|h| h.record_id() as i64)
+        self.overlay_hits
+            .iter()
+            .chain(&self.committed_hits)
+            .map(|h| h.record_id() as i64)
     }
 }
 
@@ -625,6 +660,30 @@ mod tests {
         }
     }
 
+    /// The best 5 for `query`, from `prepared`, with no records of a write transaction.
+    fn reused_alone(
+        index: &CandidateIndex,
+        query: &[(String, f32)],
+        prepared: &Prepared,
+    ) -> Vec<i64> {
+        let empty = Postings::default();
+        index
+            .search_prepared(
+                "vendor",
+                query,
+                5,
+                u64::MAX,
+                Newer::searched(&empty),
+                prepared,
+            )
+            .unwrap()
+    }
+
+    /// The best 5 for `query`, searched afresh.
+    fn fresh_alone(index: &CandidateIndex, query: &[(String, f32)]) -> Vec<i64> {
+        index.search("vendor", query, 5, u64::MAX).unwrap()
+    }
+
     #[test]
     fn a_prepared_search_answers_as_a_fresh_one_whatever_was_stored_since() {
         let doc = |words: &[&str]| terms(words);
@@ -677,24 +736,8 @@ mod tests {
             .prepare("vendor", &query, &[0, 0], 5, u64::MAX)
             .unwrap();
         assert!(with_overlay.record_ids().any(|id| id == 6));
-        let empty = Postings::default();
-        let reused = |prepared: &Prepared| {
-            index
-                .search_prepared(
-                    "vendor",
-                    &query,
-                    5,
-                    u64::MAX,
-                    Newer::searched(&empty),
-                    prepared,
-                )
-                .unwrap()
-        };
-        let fresh = || {
-            index
-                .search_with("vendor", &query, 5, u64::MAX, Some(&empty))
-                .unwrap()
-        };
+        let reused = |prepared: &Prepared| reused_alone(&index, &query, prepared);
+        let fresh = || fresh_alone(&index, &query);
         assert_eq!(reused(&with_overlay), fresh());
         assert!(fresh().contains(&6));
         index
@@ -702,5 +745,57 @@ mod tests {
             .unwrap();
         assert_eq!(reused(&with_overlay), fresh());
         assert!(fresh().contains(&7), "{:?}", fresh());
+    }
+
+    #[test]
+    fn a_prepared_search_keeps_its_committed_part_while_the_overlay_only_grows() {
+        let doc = |words: &[&str]| terms(words);
+        let dir = tempfile::tempdir().unwrap();
+        let index = CandidateIndex::open_or_create(dir.path()).unwrap();
+        for (id, words) in [
+            (1, ["acme", "labs"]),
+            (2, ["acme", "west"]),
+            (3, ["zenith", "labs"]),
+        ] {
+            index.upsert("vendor", id, &doc(&words)).unwrap();
+        }
+        // Common enough that a record more or less leaves the query's weights as they are.
+        for id in 100..400 {
+            index.upsert("vendor", id, &doc(&["acme", "labs"])).unwrap();
+        }
+        index.commit("1").unwrap();
+        // Record 1 indexed again (not committed): its committed copy is shadowed.
+        index.upsert("vendor", 1, &doc(&["zenith"])).unwrap();
+        let query = doc(&["acme", "labs"]);
+        let reused = |prepared: &Prepared| reused_alone(&index, &query, prepared);
+        let fresh = || fresh_alone(&index, &query);
+        let prepared = index
+            .prepare("vendor", &query, &[0, 0], 5, u64::MAX)
+            .unwrap();
+        // Other writes index records since: the overlay grows, the committed part holds.
+        index.upsert("vendor", 8, &doc(&["acme", "labs"])).unwrap();
+        index
+            .upsert("vendor", 9, &doc(&["zenith", "west"]))
+            .unwrap();
+        let searched = index.committed_searches();
+        let found = reused(&prepared);
+        assert_eq!(
+            index.committed_searches(),
+            searched,
+            "the committed part was searched again"
+        );
+        assert_eq!(found, fresh());
+        assert!(found.contains(&8), "{found:?}");
+        // Record 2, a committed hit, indexed again since: searched afresh.
+        index.upsert("vendor", 2, &doc(&["acme", "labs"])).unwrap();
+        assert_eq!(reused(&prepared), fresh());
+        // Record 1 taken out of the overlay (retired): its committed copy, shadowed when the
+        // search was prepared, is found again until the next commit.
+        let prepared = index
+            .prepare("vendor", &query, &[0, 0], 5, u64::MAX)
+            .unwrap();
+        index.remove(1).unwrap();
+        assert!(fresh().contains(&1), "{:?}", fresh());
+        assert_eq!(reused(&prepared), fresh());
     }
 }

@@ -17,6 +17,10 @@ pub struct Postings {
     by_record: HashMap<u64, (String, Vec<Arc<str>>)>,
     /// Counts the changes: a search worked out at one generation holds while it is unchanged.
     generation: u64,
+    /// Counts the changes that took records out (removals, clears): while it is unchanged, the
+    /// records held then are all still held, so what they shadowed in the committed index
+    /// is still shadowed.
+    shrunk: u64,
 }
 
 impl Postings {
@@ -37,9 +41,15 @@ impl Postings {
         self.generation
     }
 
+    /// Changes so far that took a record out.
+    pub fn shrunk(&self) -> u64 {
+        self.shrunk
+    }
+
     /// Adds (or replaces) a record's terms.
     pub fn insert(&mut self, domain: &str, record_id: u64, terms: &[(String, f32)]) {
-        self.remove(record_id);
+        // A record replaced is still held: it shadows what it shadowed.
+        self.take_out(record_id);
         self.generation += 1;
         let mut kept = Vec::with_capacity(terms.len());
         for (term, _) in terms {
@@ -58,20 +68,30 @@ impl Postings {
 
     pub fn remove(&mut self, record_id: u64) {
         self.generation += 1;
-        if let Some((_, terms)) = self.by_record.remove(&record_id) {
-            for term in terms {
-                if let Some(ids) = self.by_term.get_mut(&term) {
-                    ids.retain(|&id| id != record_id);
-                    if ids.is_empty() {
-                        self.by_term.remove(&term);
-                    }
+        if self.take_out(record_id) {
+            self.shrunk += 1;
+        }
+    }
+
+    /// Drops a record's terms; whether it was held.
+    fn take_out(&mut self, record_id: u64) -> bool {
+        let Some((_, terms)) = self.by_record.remove(&record_id) else {
+            return false;
+        };
+        for term in terms {
+            if let Some(ids) = self.by_term.get_mut(&term) {
+                ids.retain(|&id| id != record_id);
+                if ids.is_empty() {
+                    self.by_term.remove(&term);
                 }
             }
         }
+        true
     }
 
     pub fn clear(&mut self) {
         self.generation += 1;
+        self.shrunk += 1;
         self.by_term.clear();
         self.by_record.clear();
     }

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -45,6 +46,24 @@ pub fn parse_batch(body: Value) -> Result<Vec<Result<RecordInput, Vec<FieldError
     }
     Ok(items.into_iter().map(validate::parse_input).collect())
 }
+
+/// Most requests written in one group commit: the transaction stays short enough that the
+/// requests behind it do not wait long.
+pub const MAX_GROUP: usize = 32;
+
+/// A request's validated batch, prepared and waiting for the write transaction.
+pub(super) struct PendingWrite {
+    domain: Arc<Domain>,
+    /// The results of the records validation rejected.
+    rejected: Vec<RecordResult>,
+    valid: Vec<(usize, ValidRecord)>,
+    prepared: PreparedBatch,
+    started: Instant,
+}
+
+/// Requests' batches written together while another write holds the write transaction.
+pub(super) type IngestGroups =
+    super::group_commit::GroupCommit<String, PendingWrite, Result<Vec<RecordResult>, ServiceError>>;
 
 /// Work done in an ingest's write transaction after its records are stored.
 pub(super) type AlsoInTx<'a> =
@@ -106,7 +125,8 @@ impl Golden {
 
     /// [`Golden::ingest`], running `also` in the same write transaction with the results, so
     /// a bulk job's progress commits exactly with the rows it describes. With `also`, a batch
-    /// whose records were all rejected still writes (the job's progress).
+    /// whose records were all rejected still writes (the job's progress). Without it, the
+    /// batch may be written together with other requests' batches (see [`super::group_commit`]).
     pub(super) fn ingest_with(
         &self,
         domain: &str,
@@ -121,27 +141,98 @@ impl Golden {
         }
         let started = Instant::now();
         let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
+        let pending = PendingWrite {
+            domain,
+            rejected: results,
+            valid,
+            prepared,
+            started,
+        };
+        match also {
+            Some(also) => self
+                .write_together(&mut [pending], Some(also))?
+                .pop()
+                .ok_or_else(|| ServiceError::internal_msg("a write returned no results")),
+            None => {
+                let key = pending.domain.name.clone();
+                self.group_commit
+                    .submit(key, pending, |group| self.write_group(group))
+                    .map_err(|e| ServiceError::internal("group commit", e))?
+            }
+        }
+    }
+
+    /// Writes a group of requests' batches in one transaction. When that fails, each is
+    /// written alone, so that what fails one request never fails the others.
+    fn write_group(
+        &self,
+        mut group: Vec<PendingWrite>,
+    ) -> Vec<Result<Vec<RecordResult>, ServiceError>> {
+        let size = group.len();
+        match self.write_together(&mut group, None) {
+            Ok(results) => results.into_iter().map(Ok).collect(),
+            Err(e) if size == 1 => vec![Err(e)],
+            Err(e) => {
+                tracing::warn!(error = %e.chain(), size, "a group of writes failed; writing each alone");
+                group
+                    .into_iter()
+                    .map(|pending| {
+                        self.write_together(&mut [pending], None)?
+                            .pop()
+                            .ok_or_else(|| {
+                                ServiceError::internal_msg("a write returned no results")
+                            })
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Stores the batches of `pending` (all of one domain) in one write transaction, in order,
+    /// with `also` (for a lone batch) in the same transaction; then caches the crosswalk,
+    /// announces the commit and indexes the new records. Returns each batch's results.
+    fn write_together(
+        &self,
+        pending: &mut [PendingWrite],
+        also: Option<&mut AlsoInTx<'_>>,
+    ) -> Result<Vec<Vec<RecordResult>>, ServiceError> {
+        let Some(first) = pending.first() else {
+            return Ok(Vec::new());
+        };
+        let domain = Arc::clone(&first.domain);
         let Written {
-            out: (results, mut batch, written_up_to),
+            out: (stored, mut batch, written_up_to),
             emitted,
             serialized,
         } = self.store.write_announcing_later(|tx| {
             self.catch_up_index(tx.conn())?;
             let mut batch = Batch::default();
-            batch.use_prepared(tx, prepared)?;
-            let mut results = results;
-            results.extend(self.store_valid(tx, &mut batch, &domain, &valid, |_, _, _| Ok(()))?);
+            let mut stored = Vec::with_capacity(pending.len());
+            for write in pending.iter_mut() {
+                batch.use_prepared(tx, std::mem::take(&mut write.prepared))?;
+                stored.push(self.store_valid(
+                    tx,
+                    &mut batch,
+                    &domain,
+                    &write.valid,
+                    |_, _, _| Ok(()),
+                )?);
+            }
             batch.recompute_stale(tx, &domain)?;
-            results.sort_by_key(|r| r.index);
-            if let Some(also) = also {
+            if let (Some(also), [write]) = (also, &mut *pending) {
+                let mut results = std::mem::take(&mut write.rejected);
+                results.append(&mut stored[0]);
+                results.sort_by_key(|r| r.index);
                 also(tx, &results)?;
+                stored[0] = results;
             }
             let written_up_to = tx.feed_seq();
             // What the batch carried is freed once the lock is released and the crosswalk
             // cached (freeing it takes a while, and lookups wait on the cache).
-            Ok::<_, ServiceError>((results, batch, written_up_to))
+            Ok::<_, ServiceError>((stored, batch, written_up_to))
         })?;
-        if !valid.is_empty() {
+        let any_stored = pending.iter().any(|write| !write.valid.is_empty());
+        if any_stored {
             // Cache the batch's crosswalk first (when serving: the cache is loaded): until
             // then lookups read the database, and a bulk job would send them there after
             // every batch.
@@ -157,10 +248,26 @@ impl Golden {
         if let Some(seq) = emitted {
             self.store.announce(seq);
         }
-        let created = created_terms(&results, std::mem::take(&mut batch.new_terms));
-        let stored = !valid.is_empty();
+        let results: Vec<Vec<RecordResult>> = pending
+            .iter_mut()
+            .zip(stored)
+            .map(|(write, stored)| {
+                let mut results = std::mem::take(&mut write.rejected);
+                results.extend(stored);
+                results.sort_by_key(|r| r.index);
+                results
+            })
+            .collect();
+        let created = created_terms(
+            results.iter().flatten(),
+            std::mem::take(&mut batch.new_terms),
+        );
+        let valid: Vec<(usize, ValidRecord)> = pending
+            .iter_mut()
+            .flat_map(|write| std::mem::take(&mut write.valid))
+            .collect();
         free_off_thread((batch, valid));
-        if stored {
+        if any_stored {
             // Make the batch searchable now rather than at the next write.
             let known = KnownTerms {
                 domain: &domain.name,
@@ -169,9 +276,15 @@ impl Golden {
             };
             self.sync_index_knowing(&mut *self.store.conn()?, Some(&known))?;
         }
-        self.metrics.observe_ingest(&domain.name, &results);
         self.metrics
-            .observe_ingest_time(&domain.name, started.elapsed(), serialized);
+            .observe_ingest_write(&domain.name, pending.len());
+        // The section was waited through once for the whole group: each request its share.
+        let share = serialized / u32::try_from(pending.len()).unwrap_or(u32::MAX);
+        for (write, results) in pending.iter().zip(&results) {
+            self.metrics.observe_ingest(&domain.name, results);
+            self.metrics
+                .observe_ingest_time(&domain.name, write.started.elapsed(), share);
+        }
         Ok(results)
     }
 
@@ -282,12 +395,11 @@ fn free_off_thread(leftovers: (Batch, Vec<(usize, ValidRecord)>)) {
 }
 
 /// The index terms of the records a batch created, by source key.
-fn created_terms(
-    results: &[RecordResult],
+fn created_terms<'a>(
+    results: impl Iterator<Item = &'a RecordResult>,
     mut terms: HashMap<i64, Terms>,
 ) -> HashMap<SourceKey, (i64, Terms)> {
     results
-        .iter()
         .filter_map(|r| {
             let id = r.record_id?;
             let record_terms = terms.remove(&id)?;

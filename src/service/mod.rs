@@ -13,6 +13,7 @@ pub mod fhir;
 pub mod glance;
 pub mod golden;
 pub mod golden_export;
+mod group_commit;
 pub mod index_sync;
 pub mod ingest;
 mod job_pool;
@@ -68,6 +69,8 @@ pub struct Golden {
     uploads: uploads::UploadSlots,
     /// The workers that run HTTP bulk jobs, and the jobs waiting for one.
     job_pool: job_pool::JobPool,
+    /// Ingest requests waiting behind a write in progress, to be written together.
+    group_commit: ingest::IngestGroups,
 }
 
 impl Golden {
@@ -100,6 +103,7 @@ impl Golden {
             refusal_budget: Default::default(),
             uploads: Default::default(),
             job_pool: Default::default(),
+            group_commit: group_commit::GroupCommit::new(ingest::MAX_GROUP),
         };
         golden.load_models()?;
         if rebuild {

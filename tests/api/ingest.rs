@@ -357,3 +357,93 @@ fn batches_sent_at_once_find_each_others_records() {
         }
     }
 }
+
+/// A counter of `/metrics`, by its name and labels as printed there.
+fn metric(app: &crate::helpers::TestApp, series: &str) -> f64 {
+    let text = ureq::get(&format!("{}/metrics", app.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Single-record requests that arrive while another write is in progress are written together
+/// in one transaction: each still gets its own answer, and a record finds its twin whether
+/// the twin was written before it or in the same transaction.
+#[test]
+fn single_records_sent_at_once_are_written_together_and_find_each_other() {
+    const ENTITIES: usize = 24;
+    let app = spawn_app();
+    let token = app.token(&[Role::Ingest], &["sap", "oracle"]);
+    let record = |system: &str, i: usize| {
+        vendor(
+            system,
+            &format!("{system}-{i}"),
+            json!({
+                "name": format!("Lakeside Surgical Supply {}", i * 7919),
+                "tax_id": format!("{:09}", 300_000_000 + i),
+                "city": "Denver",
+            }),
+        )
+    };
+    // Four clients: two send the sap records, two the oracle twins, all at once.
+    let answers: Vec<(String, usize, u16, Value)> = std::thread::scope(|scope| {
+        let clients: Vec<_> = [("sap", 0), ("sap", 1), ("oracle", 0), ("oracle", 1)]
+            .into_iter()
+            .map(|(system, half)| {
+                let (app, token, record) = (&app, &token, &record);
+                scope.spawn(move || {
+                    (0..ENTITIES)
+                        .filter(|i| i % 2 == half)
+                        .map(|i| {
+                            let (status, body) =
+                                app.post("/v1/vendor/records", Some(token), &record(system, i));
+                            (system.to_owned(), i, status, body)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
+    });
+    let mut goldens = std::collections::HashMap::new();
+    for (system, i, status, body) in &answers {
+        assert_eq!(*status, 200, "{body}");
+        let result = &results(body)[0];
+        assert_eq!(result["source_id"], format!("{system}-{i}"), "{body}");
+        goldens
+            .entry(*i)
+            .or_insert_with(Vec::new)
+            .push((result["golden_id"].clone(), result["decision"].clone()));
+    }
+    assert_eq!(goldens.len(), ENTITIES);
+    for (i, pair) in &goldens {
+        assert_eq!(pair.len(), 2, "entity {i}: {pair:?}");
+        assert_eq!(
+            pair[0].0, pair[1].0,
+            "entity {i} has two golden records: {pair:?}"
+        );
+        let mut decisions = [pair[0].1.as_str(), pair[1].1.as_str()];
+        decisions.sort();
+        assert_eq!(decisions, [Some("auto_linked"), Some("new")], "entity {i}");
+    }
+    let requests = metric(
+        &app,
+        r#"golden_ingest_writes_total{counted="requests",domain="vendor"}"#,
+    );
+    let transactions = metric(
+        &app,
+        r#"golden_ingest_writes_total{counted="transactions",domain="vendor"}"#,
+    );
+    assert_eq!(requests, (2 * ENTITIES) as f64);
+    assert!(
+        transactions < requests,
+        "no two of {requests} concurrent requests were written together ({transactions} transactions)"
+    );
+}
