@@ -133,26 +133,14 @@ impl Golden {
         inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
         also: Option<&mut AlsoInTx<'_>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
-        let domain = self.domain(domain)?;
-        let (results, valid) = validate_all(&domain, inputs);
-        if valid.is_empty() && also.is_none() {
-            self.metrics.observe_ingest(&domain.name, &results);
-            return Ok(results);
+        let pending = self.prepare_write(domain, inputs)?;
+        if pending.valid.is_empty() && also.is_none() {
+            self.metrics
+                .observe_ingest(&pending.domain.name, &pending.rejected);
+            return Ok(pending.rejected);
         }
-        let started = Instant::now();
-        let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
-        let pending = PendingWrite {
-            domain,
-            rejected: results,
-            valid,
-            prepared,
-            started,
-        };
         match also {
-            Some(also) => self
-                .write_together(&mut [pending], Some(also))?
-                .pop()
-                .ok_or_else(|| ServiceError::internal_msg("a write returned no results")),
+            Some(also) => self.write_alone(pending, also),
             None => {
                 let key = pending.domain.name.clone();
                 self.group_commit
@@ -160,6 +148,39 @@ impl Golden {
                     .map_err(|e| ServiceError::internal("group commit", e))?
             }
         }
+    }
+
+    /// Validates a batch and prepares its matching (see [`Golden::prepare_ahead`]): all an
+    /// ingest does before its write transaction, so a bulk load can do it for its next batch
+    /// while the last one is written.
+    pub(super) fn prepare_write(
+        &self,
+        domain: &str,
+        inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
+    ) -> Result<PendingWrite, ServiceError> {
+        let domain = self.domain(domain)?;
+        let started = Instant::now();
+        let (rejected, valid) = validate_all(&domain, inputs);
+        let prepared = self.prepare_ahead(&domain, &valid_records(&valid))?;
+        Ok(PendingWrite {
+            domain,
+            rejected,
+            valid,
+            prepared,
+            started,
+        })
+    }
+
+    /// Writes a prepared batch in a transaction of its own, running `also` in it with the
+    /// results.
+    pub(super) fn write_alone(
+        &self,
+        pending: PendingWrite,
+        also: &mut AlsoInTx<'_>,
+    ) -> Result<Vec<RecordResult>, ServiceError> {
+        self.write_together(&mut [pending], Some(also))?
+            .pop()
+            .ok_or_else(|| ServiceError::internal_msg("a write returned no results"))
     }
 
     /// Writes a group of requests' batches in one transaction. When that fails, each is
