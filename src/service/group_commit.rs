@@ -17,6 +17,8 @@ enum Turn<O> {
 /// A job waiting to be written, with the way to tell its writer.
 struct Queued<K, J, O> {
     key: K,
+    /// What the job adds to its group's size (its records).
+    cost: usize,
     job: J,
     reply: mpsc::Sender<Turn<O>>,
 }
@@ -35,18 +37,21 @@ pub struct Abandoned;
 /// Jobs grouped by key (jobs with different keys are never written together).
 pub struct GroupCommit<K, J, O> {
     state: Mutex<State<K, J, O>>,
-    /// Most jobs written in one group, so one transaction stays short.
-    max_group: usize,
+    /// Most jobs written in one group, and most cost (records), so one transaction stays
+    /// short: a job is always written, alone if it costs more than that.
+    max_jobs: usize,
+    max_cost: usize,
 }
 
 impl<K, J, O> GroupCommit<K, J, O> {
-    pub fn new(max_group: usize) -> Self {
+    pub fn new(max_jobs: usize, max_cost: usize) -> Self {
         Self {
             state: Mutex::new(State {
                 queue: Vec::new(),
                 leading: false,
             }),
-            max_group: max_group.max(1),
+            max_jobs: max_jobs.max(1),
+            max_cost,
         }
     }
 
@@ -56,15 +61,26 @@ impl<K, J, O> GroupCommit<K, J, O> {
 }
 
 impl<K: PartialEq, J, O> GroupCommit<K, J, O> {
-    /// Writes `job`: at once when no write is in progress, or else after it, together with
-    /// the jobs of the same key that queued meanwhile. `write` gets a group's jobs in the
-    /// order they arrived and returns one outcome per job, in that order; whichever waiting
-    /// writer leads a group calls its own `write` for all of them.
-    pub fn submit(&self, key: K, job: J, write: impl Fn(Vec<J>) -> Vec<O>) -> Result<O, Abandoned> {
+    /// Writes `job` (of `cost`): at once when no write is in progress, or else after it,
+    /// together with the jobs of the same key that queued meanwhile. `write` gets a group's
+    /// jobs in the order they arrived and returns one outcome per job, in that order;
+    /// whichever waiting writer leads a group calls its own `write` for all of them.
+    pub fn submit(
+        &self,
+        key: K,
+        cost: usize,
+        job: J,
+        write: impl Fn(Vec<J>) -> Vec<O>,
+    ) -> Result<O, Abandoned> {
         let (reply, turn) = mpsc::channel();
         let lead_now = {
             let mut state = self.lock();
-            state.queue.push(Queued { key, job, reply });
+            state.queue.push(Queued {
+                key,
+                cost,
+                job,
+                reply,
+            });
             !std::mem::replace(&mut state.leading, true)
         };
         if !lead_now {
@@ -97,16 +113,24 @@ impl<K: PartialEq, J, O> GroupCommit<K, J, O> {
 struct Handoff<'a, K, J, O>(&'a GroupCommit<K, J, O>);
 
 impl<K: PartialEq, J, O> Handoff<'_, K, J, O> {
-    /// The oldest job and the jobs of its key behind it, up to the group's size; the rest keep
-    /// their places.
+    /// The oldest job and the jobs of its key behind it, up to the group's size and cost; the
+    /// rest keep their places.
     fn take_group(&self) -> Vec<Queued<K, J, O>> {
         let mut state = self.0.lock();
         let queue = std::mem::take(&mut state.queue);
         let mut group: Vec<Queued<K, J, O>> = Vec::new();
+        let mut cost = 0;
         for queued in queue {
-            let fits = group.len() < self.0.max_group
-                && group.first().is_none_or(|first| first.key == queued.key);
+            let fits = match group.first() {
+                None => true,
+                Some(first) => {
+                    first.key == queued.key
+                        && group.len() < self.0.max_jobs
+                        && cost + queued.cost <= self.0.max_cost
+                }
+            };
             if fits {
+                cost += queued.cost;
                 group.push(queued);
             } else {
                 state.queue.push(queued);
@@ -155,7 +179,7 @@ mod tests {
         write: impl Fn(Vec<u32>) -> Vec<u32> + Send + 'static,
     ) -> thread::JoinHandle<Result<u32, Abandoned>> {
         let leader = Arc::clone(groups);
-        let handle = thread::spawn(move || leader.submit("vendor", 0, write));
+        let handle = thread::spawn(move || leader.submit("vendor", 1, 0, write));
         while !groups.lock().leading {
             thread::sleep(Duration::from_millis(1));
         }
@@ -164,9 +188,9 @@ mod tests {
 
     #[test]
     fn a_lone_write_is_written_at_once_as_a_group_of_one() {
-        let groups = GroupCommit::new(8);
+        let groups = GroupCommit::new(8, 100);
         let sizes = Mutex::new(Vec::new());
-        let outcome = groups.submit("vendor", 7, |jobs: Vec<u32>| {
+        let outcome = groups.submit("vendor", 1, 7, |jobs: Vec<u32>| {
             sizes.lock().unwrap().push(jobs.len());
             jobs.into_iter().map(|j| j * 10).collect()
         });
@@ -180,7 +204,7 @@ mod tests {
 
     #[test]
     fn writes_queued_behind_a_write_in_progress_are_written_together_by_key() {
-        let groups = Arc::new(GroupCommit::new(8));
+        let groups = Arc::new(GroupCommit::new(8, 100));
         let written = Arc::new(Mutex::new(Vec::<Vec<u32>>::new()));
         let in_first_write = Arc::new(Barrier::new(2));
         let release_first = Arc::new(Barrier::new(2));
@@ -198,14 +222,14 @@ mod tests {
         };
         let first = {
             let (groups, write) = (Arc::clone(&groups), write.clone());
-            thread::spawn(move || groups.submit("vendor", 1, write))
+            thread::spawn(move || groups.submit("vendor", 1, 1, write))
         };
         in_first_write.wait();
         // While job 1 is being written, three more queue: two vendors around a location.
         let mut later = Vec::new();
         for (key, job) in [("vendor", 2), ("location", 3), ("vendor", 4)] {
             let (queued, write) = (Arc::clone(&groups), write.clone());
-            later.push(thread::spawn(move || queued.submit(key, job, write)));
+            later.push(thread::spawn(move || queued.submit(key, 1, job, write)));
             wait_for_queue(&groups, later.len());
         }
         release_first.wait();
@@ -220,9 +244,10 @@ mod tests {
         assert!(!groups.lock().leading);
     }
 
-    #[test]
-    fn a_group_holds_at_most_its_size_and_the_rest_wait_their_turn() {
-        let groups = Arc::new(GroupCommit::new(2));
+    /// Job 0 writes while `queued` (job, cost) queue behind it in this order; returns the
+    /// groups written.
+    fn groups_written(max_jobs: usize, max_cost: usize, queued: &[(u32, usize)]) -> Vec<Vec<u32>> {
+        let groups = Arc::new(GroupCommit::new(max_jobs, max_cost));
         let written = Arc::new(Mutex::new(Vec::<Vec<u32>>::new()));
         let release_first = Arc::new(Barrier::new(2));
         let write = {
@@ -237,25 +262,43 @@ mod tests {
         };
         let first = start_leading(&groups, write.clone());
         let mut later = Vec::new();
-        for job in 1..=5 {
-            let (queued, write) = (Arc::clone(&groups), write.clone());
-            later.push(thread::spawn(move || queued.submit("vendor", job, write)));
+        for &(job, cost) in queued {
+            let (waiting, write) = (Arc::clone(&groups), write.clone());
+            later.push(thread::spawn(move || {
+                waiting.submit("vendor", cost, job, write)
+            }));
             wait_for_queue(&groups, later.len());
         }
         release_first.wait();
         assert_eq!(first.join().unwrap(), Ok(0));
-        for (job, handle) in (1..=5).zip(later) {
+        for (&(job, _), handle) in queued.iter().zip(later) {
             assert_eq!(handle.join().unwrap(), Ok(job));
         }
+        assert!(!groups.lock().leading);
+        written.lock().unwrap().clone()
+    }
+
+    #[test]
+    fn a_group_holds_at_most_its_size_and_the_rest_wait_their_turn() {
+        let queued: Vec<(u32, usize)> = (1..=5).map(|job| (job, 1)).collect();
         assert_eq!(
-            *written.lock().unwrap(),
+            groups_written(2, 100, &queued),
             vec![vec![0], vec![1, 2], vec![3, 4], vec![5]]
         );
     }
 
     #[test]
+    fn a_group_holds_at_most_its_cost_and_a_costly_job_is_written_alone() {
+        // Jobs 1 to 4 cost 4, 5, 30 and 6 records.
+        assert_eq!(
+            groups_written(8, 10, &[(1, 4), (2, 5), (3, 30), (4, 6)]),
+            vec![vec![0], vec![1, 2], vec![3], vec![4]]
+        );
+    }
+
+    #[test]
     fn a_write_that_panics_abandons_its_group_and_passes_the_lead_on() {
-        let groups = Arc::new(GroupCommit::new(2));
+        let groups = Arc::new(GroupCommit::new(2, 100));
         let release_first = Arc::new(Barrier::new(2));
         let write = {
             let release = Arc::clone(&release_first);
@@ -273,7 +316,7 @@ mod tests {
         let waiting: Vec<_> = (1..=3)
             .map(|job| {
                 let (queued, write) = (Arc::clone(&groups), write.clone());
-                let handle = thread::spawn(move || queued.submit("vendor", job, write));
+                let handle = thread::spawn(move || queued.submit("vendor", 1, job, write));
                 wait_for_queue(&groups, job as usize);
                 handle
             })

@@ -47,9 +47,10 @@ pub fn parse_batch(body: Value) -> Result<Vec<Result<RecordInput, Vec<FieldError
     Ok(items.into_iter().map(validate::parse_input).collect())
 }
 
-/// Most requests written in one group commit: the transaction stays short enough that the
-/// requests behind it do not wait long.
+/// Most requests, and most records, written in one group commit: the transaction stays short
+/// enough that the requests behind it do not wait long. A larger request is written alone.
 pub const MAX_GROUP: usize = 32;
+pub const MAX_GROUP_RECORDS: usize = 2_000;
 
 /// A request's validated batch, prepared and waiting for the write transaction.
 pub(super) struct PendingWrite {
@@ -61,9 +62,19 @@ pub(super) struct PendingWrite {
     started: Instant,
 }
 
+/// What a committed write returns: each batch's results, and whether the index took the new
+/// records (when it did not, the next write catches it up).
+struct Committed {
+    results: Vec<Vec<RecordResult>>,
+    after: Result<(), ServiceError>,
+}
+
 /// Requests' batches written together while another write holds the write transaction.
-pub(super) type IngestGroups =
-    super::group_commit::GroupCommit<String, PendingWrite, Result<Vec<RecordResult>, ServiceError>>;
+pub(super) type IngestGroups = super::group_commit::GroupCommit<
+    (String, usize),
+    PendingWrite,
+    Result<Vec<RecordResult>, ServiceError>,
+>;
 
 /// Work done in an ingest's write transaction after its records are stored.
 pub(super) type AlsoInTx<'a> =
@@ -140,11 +151,17 @@ impl Golden {
             return Ok(pending.rejected);
         }
         match also {
-            Some(also) => self.write_alone(pending, also),
+            Some(also) => self.write_alone(pending, Some(also)),
             None => {
-                let key = pending.domain.name.clone();
+                // Grouped with requests matched under the same rules only: activating a model
+                // gives the domain new ones.
+                let key = (
+                    pending.domain.name.clone(),
+                    Arc::as_ptr(&pending.domain) as usize,
+                );
+                let cost = pending.valid.len();
                 self.group_commit
-                    .submit(key, pending, |group| self.write_group(group))
+                    .submit(key, cost, pending, |group| self.write_group(group))
                     .map_err(|e| ServiceError::internal("group commit", e))?
             }
         }
@@ -176,34 +193,41 @@ impl Golden {
     pub(super) fn write_alone(
         &self,
         pending: PendingWrite,
-        also: &mut AlsoInTx<'_>,
+        also: Option<&mut AlsoInTx<'_>>,
     ) -> Result<Vec<RecordResult>, ServiceError> {
-        self.write_together(&mut [pending], Some(also))?
+        let Committed { mut results, after } = self.write_together(&mut [pending], also)?;
+        after?;
+        results
             .pop()
             .ok_or_else(|| ServiceError::internal_msg("a write returned no results"))
     }
 
-    /// Writes a group of requests' batches in one transaction. When that fails, each is
-    /// written alone, so that what fails one request never fails the others.
+    /// Writes a group of requests' batches in one transaction. When that transaction fails,
+    /// each is written alone, so that what fails one request never fails the others; when
+    /// the index cannot be updated after the commit, every request of the group hears so, as
+    /// a lone request would.
     fn write_group(
         &self,
         mut group: Vec<PendingWrite>,
     ) -> Vec<Result<Vec<RecordResult>, ServiceError>> {
         let size = group.len();
         match self.write_together(&mut group, None) {
-            Ok(results) => results.into_iter().map(Ok).collect(),
+            Ok(Committed {
+                results,
+                after: Ok(()),
+            }) => results.into_iter().map(Ok).collect(),
+            Ok(Committed { after: Err(e), .. }) => {
+                let message = format!("the records were stored, but then: {}", e.chain());
+                std::iter::once(Err(e))
+                    .chain((1..size).map(|_| Err(ServiceError::internal_msg(message.clone()))))
+                    .collect()
+            }
             Err(e) if size == 1 => vec![Err(e)],
             Err(e) => {
                 tracing::warn!(error = %e.chain(), size, "a group of writes failed; writing each alone");
                 group
                     .into_iter()
-                    .map(|pending| {
-                        self.write_together(&mut [pending], None)?
-                            .pop()
-                            .ok_or_else(|| {
-                                ServiceError::internal_msg("a write returned no results")
-                            })
-                    })
+                    .map(|pending| self.write_alone(pending, None))
                     .collect()
             }
         }
@@ -211,14 +235,18 @@ impl Golden {
 
     /// Stores the batches of `pending` (all of one domain) in one write transaction, in order,
     /// with `also` (for a lone batch) in the same transaction; then caches the crosswalk,
-    /// announces the commit and indexes the new records. Returns each batch's results.
+    /// announces the commit and indexes the new records. An error means nothing was written;
+    /// once committed, each batch's results come back with how the index update went.
     fn write_together(
         &self,
         pending: &mut [PendingWrite],
         also: Option<&mut AlsoInTx<'_>>,
-    ) -> Result<Vec<Vec<RecordResult>>, ServiceError> {
+    ) -> Result<Committed, ServiceError> {
         let Some(first) = pending.first() else {
-            return Ok(Vec::new());
+            return Ok(Committed {
+                results: Vec::new(),
+                after: Ok(()),
+            });
         };
         let domain = Arc::clone(&first.domain);
         let Written {
@@ -288,15 +316,20 @@ impl Golden {
             .flat_map(|write| std::mem::take(&mut write.valid))
             .collect();
         free_off_thread((batch, valid));
-        if any_stored {
+        let after = if any_stored {
             // Make the batch searchable now rather than at the next write.
             let known = KnownTerms {
                 domain: &domain.name,
                 up_to: written_up_to,
                 records: created,
             };
-            self.sync_index_knowing(&mut *self.store.conn()?, Some(&known))?;
-        }
+            self.store
+                .conn()
+                .map_err(ServiceError::from)
+                .and_then(|mut conn| self.sync_index_knowing(&mut conn, Some(&known)))
+        } else {
+            Ok(())
+        };
         self.metrics
             .observe_ingest_write(&domain.name, pending.len());
         // The section was waited through once for the whole group: each request its share.
@@ -306,7 +339,7 @@ impl Golden {
             self.metrics
                 .observe_ingest_time(&domain.name, write.started.elapsed(), share);
         }
-        Ok(results)
+        Ok(Committed { results, after })
     }
 
     /// Stores a batch's valid records one after another in `tx`, as [`Golden::ingest`] does,

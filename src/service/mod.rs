@@ -103,7 +103,10 @@ impl Golden {
             refusal_budget: Default::default(),
             uploads: Default::default(),
             job_pool: Default::default(),
-            group_commit: group_commit::GroupCommit::new(ingest::MAX_GROUP),
+            group_commit: group_commit::GroupCommit::new(
+                ingest::MAX_GROUP,
+                ingest::MAX_GROUP_RECORDS,
+            ),
         };
         golden.load_models()?;
         if rebuild {
