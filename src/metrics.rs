@@ -149,9 +149,9 @@ impl Metrics {
             ingest_writes: counter(
                 "golden_ingest_writes_total",
                 "Ingest write transactions (`transactions`) and the requests they stored \
-                 (`requests`; a bulk batch counts as one), by domain: API requests that arrive \
-                 while another write is in progress wait and are written together, with one \
-                 commit",
+                 (`requests`; a bulk batch counts as one), by domain: on SQLite, API requests \
+                 that arrive while another write is in progress wait and are written \
+                 together, with one commit",
                 &["domain", "counted"],
             )?,
             bulk_rows: counter(

@@ -63,14 +63,17 @@ impl<K, J, O> GroupCommit<K, J, O> {
 impl<K: PartialEq, J, O> GroupCommit<K, J, O> {
     /// Writes `job` (of `cost`): at once when no write is in progress, or else after it,
     /// together with the jobs of the same key that queued meanwhile. `write` gets a group's
-    /// jobs in the order they arrived and returns one outcome per job, in that order;
-    /// whichever waiting writer leads a group calls its own `write` for all of them.
-    pub fn submit(
+    /// jobs in the order they arrived, and `finish` turns what it returns into one outcome
+    /// per job, in that order; whichever waiting writer leads a group calls its own `write`
+    /// and `finish` for all of them. The next group's `write` may start as soon as this one's
+    /// `write` returns: `finish` holds nobody up.
+    pub fn submit<P>(
         &self,
         key: K,
         cost: usize,
         job: J,
-        write: impl Fn(Vec<J>) -> Vec<O>,
+        write: impl FnOnce(Vec<J>) -> P,
+        finish: impl FnOnce(P) -> Vec<O>,
     ) -> Result<O, Abandoned> {
         let (reply, turn) = mpsc::channel();
         let lead_now = {
@@ -95,12 +98,12 @@ impl<K: PartialEq, J, O> GroupCommit<K, J, O> {
         let group = handoff.take_group();
         let (jobs, replies): (Vec<J>, Vec<mpsc::Sender<Turn<O>>>) =
             group.into_iter().map(|q| (q.job, q.reply)).unzip();
-        let outcomes = write(jobs);
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        let written = write(jobs);
+        drop(handoff);
+        for (reply, outcome) in replies.into_iter().zip(finish(written)) {
             // A writer that went away no longer needs its outcome.
             let _ = reply.send(Turn::Done(outcome));
         }
-        drop(handoff);
         match turn.recv() {
             Ok(Turn::Done(outcome)) => Ok(outcome),
             _ => Err(Abandoned),
@@ -179,7 +182,7 @@ mod tests {
         write: impl Fn(Vec<u32>) -> Vec<u32> + Send + 'static,
     ) -> thread::JoinHandle<Result<u32, Abandoned>> {
         let leader = Arc::clone(groups);
-        let handle = thread::spawn(move || leader.submit("vendor", 1, 0, write));
+        let handle = thread::spawn(move || leader.submit("vendor", 1, 0, write, |o| o));
         while !groups.lock().leading {
             thread::sleep(Duration::from_millis(1));
         }
@@ -190,10 +193,16 @@ mod tests {
     fn a_lone_write_is_written_at_once_as_a_group_of_one() {
         let groups = GroupCommit::new(8, 100);
         let sizes = Mutex::new(Vec::new());
-        let outcome = groups.submit("vendor", 1, 7, |jobs: Vec<u32>| {
-            sizes.lock().unwrap().push(jobs.len());
-            jobs.into_iter().map(|j| j * 10).collect()
-        });
+        let outcome = groups.submit(
+            "vendor",
+            1,
+            7,
+            |jobs: Vec<u32>| {
+                sizes.lock().unwrap().push(jobs.len());
+                jobs.into_iter().map(|j| j * 10).collect()
+            },
+            |o| o,
+        );
         assert_eq!(outcome, Ok(70));
         assert_eq!(*sizes.lock().unwrap(), vec![1]);
         assert!(
@@ -222,14 +231,16 @@ mod tests {
         };
         let first = {
             let (groups, write) = (Arc::clone(&groups), write.clone());
-            thread::spawn(move || groups.submit("vendor", 1, 1, write))
+            thread::spawn(move || groups.submit("vendor", 1, 1, write, |o| o))
         };
         in_first_write.wait();
         // While job 1 is being written, three more queue: two vendors around a location.
         let mut later = Vec::new();
         for (key, job) in [("vendor", 2), ("location", 3), ("vendor", 4)] {
             let (queued, write) = (Arc::clone(&groups), write.clone());
-            later.push(thread::spawn(move || queued.submit(key, 1, job, write)));
+            later.push(thread::spawn(move || {
+                queued.submit(key, 1, job, write, |o| o)
+            }));
             wait_for_queue(&groups, later.len());
         }
         release_first.wait();
@@ -265,7 +276,7 @@ mod tests {
         for &(job, cost) in queued {
             let (waiting, write) = (Arc::clone(&groups), write.clone());
             later.push(thread::spawn(move || {
-                waiting.submit("vendor", cost, job, write)
+                waiting.submit("vendor", cost, job, write, |o| o)
             }));
             wait_for_queue(&groups, later.len());
         }
@@ -316,7 +327,7 @@ mod tests {
         let waiting: Vec<_> = (1..=3)
             .map(|job| {
                 let (queued, write) = (Arc::clone(&groups), write.clone());
-                let handle = thread::spawn(move || queued.submit("vendor", 1, job, write));
+                let handle = thread::spawn(move || queued.submit("vendor", 1, job, write, |o| o));
                 wait_for_queue(&groups, job as usize);
                 handle
             })
@@ -333,5 +344,55 @@ mod tests {
         // Job 3, queued behind the failed group, leads the next one.
         assert_eq!(waiting.next().unwrap().join().unwrap(), Ok(3));
         assert!(!groups.lock().leading);
+    }
+
+    #[test]
+    fn the_next_group_writes_while_the_last_one_finishes() {
+        let groups = Arc::new(GroupCommit::new(8, 100));
+        let (next_writing, heard) = mpsc::channel::<()>();
+        let release_first = Arc::new(Barrier::new(2));
+        let first = {
+            let (groups, release) = (Arc::clone(&groups), Arc::clone(&release_first));
+            thread::spawn(move || {
+                groups.submit(
+                    "vendor",
+                    1,
+                    0,
+                    |jobs: Vec<u32>| {
+                        release.wait();
+                        jobs
+                    },
+                    // Finishing waits until the group queued behind is being written.
+                    move |jobs| {
+                        heard
+                            .recv_timeout(Duration::from_secs(10))
+                            .expect("the next group did not write while this one finished");
+                        jobs
+                    },
+                )
+            })
+        };
+        while !groups.lock().leading {
+            thread::sleep(Duration::from_millis(1));
+        }
+        let second = {
+            let queued = Arc::clone(&groups);
+            thread::spawn(move || {
+                queued.submit(
+                    "vendor",
+                    1,
+                    1,
+                    move |jobs: Vec<u32>| {
+                        let _ = next_writing.send(());
+                        jobs
+                    },
+                    |o| o,
+                )
+            })
+        };
+        wait_for_queue(&groups, 1);
+        release_first.wait();
+        assert_eq!(first.join().unwrap(), Ok(0));
+        assert_eq!(second.join().unwrap(), Ok(1));
     }
 }
