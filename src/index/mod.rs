@@ -379,12 +379,13 @@ impl CandidateIndex {
                 if overlay_current {
                     hits.extend_from_slice(&prepared.overlay_hits);
                 } else {
-                    hits.extend(
-                        pending
-                            .search(domain, &weighted, limit)
-                            .into_iter()
-                            .filter(|h| !newer.contains(h.record_id())),
-                    );
+                    hits.extend(pending_hits(
+                        &pending,
+                        Some(newer),
+                        domain,
+                        &weighted,
+                        limit,
+                    ));
                 }
                 hits.extend_from_slice(&prepared.committed_hits);
                 return Ok(ids(hits, limit));
@@ -502,15 +503,25 @@ fn overlay_hits(
     weighted: &[QueryTerm],
     limit: usize,
 ) -> Vec<Hit> {
-    let mut hits: Vec<Hit> = pending
-        .search(domain, weighted, limit)
-        .into_iter()
-        .filter(|h| !newer.is_some_and(|n| n.contains(h.record_id())))
-        .collect();
+    let mut hits: Vec<Hit> = pending_hits(pending, newer, domain, weighted, limit).collect();
     if let Some(newer) = newer {
         hits.extend(newer.search(domain, weighted, limit));
     }
     hits
+}
+
+/// The best records of the uncommitted overlay, less those `newer` holds a newer copy of.
+fn pending_hits(
+    pending: &Postings,
+    newer: Option<&Postings>,
+    domain: &str,
+    weighted: &[QueryTerm],
+    limit: usize,
+) -> impl Iterator<Item = Hit> {
+    pending
+        .search(domain, weighted, limit)
+        .into_iter()
+        .filter(move |h| !newer.is_some_and(|n| n.contains(h.record_id())))
 }
 
 fn ids(hits: Vec<Hit>, limit: usize) -> Vec<i64> {

@@ -192,9 +192,8 @@ impl Golden {
     }
 
     /// Validates a batch and prepares its matching (see [`Golden::prepare_ahead`]): all an
-    /// ingest does before its write transaction, so a bulk load can do it for its next batch
-    /// while the last one is written.
-    pub(super) fn prepare_write(
+    /// ingest does before its write transaction.
+    fn prepare_write(
         &self,
         domain: &str,
         inputs: Vec<Result<RecordInput, Vec<FieldError>>>,
@@ -214,7 +213,7 @@ impl Golden {
 
     /// Writes a prepared batch in a transaction of its own, running `also` in it with the
     /// results.
-    pub(super) fn write_alone(
+    fn write_alone(
         &self,
         pending: PendingWrite,
         also: Option<&mut AlsoInTx<'_>>,
